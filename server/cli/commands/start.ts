@@ -1,0 +1,49 @@
+import { loadConfig } from '../../config.js';
+import { openDatabase } from '../../runtime/database.js';
+import { startApi } from '../../runtime/api.js';
+import { parseCliArgs } from '../context.js';
+import { ensureSeeded } from '../../../db/seed/index.js';
+
+/**
+ * `rekap start`: database up (embedded when no DATABASE_URL), migrations, seed on first run, then
+ * the roles of this process (api, worker). Ctrl-C stops everything in reverse order.
+ */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseCliArgs(args, { role: { type: 'string' } });
+  const config = loadConfig(values.role ? { ...process.env, REKAP_ROLES: values.role } : process.env);
+  const log = (msg: string, err?: unknown) => console.error(`[rekap] ${msg}`, err ?? '');
+  const t0 = Date.now();
+  const db = await openDatabase(config, { log: (l) => console.error(`[pg] ${l}`) });
+  console.error(`[rekap] database ready (${db.embedded ? `embedded PostgreSQL on port ${db.embedded.port}, data in ${config.pgDataDir}` : 'DATABASE_URL'}) in ${Date.now() - t0} ms`);
+  const closers: (() => Promise<void>)[] = [() => db.close()];
+
+  if (config.REKAP_SEED_SCOPE !== 'none') {
+    await ensureSeeded(db.database, { scope: config.REKAP_SEED_SCOPE, seed: config.REKAP_SEED });
+  }
+  if (config.REKAP_ROLES.includes('worker')) {
+    const { startWorkers } = await import('../../../workers/runtime.js');
+    const workers = await startWorkers({ config, database: db.database, url: db.url, log });
+    closers.unshift(() => workers.stop());
+  }
+  if (config.REKAP_ROLES.includes('api')) {
+    const api = await startApi(config, db.database, log);
+    closers.unshift(() => api.close());
+    console.log(`rekap is running at ${api.url}  (roles: ${config.REKAP_ROLES.join(', ')}; Ctrl-C to stop)`);
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.error('[rekap] stopping…');
+  for (const close of closers) {
+    try {
+      await close();
+    } catch (err) {
+      log('error while stopping', err);
+    }
+  }
+  console.error('[rekap] stopped');
+  return 0;
+}

@@ -1,0 +1,3 @@
+// The typed contract between server and client: REST shapes and the Socket.IO event map.
+// Client code imports from here (types only); the server produces exactly these shapes.
+export * from './areas.js';

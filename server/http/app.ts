@@ -1,0 +1,52 @@
+import express, { type Express } from 'express';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from '../../db/client.js';
+import type { Config } from '../config.js';
+import type { HealthResponse } from '../contract/index.js';
+import { errorHandler, unknownRoute } from './errors.js';
+import { areasRouter } from './routes/areas.js';
+
+export const REKAP_VERSION = '0.1.0';
+export const clientDistDir = join(import.meta.dirname, '..', '..', 'dist', 'client');
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  log: (msg: string, err?: unknown) => void;
+}
+
+/**
+ * The HTTP application: thin routes over repositories. Each concern mounts its own router here;
+ * the order is API first, then the built client with an index.html fallback for client routes.
+ */
+export function createApp(deps: AppDeps): Express {
+  const { config, database } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  const api = express.Router();
+  api.get('/health', async (_req, res) => {
+    let dbOk = true;
+    try {
+      await database.sql`select 1`;
+    } catch {
+      dbOk = false;
+    }
+    const body: HealthResponse = { ok: dbOk, version: REKAP_VERSION, database: dbOk ? 'ok' : 'unreachable', roles: config.REKAP_ROLES, time: new Date().toISOString() };
+    res.status(dbOk ? 200 : 503).json(body);
+  });
+  api.use(areasRouter(database.sql));
+  api.use(unknownRoute);
+  app.use('/api', api);
+
+  if (config.REKAP_SERVE_CLIENT && existsSync(clientDistDir)) {
+    app.use(express.static(clientDistDir, { index: false, maxAge: '1h' }));
+    // Client-side routes (/area/62, /tps/…, /embed/map) all load the single-page app.
+    app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => res.sendFile(join(clientDistDir, 'index.html')));
+  }
+  app.use(unknownRoute);
+  app.use(errorHandler(deps.log));
+  return app;
+}

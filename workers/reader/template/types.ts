@@ -1,0 +1,54 @@
+/**
+ * A form template: the single description of one page layout, used by the renderer (to print it),
+ * the synthesiser (to fill it), the reader (to find and cut boxes) and the decoder (its identities).
+ * Templates are versioned JSON files in workers/reader/templates/. A new layout is a new file.
+ * Geometry is in millimetres from the page's top-left corner.
+ */
+import type { PageKind } from '../types.js';
+
+export interface RectMm { x: number; y: number; w: number; h: number }
+
+export interface FieldSpec {
+  /** Sirekap-style key, e.g. `pemilih_dpt_l`, `suara_paslon_2`. */
+  key: string;
+  /** Printed row label and column, Bahasa Indonesia, plus English for the UI. */
+  label: { id: string; en: string };
+  /** Handwriting boxes, most significant first (3 on C.Hasil). */
+  boxes: RectMm[];
+}
+
+/**
+ * An arithmetic identity of the form: `total = Σ parts` (kind 'sum') or `Σ parts ≤ total` (kind 'le').
+ * rule is the INTEGRITY.md rule id it implements (H1, H2, H3, H6, H7, ...); epsilon is the prior
+ * probability that KPPS wrote the form inconsistently (INTEGRITY §4.4).
+ */
+export interface IdentitySpec {
+  id: string;
+  rule: string;
+  kind: 'sum' | 'le';
+  total: string;
+  parts: string[];
+  epsilon: number;
+}
+
+export interface TextSpec { text: string; x: number; y: number; sizeMm: number; bold?: boolean; align?: 'left' | 'center' | 'right' }
+
+export interface FormTemplate {
+  id: string;
+  version: number;
+  formType: 'C.HASIL-KWK';
+  page: PageKind;
+  /** Candidate rows on a perolehan page (1..6; 1 adds "kolom kosong"). */
+  candidateCount?: number;
+  /** The number the page mark encodes: form type, page and candidate count. */
+  markId: number;
+  sizeMm: { width: number; height: number };
+  /** Top-left corners of the four corner checkerboards (TL, TR, BR, BL) and their size. */
+  fiducials: { sizeMm: number; corners: [RectMm, RectMm, RectMm, RectMm] };
+  pageMark: RectMm;
+  /** Header boxes for area names and TPS number, filled by the renderer. */
+  header: Record<'provinsi' | 'kabupaten' | 'kecamatan' | 'desa' | 'tps', RectMm>;
+  fields: FieldSpec[];
+  identities: IdentitySpec[];
+  text: TextSpec[];
+}

@@ -1,0 +1,59 @@
+/**
+ * The reader's public contract: what reading one photo of one C.Hasil page produces. The ingest
+ * workers store it as a `readings` row; the dashboard shows it beside the photo; `rekap read --json`
+ * prints it. Field keys are Sirekap-style (DOMAIN.md §5.3): suara_paslon_1, suara_sah, pengguna_total_j…
+ */
+
+/** Digit-box classes: '0'..'9', 'X' (filler in unused leading boxes) and 'blank'. Index order below. */
+export const BOX_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'X', 'blank'] as const;
+export type BoxClass = (typeof BOX_CLASSES)[number];
+export const CLASS_X = 10;
+export const CLASS_BLANK = 11;
+
+export type DecodeClass = 'READ_OK' | 'AUTO_CORRECTED' | 'FORM_INCONSISTENT' | 'NEEDS_REVIEW';
+export type ReadClass = DecodeClass | 'REJECTED';
+
+export type PageKind = 'administrasi' | 'perolehan';
+
+export interface FieldReading {
+  /** Decoder's value x* (null only when the page was rejected). */
+  value: number | null;
+  /** Marginal posterior P(X_f = x*_f). */
+  p: number;
+  /** Per-box argmax reading (null when the argmax is not a valid rendering, e.g. a filler after a digit). */
+  raw: number | null;
+  /** Calibrated probabilities per box, 12 classes each in BOX_CLASSES order. */
+  boxes: number[][];
+  /** Box rectangles in the warped page frame (pixels): [x, y, w, h]. */
+  roi: [number, number, number, number][];
+}
+
+export interface DecoderChange {
+  key: string;
+  box: number;
+  from: BoxClass;
+  to: BoxClass;
+  /** Probability the classifier gave the new class. */
+  p: number;
+}
+
+export interface PageReading {
+  file?: string;
+  page: PageKind | null;
+  templateId: string | null;
+  /** The id decoded from the page mark (form type, page, candidate count). */
+  markId: number | null;
+  alignmentScore: number | null;
+  class: ReadClass;
+  /** Why a page was rejected: 'not_an_image', 'no_page_found', 'page_mark_unreadable', 'misaligned', 'wrong_page'… */
+  rejectReason?: string;
+  rejectDetail?: string;
+  fields: Record<string, FieldReading>;
+  changes: DecoderChange[];
+  /** Residual Δ* of every identity of the page, by identity id. */
+  residuals: Record<string, number>;
+  post: number;
+  pConsistent: number;
+  timingsMs: Record<string, number>;
+  readerVersion: string;
+}
