@@ -1,4 +1,4 @@
-import { pgTable, text, bigserial, bigint, timestamp, jsonb, doublePrecision, index, uniqueIndex } from 'drizzle-orm/pg-core';
+import { pgTable, text, bigserial, bigint, integer, boolean, timestamp, jsonb, doublePrecision, index, uniqueIndex } from 'drizzle-orm/pg-core';
 import { users } from './people.js';
 
 /**
@@ -16,16 +16,21 @@ export const anomalies = pgTable(
     tpsCode: text(),
     areaCode: text().notNull(),
     severity: doublePrecision().notNull().default(0),
+    /** 0..1: how sure the detector is that something is wrong (1 for an arithmetic identity). */
+    confidence: doublePrecision().notNull().default(1),
+    /** Votes that would change if the finding is right (feeds case severity, INTEGRITY §6.3). */
+    impactVotes: integer().notNull().default(0),
     detail: jsonb().notNull(),
     submissionId: bigint({ mode: 'number' }),
     status: text().$type<'active' | 'resolved'>().notNull().default('active'),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     resolvedAt: timestamp({ withTimezone: true }),
   },
   (t) => [
     uniqueIndex('anomalies_dedupe_uq').on(t.dedupeKey),
     index('anomalies_area_idx').on(t.areaCode),
-    index('anomalies_tps_idx').on(t.tpsCode),
+    index('anomalies_tps_idx').on(t.tpsCode, t.contestId),
     index('anomalies_rule_idx').on(t.rule),
   ],
 );
@@ -39,22 +44,47 @@ export const cases = pgTable(
     contestId: text().notNull(),
     areaCode: text().notNull(),
     state: text().notNull().default('OPEN'),
+    /** 0..100 score (INTEGRITY §6.3) and its band CRITICAL/HIGH/MEDIUM/LOW. */
     severity: doublePrecision().notNull().default(0),
+    band: text().notNull().default('LOW'),
+    findingCount: integer().notNull().default(0),
     assigneeId: bigint({ mode: 'number' }).references(() => users.id),
     resolution: text(),
+    /** FALSE_ALARM reason code (natural_heterogeneity, noken, …): feeds threshold calibration. */
+    reasonCode: text(),
+    escalation: text(),
+    duplicateOfId: bigint({ mode: 'number' }),
+    /** A resolution waiting for a second person (two-person rule): who proposed it and what. */
+    pending: jsonb(),
+    /** Set once a person acts on the case: re-scoring never auto-closes it afterwards. */
+    touched: boolean().notNull().default(false),
+    lockedUntil: timestamp({ withTimezone: true }),
+    slaDueAt: timestamp({ withTimezone: true }),
+    /** Optimistic concurrency: each transition bumps it. */
+    version: integer().notNull().default(0),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('cases_tps_contest_uq').on(t.tpsCode, t.contestId), index('cases_area_idx').on(t.areaCode)],
+  (t) => [
+    uniqueIndex('cases_tps_contest_uq').on(t.tpsCode, t.contestId),
+    index('cases_area_idx').on(t.areaCode),
+    index('cases_state_idx').on(t.state, t.severity),
+  ],
 );
 
-export const caseNotes = pgTable('case_notes', {
-  id: bigserial({ mode: 'number' }).primaryKey(),
-  caseId: bigint({ mode: 'number' }).notNull().references(() => cases.id),
-  authorId: bigint({ mode: 'number' }).references(() => users.id),
-  body: text().notNull(),
-  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-});
+export const caseNotes = pgTable(
+  'case_notes',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    caseId: bigint({ mode: 'number' }).notNull().references(() => cases.id),
+    authorId: bigint({ mode: 'number' }).references(() => users.id),
+    /** Free text, or a transition record ("IN_REVIEW → RESOLVED: FALSE_ALARM"). */
+    kind: text().$type<'note' | 'transition' | 'system'>().notNull().default('note'),
+    body: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('case_notes_case_idx').on(t.caseId)],
+);
 
 /**
  * Results from another source for the same TPS (e.g. KPU's public Sirekap feed, "kpu"), compared
