@@ -3,6 +3,9 @@ import {
   index, uniqueIndex, primaryKey,
 } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
+import { customType } from 'drizzle-orm/pg-core';
+
+const customBytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
 import { users } from './people.js';
 
 /** A photo, stored once by the SHA-256 of the bytes as received (the evidence hash). */
@@ -162,8 +165,21 @@ export const changes = pgTable(
     tpsCode: text().notNull(),
     areaCodes: text().array().notNull(),
     kind: text().notNull(),
+    /** Status and version of the TPS result after the change, so deltas need no second lookup. */
+    status: text().$type<ResultStatus>(),
+    resultVersion: integer(),
     at: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('changes_contest_idx').on(t.contestId, t.version)],
 );
+
+/**
+ * The table @socket.io/postgres-adapter uses for payloads too large for NOTIFY (≥ 8,000 bytes).
+ * Declared here so migrations create it before any API node starts.
+ */
+export const socketIoAttachments = pgTable('socket_io_attachments', {
+  id: bigserial({ mode: 'number' }).unique(),
+  createdAt: timestamp({ withTimezone: true }).defaultNow(),
+  payload: customBytea(),
+});
 
