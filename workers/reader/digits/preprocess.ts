@@ -1,0 +1,473 @@
+/**
+ * normaliseBox: one handwriting box (any size, colour or grey, with or without its printed border) →
+ * a 28×28 MNIST-style image (ink = 1, paper = 0; the writing scaled into 20×20 and centred by its
+ * centre of mass).
+ *
+ * Pure TypeScript on raw pixels so that it runs with or without OpenCV: the OpenCV form reader cuts
+ * boxes from the warped page and passes their grey pixels here, the digit CLI passes sharp-decoded
+ * crops, and training passes the real KPPS crops, MNIST and synthetic boxes. One function for all three
+ * means the classifier always sees the same kind of input it was trained on.
+ */
+
+export interface RawImage {
+  /** Row-major pixels, `channels` bytes per pixel (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA). */
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  /** Defaults to data.length / (width·height). */
+  channels?: number;
+}
+
+export interface NormalisedBox {
+  /** 784 values in [0, 1], row-major 28×28, ink = 1. */
+  pixels: Float32Array;
+  /** Share of the box area covered by ink after border/guide removal (0 for an empty box). */
+  inkFraction: number;
+  /** No ink left after cleaning: the box is blank as far as preprocessing can tell. */
+  empty: boolean;
+}
+
+export const NORM_SIZE = 28;
+/** Side of the square the writing is scaled into (MNIST uses 20 in 28). */
+const DIGIT_SIZE = 20;
+/** Working resolution: long side of the resampled box. */
+const WORK = 64;
+
+export class BoxImageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BoxImageError';
+  }
+}
+
+function checkInput(img: RawImage): number {
+  if (!img || typeof img !== 'object') throw new BoxImageError('box image must be an object {data, width, height}');
+  const { data, width, height } = img;
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    throw new BoxImageError('box image data must be a Uint8Array of pixels');
+  }
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 4 || height < 4) {
+    throw new BoxImageError(`box image must be at least 4×4 pixels (got ${width}×${height})`);
+  }
+  if (width * height > 4_000_000) {
+    throw new BoxImageError(`box image is too large for one box (${width}×${height})`);
+  }
+  const channels = img.channels ?? data.length / (width * height);
+  if (![1, 2, 3, 4].includes(channels) || data.length !== width * height * channels) {
+    throw new BoxImageError(
+      `box image data length ${data.length} does not match ${width}×${height} with 1–4 channels`,
+    );
+  }
+  return channels;
+}
+
+/** Luma in 0..255, alpha composited over white paper. */
+function toGrey(img: RawImage, channels: number): Float32Array {
+  const n = img.width * img.height;
+  const out = new Float32Array(n);
+  const d = img.data;
+  for (let i = 0; i < n; i++) {
+    let v: number;
+    let a = 255;
+    if (channels === 1) v = d[i];
+    else if (channels === 2) {
+      v = d[2 * i];
+      a = d[2 * i + 1];
+    } else {
+      const o = i * channels;
+      v = 0.299 * d[o] + 0.587 * d[o + 1] + 0.114 * d[o + 2];
+      if (channels === 4) a = d[o + 3];
+    }
+    out[i] = a === 255 ? v : (v * a + 255 * (255 - a)) / 255;
+  }
+  return out;
+}
+
+/** Area-average (down) or bilinear (up) resampling of a float image. */
+function resample(src: Float32Array, sw: number, sh: number, dw: number, dh: number): Float32Array {
+  const dst = new Float32Array(dw * dh);
+  const fx = sw / dw;
+  const fy = sh / dh;
+  if (fx >= 1 && fy >= 1) {
+    for (let y = 0; y < dh; y++) {
+      const y0 = y * fy;
+      const y1 = y0 + fy;
+      for (let x = 0; x < dw; x++) {
+        const x0 = x * fx;
+        const x1 = x0 + fx;
+        let sum = 0;
+        let wsum = 0;
+        for (let sy = Math.floor(y0); sy < Math.min(sh, Math.ceil(y1)); sy++) {
+          const wy = Math.min(sy + 1, y1) - Math.max(sy, y0);
+          if (wy <= 0) continue;
+          for (let sx = Math.floor(x0); sx < Math.min(sw, Math.ceil(x1)); sx++) {
+            const wx = Math.min(sx + 1, x1) - Math.max(sx, x0);
+            if (wx <= 0) continue;
+            sum += src[sy * sw + sx] * wx * wy;
+            wsum += wx * wy;
+          }
+        }
+        dst[y * dw + x] = wsum > 0 ? sum / wsum : 0;
+      }
+    }
+    return dst;
+  }
+  for (let y = 0; y < dh; y++) {
+    const sy = Math.min(sh - 1, Math.max(0, (y + 0.5) * fy - 0.5));
+    const y0 = Math.floor(sy);
+    const y1 = Math.min(sh - 1, y0 + 1);
+    const ty = sy - y0;
+    for (let x = 0; x < dw; x++) {
+      const sx = Math.min(sw - 1, Math.max(0, (x + 0.5) * fx - 0.5));
+      const x0 = Math.floor(sx);
+      const x1 = Math.min(sw - 1, x0 + 1);
+      const tx = sx - x0;
+      const a = src[y0 * sw + x0] * (1 - tx) + src[y0 * sw + x1] * tx;
+      const b = src[y1 * sw + x0] * (1 - tx) + src[y1 * sw + x1] * tx;
+      dst[y * dw + x] = a * (1 - ty) + b * ty;
+    }
+  }
+  return dst;
+}
+
+/** Separable running max over a (2r+1)² window. */
+function maxFilter(src: Float32Array, w: number, h: number, r: number): Float32Array {
+  const tmp = new Float32Array(w * h);
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let m = -Infinity;
+      for (let k = Math.max(0, x - r); k <= Math.min(w - 1, x + r); k++) m = Math.max(m, src[y * w + k]);
+      tmp[y * w + x] = m;
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let m = -Infinity;
+      for (let k = Math.max(0, y - r); k <= Math.min(h - 1, y + r); k++) m = Math.max(m, tmp[k * w + x]);
+      out[y * w + x] = m;
+    }
+  }
+  return out;
+}
+
+function boxBlur(src: Float32Array, w: number, h: number, r: number): Float32Array {
+  const tmp = new Float32Array(w * h);
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      let n = 0;
+      for (let k = Math.max(0, x - r); k <= Math.min(w - 1, x + r); k++, n++) s += src[y * w + k];
+      tmp[y * w + x] = s / n;
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      let n = 0;
+      for (let k = Math.max(0, y - r); k <= Math.min(h - 1, y + r); k++, n++) s += tmp[k * w + x];
+      out[y * w + x] = s / n;
+    }
+  }
+  return out;
+}
+
+/** Otsu threshold of values in [0, 1]. */
+function otsu(values: Float32Array): number {
+  const bins = 64;
+  const hist = new Float64Array(bins);
+  for (const v of values) hist[Math.min(bins - 1, Math.max(0, Math.floor(v * bins)))]++;
+  const total = values.length;
+  let sumAll = 0;
+  for (let i = 0; i < bins; i++) sumAll += i * hist[i];
+  let wB = 0;
+  let sumB = 0;
+  let best = 0;
+  let bestT = 0.5;
+  for (let i = 0; i < bins; i++) {
+    wB += hist[i];
+    if (wB === 0) continue;
+    const wF = total - wB;
+    if (wF === 0) break;
+    sumB += i * hist[i];
+    const mB = sumB / wB;
+    const mF = (sumAll - sumB) / wF;
+    const between = wB * wF * (mB - mF) * (mB - mF);
+    if (between > best) {
+      best = between;
+      bestT = (i + 1) / bins;
+    }
+  }
+  return bestT;
+}
+
+/**
+ * Removes printed box lines: ink pixels lying on a long, nearly horizontal (or vertical) run close to
+ * an edge. Everything beyond the innermost such line on each side is outside the box (neighbouring
+ * boxes, table rules, the desk) and is cleared too. Handwriting is kept because strokes are short or
+ * slanted; the length threshold is well above the width of a blocky "0" drawn on the dotted guide.
+ */
+interface BoxLines {
+  /** Pixels on a printed line (dilated by one pixel to swallow anti-aliased edges). */
+  line: Uint8Array;
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+function findBoxLines(mask: Uint8Array, w: number, h: number): BoxLines {
+  const band = 0.25;
+  const tol = 2; // rows (columns) of slack so that a slightly tilted line still forms one long run
+  const remove = new Uint8Array(w * h);
+  // Horizontal lines.
+  const minH = Math.round(0.72 * w);
+  let top = -1;
+  let bottom = h;
+  for (let y = 0; y < h; y++) {
+    if (y >= band * h && y < (1 - band) * h) continue;
+    let runStart = -1;
+    for (let x = 0; x <= w; x++) {
+      let on = false;
+      if (x < w) {
+        for (let k = Math.max(0, y - tol); k <= Math.min(h - 1, y + tol) && !on; k++) on = mask[k * w + x] === 1;
+      }
+      if (on && runStart < 0) runStart = x;
+      if (!on && runStart >= 0) {
+        if (x - runStart >= minH) {
+          for (let xx = runStart; xx < x; xx++) remove[y * w + xx] = 1;
+          if (y < h / 2) top = Math.max(top, y);
+          else bottom = Math.min(bottom, y);
+        }
+        runStart = -1;
+      }
+    }
+  }
+  // Vertical lines.
+  const minV = Math.round(0.72 * h);
+  let left = -1;
+  let right = w;
+  for (let x = 0; x < w; x++) {
+    if (x >= band * w && x < (1 - band) * w) continue;
+    let runStart = -1;
+    for (let y = 0; y <= h; y++) {
+      let on = false;
+      if (y < h) {
+        for (let k = Math.max(0, x - tol); k <= Math.min(w - 1, x + tol) && !on; k++) on = mask[y * w + k] === 1;
+      }
+      if (on && runStart < 0) runStart = y;
+      if (!on && runStart >= 0) {
+        if (y - runStart >= minV) {
+          for (let yy = runStart; yy < y; yy++) remove[yy * w + x] = 1;
+          if (x < w / 2) left = Math.max(left, x);
+          else right = Math.min(right, x);
+        }
+        runStart = -1;
+      }
+    }
+  }
+  const line = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (!remove[y * w + x]) continue;
+      for (let yy = Math.max(0, y - 1); yy <= Math.min(h - 1, y + 1); yy++) {
+        for (let xx = Math.max(0, x - 1); xx <= Math.min(w - 1, x + 1); xx++) line[yy * w + xx] = 1;
+      }
+    }
+  }
+  return { line, top, bottom, left, right };
+}
+
+interface Component {
+  area: number;
+  minX: number;
+  maxX: number;
+  minY: number;
+  maxY: number;
+  peak: number;
+}
+
+/** 8-connected components; returns the label image (1-based) and the components. */
+function components(mask: Uint8Array, ink: Float32Array, w: number, h: number): { labels: Int32Array; comps: Component[] } {
+  const labels = new Int32Array(w * h);
+  const comps: Component[] = [];
+  const stack: number[] = [];
+  for (let start = 0; start < w * h; start++) {
+    if (!mask[start] || labels[start]) continue;
+    const id = comps.length + 1;
+    const c: Component = { area: 0, minX: w, maxX: -1, minY: h, maxY: -1, peak: 0 };
+    labels[start] = id;
+    stack.push(start);
+    while (stack.length) {
+      const i = stack.pop()!;
+      const x = i % w;
+      const y = (i - x) / w;
+      c.area++;
+      if (x < c.minX) c.minX = x;
+      if (x > c.maxX) c.maxX = x;
+      if (y < c.minY) c.minY = y;
+      if (y > c.maxY) c.maxY = y;
+      if (ink[i] > c.peak) c.peak = ink[i];
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w) continue;
+          const j = yy * w + xx;
+          if (mask[j] && !labels[j]) {
+            labels[j] = id;
+            stack.push(j);
+          }
+        }
+      }
+    }
+    comps.push(c);
+  }
+  return { labels, comps };
+}
+
+/**
+ * Normalises one box image. Throws BoxImageError on malformed input (never returns garbage for it).
+ */
+export function normaliseBox(img: RawImage): NormalisedBox {
+  const channels = checkInput(img);
+  const grey0 = toGrey(img, channels);
+
+  // 1. Working resolution: long side WORK px, aspect kept.
+  const scale = WORK / Math.max(img.width, img.height);
+  const w = Math.max(4, Math.round(img.width * scale));
+  const h = Math.max(4, Math.round(img.height * scale));
+  const grey = resample(grey0, img.width, img.height, w, h);
+
+  // 2. Ink = darkness relative to the local paper (a max filter wider than any stroke), so shadows,
+  //    grey photos and tinted paper all give the same ink map.
+  const bg = boxBlur(maxFilter(grey, w, h, 7), w, h, 3);
+  const ink = new Float32Array(w * h);
+  let maxInk = 0;
+  for (let i = 0; i < w * h; i++) {
+    const b = Math.max(bg[i], grey[i], 1);
+    const v = (b - grey[i]) / b;
+    ink[i] = v;
+    if (v > maxInk) maxInk = v;
+  }
+
+  // 3. Binary mask: Otsu on the ink map, with an absolute floor so that paper grain in an empty box
+  //    does not become "ink" just because Otsu always finds two classes.
+  const tLines = Math.max(otsu(ink), 0.14);
+  const mask = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) mask[i] = ink[i] >= tLines ? 1 : 0;
+
+  // 4. Printed box lines and whatever lies outside them. Then threshold again inside the box only:
+  //    a dark border drives the first Otsu threshold up and would erase a faint pen stroke.
+  const lines = findBoxLines(mask, w, h);
+  const inside = (x: number, y: number) => y > lines.top && y < lines.bottom && x > lines.left && x < lines.right;
+  const interior: number[] = [];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) if (inside(x, y) && !lines.line[y * w + x]) interior.push(ink[y * w + x]);
+  }
+  const t = interior.length ? Math.min(tLines, Math.max(otsu(Float32Array.from(interior)), 0.12)) : tLines;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      mask[i] = inside(x, y) && !lines.line[i] && ink[i] >= t ? 1 : 0;
+    }
+  }
+
+  // 5. Dotted guides, specks and line remnants: drop small or faint components, and thin slivers
+  //    hugging the crop edge (remnants of the border or a neighbouring box).
+  const { labels, comps } = components(mask, ink, w, h);
+  const keep = new Uint8Array(comps.length + 1);
+  const minArea = Math.max(6, Math.round(0.004 * w * h));
+  for (let k = 0; k < comps.length; k++) {
+    const c = comps[k];
+    const cw = c.maxX - c.minX + 1;
+    const ch = c.maxY - c.minY + 1;
+    const extent = Math.max(cw, ch);
+    if (c.area < minArea && extent < 0.12 * Math.max(w, h)) continue;
+    if (c.peak < 1.4 * t && c.area < 4 * minArea) continue;
+    const edge = 2;
+    const touchesEdge = c.minX < edge || c.minY < edge || c.maxX >= w - edge || c.maxY >= h - edge;
+    if (touchesEdge && Math.min(cw, ch) <= 3 && Math.max(cw, ch) < 0.5 * Math.max(w, h)) continue;
+    keep[k + 1] = 1;
+  }
+
+  let minX = w;
+  let minY = h;
+  let maxX = -1;
+  let maxY = -1;
+  let area = 0;
+  const clean = new Float32Array(w * h);
+  for (let i = 0; i < w * h; i++) {
+    if (!keep[labels[i]]) continue;
+    area++;
+    const x = i % w;
+    const y = (i - x) / w;
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  const pixels = new Float32Array(NORM_SIZE * NORM_SIZE);
+  if (area === 0) return { pixels, inkFraction: 0, empty: true };
+
+  // Soft ink (anti-aliased edges like MNIST): ink values in a 1-px halo of the kept mask, scaled so
+  // that solid strokes reach 1.
+  const strong: number[] = [];
+  for (let i = 0; i < w * h; i++) if (keep[labels[i]]) strong.push(ink[i]);
+  strong.sort((a, b) => a - b);
+  const ref = Math.max(strong[Math.floor(0.75 * (strong.length - 1))], 1e-3);
+  for (let y = Math.max(0, minY - 1); y <= Math.min(h - 1, maxY + 1); y++) {
+    for (let x = Math.max(0, minX - 1); x <= Math.min(w - 1, maxX + 1); x++) {
+      let near = false;
+      for (let dy = -1; dy <= 1 && !near; dy++) {
+        for (let dx = -1; dx <= 1 && !near; dx++) {
+          const yy = y + dy;
+          const xx = x + dx;
+          if (yy >= 0 && yy < h && xx >= 0 && xx < w && keep[labels[yy * w + xx]]) near = true;
+        }
+      }
+      if (near) clean[y * w + x] = Math.min(1, Math.max(0, (ink[y * w + x] - 0.5 * t) / (ref - 0.5 * t)));
+    }
+  }
+
+  // 6. Scale the ink's bounding box into DIGIT_SIZE, but never blow a small mark up by more than a
+  //    box-relative cap: a speck stays a speck (blank) instead of becoming a digit-sized blob.
+  const bw = maxX - minX + 1;
+  const bh = maxY - minY + 1;
+  const maxFactor = DIGIT_SIZE / (0.45 * Math.min(w, h));
+  const f = Math.min(DIGIT_SIZE / Math.max(bw, bh), maxFactor);
+  const tw = Math.max(1, Math.round(bw * f));
+  const th = Math.max(1, Math.round(bh * f));
+  const crop = new Float32Array(bw * bh);
+  for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) crop[y * bw + x] = clean[(minY + y) * w + minX + x];
+  const small = resample(crop, bw, bh, tw, th);
+
+  // 7. Centre of mass to the centre of the 28×28 frame.
+  let m = 0;
+  let mx = 0;
+  let my = 0;
+  for (let y = 0; y < th; y++) {
+    for (let x = 0; x < tw; x++) {
+      const v = small[y * tw + x];
+      m += v;
+      mx += v * x;
+      my += v * y;
+    }
+  }
+  const cx = m > 0 ? mx / m : (tw - 1) / 2;
+  const cy = m > 0 ? my / m : (th - 1) / 2;
+  const ox = Math.round(NORM_SIZE / 2 - 0.5 - cx);
+  const oy = Math.round(NORM_SIZE / 2 - 0.5 - cy);
+  for (let y = 0; y < th; y++) {
+    const yy = y + oy;
+    if (yy < 0 || yy >= NORM_SIZE) continue;
+    for (let x = 0; x < tw; x++) {
+      const xx = x + ox;
+      if (xx < 0 || xx >= NORM_SIZE) continue;
+      pixels[yy * NORM_SIZE + xx] = Math.min(1, small[y * tw + x]);
+    }
+  }
+  return { pixels, inkFraction: area / (w * h), empty: false };
+}
