@@ -31,6 +31,9 @@ export interface IdentitySpec {
   epsilon: number;
 }
 
+/** A printed table rule (decoration the reader must ignore); kept ≥ 1 mm away from every box. */
+export interface LineSpec { x1: number; y1: number; x2: number; y2: number; widthMm: number }
+
 export interface TextSpec { text: string; x: number; y: number; sizeMm: number; bold?: boolean; align?: 'left' | 'center' | 'right' }
 
 export interface FormTemplate {
@@ -43,12 +46,28 @@ export interface FormTemplate {
   /** The number the page mark encodes: form type, page and candidate count. */
   markId: number;
   sizeMm: { width: number; height: number };
-  /** Top-left corners of the four corner checkerboards (TL, TR, BR, BL) and their size. */
+  /**
+   * The four corner checkerboards (TL, TR, BR, BL): each rect is a sizeMm square split 2 × 2, black
+   * top-left and bottom-right quadrants (DOMAIN §5.5). The reader's alignment points are the centres
+   * of the rects (where the two black squares touch).
+   */
   fiducials: { sizeMm: number; corners: [RectMm, RectMm, RectMm, RectMm] };
+  /**
+   * The page mark's outer square (black border included, quiet zone excluded). Its bit layout, cell
+   * size and decoder are in `pagemark.ts` (PAGE_MARK_CELLS cells per side: 1 border + 6 data + 1 border).
+   */
   pageMark: RectMm;
   /** Header boxes for area names and TPS number, filled by the renderer. */
   header: Record<'provinsi' | 'kabupaten' | 'kecamatan' | 'desa' | 'tps', RectMm>;
+  /** Optional (additive, v1): where the renderer prints the contest name (e.g. "PEMILIHAN GUBERNUR ... KALIMANTAN TENGAH"). */
+  contestTitle?: RectMm;
+  /** Optional (additive, v1): perolehan rows, one per paslon (number 1..N) plus number 0 = "kolom kosong". */
+  candidateRows?: { number: number; field: string; name: RectMm }[];
   fields: FieldSpec[];
   identities: IdentitySpec[];
   text: TextSpec[];
+  /** Optional (additive, v1): table rules drawn by the renderer. */
+  lines?: LineSpec[];
+  /** Printed box outline width in mm (boxes are drawn as black outlines of this width, inside the rect). */
+  boxLineMm?: number;
 }
