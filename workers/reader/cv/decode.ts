@@ -1,0 +1,43 @@
+/**
+ * Bytes → upright greyscale pixels. The header is checked first (format, size cap, completeness) so
+ * that a decompression bomb or a cut-off upload is refused before any allocation. Orientation is
+ * applied from our own EXIF parse with OpenCV's automatic rotation switched off, so the result does
+ * not depend on how a given OpenCV build treats EXIF.
+ */
+import type { Cv, Mat } from './opencv.js';
+import { inspectImage, type ImageHeader } from './image-bytes.js';
+import { ReadReject } from './reject.js';
+
+export interface Decoded {
+  gray: Mat;
+  header: ImageHeader;
+}
+
+export function decodeGray(cv: Cv, bytes: Uint8Array): Decoded {
+  const header = inspectImage(bytes);
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let gray: Mat;
+  try {
+    gray = cv.imdecode(buf, cv.IMREAD_GRAYSCALE | cv.IMREAD_IGNORE_ORIENTATION);
+  } catch (err) {
+    throw new ReadReject('not_an_image', `${header.format} could not be decoded: ${(err as Error).message}`);
+  }
+  if (!gray || gray.empty || gray.rows === 0 || gray.cols === 0) {
+    throw new ReadReject('not_an_image', `${header.format} could not be decoded (corrupt data)`);
+  }
+  return { gray: applyOrientation(cv, gray, header.orientation), header };
+}
+
+/** EXIF orientation 1..8 → the turn/mirror that shows the picture as the camera saw it. */
+export function applyOrientation(cv: Cv, m: Mat, orientation: number): Mat {
+  switch (orientation) {
+    case 2: return m.flip(1);
+    case 3: return m.rotate(cv.ROTATE_180);
+    case 4: return m.flip(0);
+    case 5: return m.rotate(cv.ROTATE_90_CLOCKWISE).flip(1); // transpose
+    case 6: return m.rotate(cv.ROTATE_90_CLOCKWISE);
+    case 7: return m.rotate(cv.ROTATE_90_CLOCKWISE).flip(0); // transverse
+    case 8: return m.rotate(cv.ROTATE_90_COUNTERCLOCKWISE);
+    default: return m;
+  }
+}

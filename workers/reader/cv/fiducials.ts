@@ -1,0 +1,254 @@
+/**
+ * Finding the four corner checkerboards (2 × 2, black top-left and bottom-right) in a photo.
+ *
+ * Detector: a normalised checker response. At scale s, for every pixel, the four s×s quadrants around
+ * it are summed with signs (+TL −TR −BL +BR) and divided by 4·s²·σ, σ being the grey-level standard
+ * deviation over the 2s×2s window. A perfect checker scores ±1 whatever its contrast (shadow, dim
+ * light); a single straight edge or a line crossing scores 0; the corner of a solid block scores
+ * ≈ 0.58; a checker turned 15° still scores ≈ 0.75. The sign tells a checker from one turned 90°.
+ * The kernel is separable, so each scale costs two 1-D filters on a ~1 MP working image.
+ *
+ * Selection: the strongest peaks are combined four at a time; a combination must be a convex quad
+ * with plausible angles and side ratios for a page seen in perspective, and peaks whose scale agrees
+ * with the quad's size. The page mark then decides which way up the page is.
+ */
+import type { Cv, Mat } from './opencv.js';
+
+export interface Pt { x: number; y: number }
+
+export interface FiducialCandidate extends Pt {
+  /** Normalised checker response, signed: + upright (or 180°), − turned 90°. */
+  score: number;
+  /** Quadrant side (working px) of the scale that found it. */
+  scale: number;
+  contrast: number;
+}
+
+export interface CandidateSearch {
+  candidates: FiducialCandidate[];
+  /** Working image (downscaled grey) and its scale relative to the decoded photo. */
+  work: Mat;
+  factor: number;
+}
+
+/** Long side of the working image: a 600 × 900 mm plano or an A4 page at this size keeps a 10 mm checker ≥ 10 px. */
+export const WORK_LONG_SIDE = 1200;
+const MIN_SCORE = 0.62;
+const MIN_CONTRAST = 12; // grey levels (σ over the window)
+
+export function findCheckerCandidates(cv: Cv, gray: Mat, opts: { minQuadrant: number; maxQuadrant: number }): CandidateSearch {
+  const long = Math.max(gray.rows, gray.cols);
+  const factor = long > WORK_LONG_SIDE ? WORK_LONG_SIDE / long : 1;
+  const work = factor < 1 ? gray.resize(Math.round(gray.rows * factor), Math.round(gray.cols * factor), 0, 0, cv.INTER_AREA) : gray;
+  const w = work.cols;
+  const h = work.rows;
+  // Integral images of grey and grey²: any window sum in four look-ups, at any scale. Built in JS
+  // from the 8-bit pixels: copying OpenCV's 64-bit integral out of the addon costs more.
+  const px = work.getData();
+  const W1 = w + 1;
+  const I = new Float64Array(W1 * (h + 1));
+  const I2 = new Float64Array(W1 * (h + 1));
+  for (let y = 0; y < h; y++) {
+    let row = 0;
+    let row2 = 0;
+    const o = (y + 1) * W1;
+    const p = y * W1;
+    for (let x = 0; x < w; x++) {
+      const v = px[y * w + x]!;
+      row += v;
+      row2 += v * v;
+      I[o + x + 1] = I[p + x + 1]! + row;
+      I2[o + x + 1] = I2[p + x + 1]! + row2;
+    }
+  }
+  const all: FiducialCandidate[] = [];
+  // Score at the saddle between pixel columns x-1|x and rows y-1|y, quadrant side s; sets lastSigma.
+  let lastSigma = 0;
+  const scoreAt = (x: number, y: number, s: number): number => {
+    const ya = (y - s) * W1, yb = y * W1, yc = (y + s) * W1;
+    const xa = x - s, xc = x + s;
+    const a = I[ya + xa]!, b = I[ya + x]!, c = I[ya + xc]!;
+    const d = I[yb + xa]!, e = I[yb + x]!, f = I[yb + xc]!;
+    const g = I[yc + xa]!, hh = I[yc + x]!, k = I[yc + xc]!;
+    const tl = e - b - d + a;
+    const tr = f - c - e + b;
+    const bl = hh - e - g + d;
+    const br = k - f - hh + e;
+    const n = 4 * s * s;
+    const mean = (tl + tr + bl + br) / n;
+    const v = (I2[yc + xc]! - I2[ya + xc]! - I2[yc + xa]! + I2[ya + xa]!) / n - mean * mean;
+    lastSigma = v > 0 ? Math.sqrt(v) : 0;
+    if (lastSigma < MIN_CONTRAST) return 0;
+    // Upright checker: TL and BR dark, so (TR + BL) − (TL + BR) > 0.
+    return (tr + bl - tl - br) / (n * lastSigma);
+  };
+  // A window smaller than the real checker still scores 1 (all four quadrants lie inside it), so
+  // scales need only be coarse; each scale is sampled on a grid half its size, then the peaks are
+  // refined pixel by pixel.
+  for (let s = Math.max(3, Math.floor(opts.minQuadrant * 0.7)); s <= Math.max(4, opts.maxQuadrant); s = Math.ceil(s * 1.45)) {
+    const step = Math.max(2, Math.floor(s / 2));
+    const gw = Math.floor((w - 2 * s) / step) + 1;
+    const gh = Math.floor((h - 2 * s) / step) + 1;
+    const grid = new Float32Array(gw * gh);
+    for (let gy = 0; gy < gh; gy++) for (let gx = 0; gx < gw; gx++) grid[gy * gw + gx] = scoreAt(s + gx * step, s + gy * step, s);
+    for (let gy = 0; gy < gh; gy++) {
+      for (let gx = 0; gx < gw; gx++) {
+        const v0 = Math.abs(grid[gy * gw + gx]!);
+        if (v0 < MIN_SCORE * 0.8) continue;
+        // Only coarse local maxima are refined: plateaus around a big checker would otherwise
+        // be refined point by point.
+        let isMax = true;
+        for (let dy = -1; dy <= 1 && isMax; dy++) {
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = gx + dx, yy = gy + dy;
+            if ((dx || dy) && xx >= 0 && yy >= 0 && xx < gw && yy < gh) {
+              const v = Math.abs(grid[yy * gw + xx]!);
+              if (v > v0 || (v === v0 && (dy < 0 || (dy === 0 && dx < 0)))) {
+                isMax = false;
+                break;
+              }
+            }
+          }
+        }
+        if (!isMax) continue;
+        const x = s + gx * step;
+        const y = s + gy * step;
+        let best = { x, y, score: 0, contrast: 0 };
+        for (let dy = -step; dy <= step; dy++) {
+          for (let dx = -step; dx <= step; dx++) {
+            const xx = x + dx, yy = y + dy;
+            if (xx < s || yy < s || xx > w - s || yy > h - s) continue;
+            const v = scoreAt(xx, yy, s);
+            if (Math.abs(v) > Math.abs(best.score)) best = { x: xx, y: yy, score: v, contrast: lastSigma };
+          }
+        }
+        if (Math.abs(best.score) >= MIN_SCORE) all.push({ ...best, scale: s });
+      }
+    }
+  }
+  // Keep the strongest response per checker (the same checker is found at several scales and
+  // grid points).
+  all.sort((a, b) => Math.abs(b.score) - Math.abs(a.score) || b.scale - a.scale);
+  const kept: FiducialCandidate[] = [];
+  for (const c of all) {
+    if (kept.some((k) => Math.hypot(k.x - c.x, k.y - c.y) < Math.max(k.scale, c.scale))) continue;
+    kept.push(c);
+    if (kept.length >= 40) break;
+  }
+  return { candidates: kept, work, factor };
+}
+
+export interface QuadChoice {
+  /** Image points in cyclic order, starting from the one nearest the image's top-left. */
+  points: [FiducialCandidate, FiducialCandidate, FiducialCandidate, FiducialCandidate];
+  rank: number;
+}
+
+/**
+ * Plausible quads of four candidates, best first. aspect = template width/height between fiducial
+ * centres; quadrantMm/sideMm give the expected checker size for the scale check.
+ */
+export function rankQuads(
+  candidates: FiducialCandidate[],
+  geom: { widthMm: number; heightMm: number; quadrantMm: number },
+  limit = 8,
+): QuadChoice[] {
+  const top = candidates.slice(0, 18);
+  const out: QuadChoice[] = [];
+  const n = top.length;
+  for (let a = 0; a < n; a++)
+    for (let b = a + 1; b < n; b++)
+      for (let c = b + 1; c < n; c++)
+        for (let d = c + 1; d < n; d++) {
+          const pts = [top[a]!, top[b]!, top[c]!, top[d]!];
+          // All four checkers of one page have the same polarity.
+          const sign = Math.sign(pts[0]!.score);
+          if (pts.some((p) => Math.sign(p.score) !== sign)) continue;
+          const ordered = convexOrder(pts);
+          if (!ordered) continue;
+          const rank = quadRank(ordered, geom);
+          if (rank > 0) out.push({ points: ordered, rank });
+        }
+  out.sort((x, y) => y.rank - x.rank);
+  return out.slice(0, limit);
+}
+
+function convexOrder(pts: FiducialCandidate[]): QuadChoice['points'] | null {
+  const cx = pts.reduce((s, p) => s + p.x, 0) / 4;
+  const cy = pts.reduce((s, p) => s + p.y, 0) / 4;
+  const sorted = [...pts].sort((p, q) => Math.atan2(p.y - cy, p.x - cx) - Math.atan2(q.y - cy, q.x - cx));
+  // atan2 with y down sorts clockwise on screen. Check strict convexity.
+  for (let i = 0; i < 4; i++) {
+    const p = sorted[i]!;
+    const q = sorted[(i + 1) % 4]!;
+    const r = sorted[(i + 2) % 4]!;
+    const cross = (q.x - p.x) * (r.y - q.y) - (q.y - p.y) * (r.x - q.x);
+    if (cross <= 0) return null;
+  }
+  // Start from the point nearest the image's top-left corner.
+  let start = 0;
+  for (let i = 1; i < 4; i++) if (sorted[i]!.x + sorted[i]!.y < sorted[start]!.x + sorted[start]!.y) start = i;
+  return [0, 1, 2, 3].map((k) => sorted[(start + k) % 4]!) as QuadChoice['points'];
+}
+
+function quadRank(q: QuadChoice['points'], geom: { widthMm: number; heightMm: number; quadrantMm: number }): number {
+  const side = (i: number) => Math.hypot(q[(i + 1) % 4]!.x - q[i]!.x, q[(i + 1) % 4]!.y - q[i]!.y);
+  const s = [side(0), side(1), side(2), side(3)];
+  // Opposite sides: perspective shrinks one end, but not by half.
+  if (Math.max(s[0]!, s[2]!) / Math.min(s[0]!, s[2]!) > 1.6) return 0;
+  if (Math.max(s[1]!, s[3]!) / Math.min(s[1]!, s[3]!) > 1.6) return 0;
+  for (let i = 0; i < 4; i++) {
+    const p = q[(i + 3) % 4]!;
+    const o = q[i]!;
+    const r = q[(i + 1) % 4]!;
+    const cos = ((p.x - o.x) * (r.x - o.x) + (p.y - o.y) * (r.y - o.y)) / (Math.hypot(p.x - o.x, p.y - o.y) * Math.hypot(r.x - o.x, r.y - o.y));
+    if (Math.abs(cos) > 0.6) return 0; // angle outside ~53°..127°
+  }
+  // The page may be upright or turned a quarter: compare with both aspect readings.
+  const w = (s[0]! + s[2]!) / 2;
+  const h = (s[1]! + s[3]!) / 2;
+  const aspect = geom.widthMm / geom.heightMm;
+  const ratio = Math.min(Math.abs(Math.log(w / h / aspect)), Math.abs(Math.log(h / w / aspect)));
+  if (ratio > Math.log(1.45)) return 0;
+  // Each checker's detected scale must fit the quad's size (a window ≤ the checker scores best).
+  const pxPerMm = Math.sqrt((w * h) / (geom.widthMm * geom.heightMm));
+  const quadrantPx = geom.quadrantMm * pxPerMm;
+  for (const p of q) if (p.scale > quadrantPx * 1.6 || p.scale < quadrantPx * 0.2) return 0;
+  const minScore = Math.min(...q.map((p) => Math.abs(p.score)));
+  const sumScore = q.reduce((t, p) => t + Math.abs(p.score), 0);
+  // Fiducials are the outermost marks: between equally good quads prefer the larger one.
+  return minScore * 2 + sumScore / 4 + 0.15 * Math.log(w * h) - ratio;
+}
+
+/** Sub-pixel saddle points in the full-resolution image. */
+export function refineCorners(cv: Cv, gray: Mat, pts: Pt[], halfWindow: number): Pt[] {
+  const hw = Math.max(3, Math.min(20, Math.round(halfWindow)));
+  const out: Pt[] = [];
+  for (const p of pts) {
+    // Work on a small region so cornerSubPix's window never leaves the image.
+    const x0 = Math.max(0, Math.round(p.x) - 3 * hw);
+    const y0 = Math.max(0, Math.round(p.y) - 3 * hw);
+    const x1 = Math.min(gray.cols, Math.round(p.x) + 3 * hw);
+    const y1 = Math.min(gray.rows, Math.round(p.y) + 3 * hw);
+    if (x1 - x0 < 2 * hw + 3 || y1 - y0 < 2 * hw + 3) {
+      out.push(p);
+      continue;
+    }
+    const roi = gray.getRegion(new cv.Rect(x0, y0, x1 - x0, y1 - y0));
+    try {
+      const [r] = roi.cornerSubPix(
+        [new cv.Point2(p.x - x0, p.y - y0)],
+        new cv.Size(hw, hw),
+        new cv.Size(-1, -1),
+        new cv.TermCriteria(cv.termCriteria.EPS + cv.termCriteria.MAX_ITER, 30, 0.05),
+      );
+      const q = { x: r!.x + x0, y: r!.y + y0 };
+      // A refinement that wanders away means the saddle was not there: keep the coarse point.
+      out.push(Math.hypot(q.x - p.x, q.y - p.y) <= hw ? q : p);
+    } catch {
+      out.push(p);
+    }
+  }
+  return out;
+}
+

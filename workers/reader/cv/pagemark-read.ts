@@ -1,0 +1,77 @@
+/**
+ * Sampling the page mark from the photo: warp its neighbourhood to a small square, locate the black
+ * border precisely (the fiducial homography is good to a millimetre or so, a cell is 2.5 mm), then
+ * read each data cell's centre against a threshold set between the border's black and the quiet
+ * zone's white. Decoding (error correction, the id's meaning) is the template engineer's pagemark.ts.
+ */
+import type { Cv, Mat } from './opencv.js';
+import type { RectMm } from '../template/types.js';
+import { PAGE_MARK_CELLS, PAGE_MARK_DATA_CELLS, decodePageMarkNearest } from '../template/pagemark.js';
+import { warpRegion, type H3 } from './geometry.js';
+
+export interface MarkRead {
+  id: number | null;
+  errors: number;
+  /** black/white separation of the border vs quiet zone, 0..1: how sure we are there is a mark at all. */
+  contrast: number;
+  bits: number[];
+}
+
+const CELL_PX = 12;
+
+export function readPageMark(cv: Cv, gray: Mat, mmToImage: H3, mark: RectMm, candidateIds: readonly number[]): MarkRead {
+  const cellMm = mark.w / PAGE_MARK_CELLS;
+  const pxPerMm = CELL_PX / cellMm;
+  const margin = 2 * CELL_PX; // search ±1 cell, plus one cell of quiet zone around the border
+  const size = PAGE_MARK_CELLS * CELL_PX + 2 * margin;
+  const patch = warpRegion(cv, gray, mmToImage, pxPerMm, mark.x * pxPerMm - margin, mark.y * pxPerMm - margin, size, size);
+  const px = patch.getData();
+  // Mean of the central half of a cell whose top-left is at (x, y).
+  const cellMean = (x: number, y: number): number => {
+    const q = CELL_PX / 4;
+    let s = 0;
+    let n = 0;
+    for (let yy = Math.round(y + q); yy < Math.round(y + CELL_PX - q); yy++) {
+      if (yy < 0 || yy >= size) continue;
+      for (let xx = Math.round(x + q); xx < Math.round(x + CELL_PX - q); xx++) {
+        if (xx < 0 || xx >= size) continue;
+        s += px[yy * size + xx]!;
+        n++;
+      }
+    }
+    return n ? s / n : 255;
+  };
+  let best = { dx: 0, dy: 0, fit: -Infinity, black: 0, white: 255 };
+  const N = PAGE_MARK_CELLS;
+  for (let dy = -CELL_PX; dy <= CELL_PX; dy += 2) {
+    for (let dx = -CELL_PX; dx <= CELL_PX; dx += 2) {
+      const ox = margin + dx;
+      const oy = margin + dy;
+      let black = 0;
+      let white = 0;
+      for (let i = 0; i < N; i++) {
+        black += cellMean(ox + i * CELL_PX, oy) + cellMean(ox + i * CELL_PX, oy + (N - 1) * CELL_PX);
+        white += cellMean(ox + i * CELL_PX, oy - CELL_PX) + cellMean(ox + i * CELL_PX, oy + N * CELL_PX);
+        if (i > 0 && i < N - 1) {
+          black += cellMean(ox, oy + i * CELL_PX) + cellMean(ox + (N - 1) * CELL_PX, oy + i * CELL_PX);
+          white += cellMean(ox - CELL_PX, oy + i * CELL_PX) + cellMean(ox + N * CELL_PX, oy + i * CELL_PX);
+        }
+      }
+      black /= 4 * N - 4;
+      white /= 4 * N - 4;
+      const fit = white - black;
+      if (fit > best.fit) best = { dx, dy, fit, black, white };
+    }
+  }
+  const threshold = (best.black + best.white) / 2;
+  const bits: number[] = [];
+  for (let r = 0; r < PAGE_MARK_DATA_CELLS; r++) {
+    for (let c = 0; c < PAGE_MARK_DATA_CELLS; c++) {
+      bits.push(cellMean(margin + best.dx + (c + 1) * CELL_PX, margin + best.dy + (r + 1) * CELL_PX) < threshold ? 1 : 0);
+    }
+  }
+  const contrast = Math.max(0, best.fit) / Math.max(1, best.white);
+  if (contrast < 0.25) return { id: null, errors: 0, contrast, bits };
+  const hit = decodePageMarkNearest(bits, candidateIds, 4);
+  return { id: hit?.id ?? null, errors: hit?.errors ?? 0, contrast, bits };
+}

@@ -1,0 +1,28 @@
+/**
+ * Why a photo could not be read. A rejection is an answer, not a crash: the pipeline turns it into a
+ * PageReading with class REJECTED, so a bad upload never takes a reader process down and the
+ * reviewer sees the reason beside the photo.
+ */
+export type RejectReason =
+  | 'not_an_image'
+  | 'unsupported_format'
+  | 'truncated_image'
+  | 'image_too_large'
+  | 'image_too_small'
+  | 'no_page_found'
+  | 'page_cropped'
+  | 'page_mark_unreadable'
+  | 'unknown_template'
+  | 'misaligned'
+  | 'wrong_page'
+  | 'wrong_candidate_count';
+
+export class ReadReject extends Error {
+  constructor(
+    readonly reason: RejectReason,
+    readonly detail: string,
+  ) {
+    super(`${reason}: ${detail}`);
+    this.name = 'ReadReject';
+  }
+}
