@@ -146,14 +146,17 @@ export function planDesaTps(d: DesaTpsData, seed: number, kabAverage: Map<string
   // A desa whose register outgrew its TPS count: KPU would have filled each TPS to near the cap.
   const mean = Math.min(meanPerTps, MAX_VOTERS_PER_TPS * 0.95);
   const shareL = known ? Math.min(0.6, Math.max(0.4, d.dptL! / (d.dptL! + d.dptP!))) : 0.5;
+  const kec = d.desa.slice(0, 6);
+  const kab = d.desa.slice(0, 4);
+  const prov = d.desa.slice(0, 2);
   const push = (number: number, voters: number, isSpecial: boolean) => {
     const sd = Math.sqrt(voters * shareL * (1 - shareL));
     const l = Math.min(voters, Math.max(0, Math.round(voters * shareL + sd * gaussian(rand))));
     out.code.push(d.desa + String(number).padStart(3, '0'));
     out.desaCode.push(d.desa);
-    out.kecCode.push(d.desa.slice(0, 6));
-    out.kabCode.push(d.desa.slice(0, 4));
-    out.provCode.push(d.desa.slice(0, 2));
+    out.kecCode.push(kec);
+    out.kabCode.push(kab);
+    out.provCode.push(prov);
     out.number.push(number);
     out.votersL.push(l);
     out.votersP.push(voters - l);
