@@ -17,7 +17,7 @@ export interface CandidateRow { id: string; contestId: string; number: number; h
 export async function talliesForArea(sql: Sql, areaCode: string, expectedByContest: (contestId: string) => number): Promise<{ tallies: TallyRow[]; candidates: CandidateRow[] }> {
   const prefixes = [2, 4].filter((n) => areaCode.length >= n).map((n) => areaCode.slice(0, n));
   const contests = areaCode === '00'
-    ? await sql`select id, name, type from contests c join elections e on e.id = c.election_id where not e.is_practice and c.type = 'pkwkp' order by id`
+    ? await sql`select c.id, c.name, c.type from contests c join elections e on e.id = c.election_id where not e.is_practice and c.type = 'pkwkp' order by c.id`
     : prefixes.length
       ? await sql`select c.id, c.name, c.type from contests c join elections e on e.id = c.election_id where not e.is_practice and c.area_code in ${sql(prefixes)} order by length(c.area_code), c.id`
       : [];
