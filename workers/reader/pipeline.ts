@@ -1,0 +1,155 @@
+/**
+ * readPhoto: one photo of one C.Hasil page, end to end — decode, find the page, read its mark, align,
+ * cut every box, classify all boxes in one batch, decode the fields under the page's arithmetic.
+ * Always returns a PageReading: a photo that cannot be read comes back REJECTED with a reason and a
+ * detail a person can act on ("page_cropped: 3 field(s) lie outside the photo: …"), never a guess.
+ *
+ * Loads OpenCV into the calling process: call it from a reader process (workers/reader/process) or
+ * a CLI, never from the API server or from two worker_threads (DEPENDENCIES.md).
+ */
+import { loadCv } from './cv/opencv.js';
+import { decodeGray } from './cv/decode.js';
+import { analysePage, PX_PER_MM, type PageAnalysis } from './cv/page.js';
+import { ReadReject } from './cv/reject.js';
+import { loadTemplates } from './template/index.js';
+import type { FormTemplate } from './template/types.js';
+import { classifyBoxes } from './digits/model.js';
+import { loadDigitModel } from './digits/model.js';
+import { decodePage } from './decoder/decode.js';
+import type { FieldReading, PageKind, PageReading } from './types.js';
+
+export const CV_VERSION = 'cv1';
+
+export interface ReadOptions {
+  /** Candidate pairs in the contest; a perolehan page printed for another count is refused. */
+  contestCandidateCount?: number;
+  /** The page the uploader said this is; a different page mark is refused as wrong_page. */
+  expectedPage?: PageKind;
+  /** Recorded in the reading (the CLI passes the path). */
+  file?: string;
+}
+
+export function readerVersion(): string {
+  let digits = 'none';
+  try {
+    digits = loadDigitModel().meta.sha256.slice(0, 12);
+  } catch {
+    // The version string must never be why a read fails.
+  }
+  return `${CV_VERSION}+digits-${digits}+decoder`;
+}
+
+export function rejected(reason: string, detail: string, timingsMs: Record<string, number>, extra: Partial<PageReading> = {}): PageReading {
+  return {
+    page: null,
+    templateId: null,
+    markId: null,
+    alignmentScore: null,
+    ...extra,
+    class: 'REJECTED',
+    rejectReason: reason,
+    rejectDetail: detail,
+    fields: {},
+    changes: [],
+    residuals: {},
+    post: 0,
+    pConsistent: 0,
+    timingsMs,
+    readerVersion: readerVersion(),
+  };
+}
+
+const round = (v: number) => Math.round(v * 100) / 100;
+
+export function readPhoto(bytes: Uint8Array, opts: ReadOptions = {}): PageReading {
+  const timings: Record<string, number> = {};
+  const started = performance.now();
+  let mark = started;
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = round(now - mark);
+    mark = now;
+  };
+  const finish = (r: PageReading): PageReading => {
+    r.timingsMs.total = round(performance.now() - started);
+    if (opts.file !== undefined) r.file = opts.file;
+    return r;
+  };
+  let analysis: PageAnalysis | null = null;
+  try {
+    const cv = loadCv();
+    if (performance.now() - mark > 1) lap('load');
+    else mark = performance.now();
+    const { gray } = decodeGray(cv, bytes);
+    lap('decode');
+    analysis = analysePage(cv, gray, loadTemplates());
+    timings.find = round(analysis.timingsMs.find);
+    timings.mark = round(analysis.timingsMs.mark);
+    timings.cut = round(analysis.timingsMs.cut);
+    mark = performance.now();
+    checkExpectations(analysis.template, opts);
+    return finish(readCutPage(analysis, timings, lap));
+  } catch (err) {
+    if (err instanceof ReadReject) {
+      lap('rejected');
+      const extra: Partial<PageReading> = analysis
+        ? { page: analysis.template.page, templateId: analysis.template.id, markId: analysis.markId, alignmentScore: round3(analysis.alignmentScore) }
+        : {};
+      return finish(rejected(err.reason, err.detail, timings, extra));
+    }
+    throw err;
+  }
+}
+
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
+
+function checkExpectations(t: FormTemplate, opts: ReadOptions): void {
+  if (opts.expectedPage && t.page !== opts.expectedPage) {
+    throw new ReadReject('wrong_page', `the photo shows the ${t.page} page (mark ${t.markId}), not the ${opts.expectedPage} page`);
+  }
+  if (t.page === 'perolehan' && opts.contestCandidateCount !== undefined && t.candidateCount !== opts.contestCandidateCount) {
+    throw new ReadReject(
+      'wrong_candidate_count',
+      `the page is printed for ${t.candidateCount} candidate pair(s) (mark ${t.markId}) but the contest has ${opts.contestCandidateCount}`,
+    );
+  }
+}
+
+function readCutPage(a: PageAnalysis, timings: Record<string, number>, lap: (n: string) => void): PageReading {
+  const images = a.fields.flatMap((f) => f.boxes);
+  const probs = classifyBoxes(images);
+  lap('classify');
+  let k = 0;
+  const perField = a.fields.map((f) => ({ key: f.key, boxes: f.boxes.map(() => probs[k++]!) }));
+  const result = decodePage(perField, a.template.identities);
+  lap('constraints');
+  const fields: Record<string, FieldReading> = {};
+  for (const [i, f] of a.fields.entries()) {
+    fields[f.key] = {
+      value: result.values[f.key] ?? null,
+      p: round6(result.marginals[f.key] ?? 0),
+      raw: result.argmax[f.key] ?? null,
+      boxes: perField[i]!.boxes.map((b) => b.map(round6)),
+      roi: f.roi,
+    };
+  }
+  return {
+    page: a.template.page,
+    templateId: a.template.id,
+    markId: a.markId,
+    alignmentScore: round3(a.alignmentScore),
+    class: result.cls,
+    fields,
+    changes: result.changedBoxes,
+    residuals: result.residuals,
+    post: round6(result.post),
+    pConsistent: round6(result.pConsistent),
+    timingsMs: timings,
+    readerVersion: readerVersion(),
+    // Where the page sat in the photo, and the frame the ROIs refer to: what a reviewer needs to
+    // draw each number's boxes over the original photo.
+    ...({ frame: { pxPerMm: PX_PER_MM, corners: a.corners.map((p) => [round(p.x), round(p.y)]) }, decoderReasons: result.reasons } as object),
+  };
+}
+
+const round6 = (v: number) => Math.round(v * 1e6) / 1e6;

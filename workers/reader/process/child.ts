@@ -1,0 +1,45 @@
+/**
+ * A reader process: loads OpenCV, the templates and the digit model once, then reads jobs one at a
+ * time from its parent over IPC (sync OpenCV API only; one addon per process — DEPENDENCIES.md).
+ * A job's failure is reported, never fatal; only a native crash ends the process, and the pool
+ * restarts it.
+ */
+import { readFileSync } from 'node:fs';
+import { loadCv } from '../cv/opencv.js';
+import { loadTemplates } from '../template/index.js';
+import { readPhoto, rejected } from '../pipeline.js';
+import type { ReadJob, ReadReply, ReadyMessage } from './protocol.js';
+
+const send = (m: ReadReply | ReadyMessage) => process.send?.(m);
+const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
+
+// Warm everything that is loaded once, so the first job is not slower than the rest.
+const cv = loadCv();
+// The pool runs one reader per core; OpenCV's own threads would then only contend.
+cv.setNumThreads(1);
+loadTemplates();
+
+process.on('message', (job: ReadJob) => {
+  let reply: ReadReply;
+  try {
+    let bytes: Uint8Array;
+    if (job.path !== undefined) {
+      try {
+        bytes = readFileSync(job.path);
+      } catch (err) {
+        const reading = rejected('unreadable_file', `cannot read ${job.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {});
+        send({ id: job.id, ok: true, reading: { ...reading, file: job.opts.file }, rssMb: rssMb() });
+        return;
+      }
+    } else {
+      bytes = job.bytes ?? new Uint8Array();
+    }
+    reply = { id: job.id, ok: true, reading: readPhoto(bytes, job.opts), rssMb: rssMb() };
+  } catch (err) {
+    reply = { id: job.id, ok: false, error: (err as Error).stack ?? String(err), rssMb: rssMb() };
+  }
+  send(reply);
+});
+
+process.on('disconnect', () => process.exit(0));
+send({ ready: true, pid: process.pid });

@@ -1,0 +1,182 @@
+/**
+ * The reader process pool: n child processes (workers/reader/process/child.ts), each with its own
+ * OpenCV, reading one photo at a time. The ingest job handlers and `bench:read` call
+ * `createReaderPool(n)` then `read(bytes | path, opts)`.
+ *
+ * Failure handling: a child that dies (native crash, OOM kill) or overruns the job timeout fails
+ * only the job it was running — with an Error that says so — and is replaced; queued jobs go to the
+ * replacement. A child whose resident memory grows past maxRssMb is recycled between jobs.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+import type { PageReading } from '../types.js';
+import type { ReadOptions } from '../pipeline.js';
+import type { ReadJob, ReadReply, ReadyMessage } from './protocol.js';
+
+export interface ReaderPoolOptions {
+  /** Recycle a child after a job once its RSS exceeds this (MB). */
+  maxRssMb?: number;
+  /** A job running longer than this kills its child (ms). */
+  jobTimeoutMs?: number;
+  /** Called with one line for each child crash/restart (defaults to stderr). */
+  log?: (line: string) => void;
+}
+
+export interface ReaderPool {
+  read(input: Uint8Array | string, opts?: ReadOptions): Promise<PageReading>;
+  close(): Promise<void>;
+  readonly size: number;
+  /** Current child pids (for monitoring and tests). */
+  pids(): number[];
+  /** Peak RSS (MB) a child reported after a job. */
+  peakRssMb(): number;
+  /** Children replaced after a crash, timeout or memory recycle. */
+  restarts(): number;
+}
+
+export class ReaderCrashError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReaderCrashError';
+  }
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CHILD = path.join(here, 'child.ts');
+const TSX_LOADER = pathToFileURL(path.join(here, '..', '..', '..', 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
+interface Pending {
+  job: ReadJob;
+  resolve: (r: PageReading) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  child: ChildProcess;
+  ready: boolean;
+  current: Pending | null;
+  timer: NodeJS.Timeout | null;
+  retiring: boolean;
+}
+
+export function createReaderPool(n = 1, options: ReaderPoolOptions = {}): ReaderPool {
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`reader pool size must be 1..64, got ${n}`);
+  const maxRssMb = options.maxRssMb ?? 380;
+  const jobTimeoutMs = options.jobTimeoutMs ?? 60_000;
+  const log = options.log ?? ((l: string) => process.stderr.write(`reader-pool: ${l}\n`));
+  const queue: Pending[] = [];
+  const slots: Slot[] = [];
+  let nextId = 1;
+  let closed = false;
+  let peak = 0;
+  let restarts = 0;
+
+  function spawn(): Slot {
+    const child = fork(CHILD, [], {
+      execArgv: ['--import', TSX_LOADER],
+      serialization: 'advanced',
+      // Child stdout goes to our stderr: nothing a reader prints may corrupt JSON lines on stdout.
+      stdio: ['ignore', 2, 2, 'ipc'],
+    });
+    const slot: Slot = { child, ready: false, current: null, timer: null, retiring: false };
+    child.on('message', (m: ReadReply | ReadyMessage) => {
+      if ('ready' in m) {
+        slot.ready = true;
+        pump();
+        return;
+      }
+      const p = slot.current;
+      if (!p || p.job.id !== m.id) return;
+      if (slot.timer) clearTimeout(slot.timer);
+      slot.current = null;
+      slot.timer = null;
+      peak = Math.max(peak, m.rssMb);
+      if (m.ok) p.resolve(m.reading);
+      else p.reject(new Error(`reader failed on ${p.job.opts.file ?? 'photo'}: ${m.error}`));
+      if (m.rssMb > maxRssMb && !closed) {
+        log(`child ${child.pid} at ${m.rssMb} MB > ${maxRssMb} MB: recycling`);
+        replace(slot);
+      }
+      pump();
+    });
+    child.on('exit', (code, signal) => {
+      if (slot.timer) clearTimeout(slot.timer);
+      const p = slot.current;
+      slot.current = null;
+      if (p) {
+        p.reject(
+          new ReaderCrashError(
+            `reader process ${child.pid} ${signal ? `was killed (${signal})` : `exited (code ${code})`} while reading ${p.job.opts.file ?? 'a photo'}; the job can be retried`,
+          ),
+        );
+      }
+      const i = slots.indexOf(slot);
+      if (i >= 0 && !closed && !slot.retiring) {
+        log(`child ${child.pid} ended (${signal ?? code}); restarting`);
+        restarts++;
+        slots[i] = spawn();
+      }
+      pump();
+    });
+    child.on('error', (err) => log(`child ${child.pid}: ${err.message}`));
+    return slot;
+  }
+
+  function replace(slot: Slot) {
+    const i = slots.indexOf(slot);
+    if (i < 0) return;
+    slot.retiring = true;
+    restarts++;
+    slots[i] = spawn();
+    slot.child.disconnect();
+  }
+
+  function pump() {
+    for (const slot of slots) {
+      if (!queue.length) return;
+      if (!slot.ready || slot.current || slot.retiring) continue;
+      const p = queue.shift()!;
+      slot.current = p;
+      slot.timer = setTimeout(() => {
+        log(`child ${slot.child.pid} exceeded ${jobTimeoutMs} ms on ${p.job.opts.file ?? 'a photo'}: killing`);
+        slot.child.kill('SIGKILL');
+      }, jobTimeoutMs);
+      slot.child.send(p.job);
+    }
+  }
+
+  for (let i = 0; i < n; i++) slots.push(spawn());
+
+  return {
+    size: n,
+    read(input, opts = {}) {
+      if (closed) return Promise.reject(new Error('reader pool is closed'));
+      const job: ReadJob = typeof input === 'string' ? { id: nextId++, path: input, opts: { file: input, ...opts } } : { id: nextId++, bytes: input, opts };
+      return new Promise<PageReading>((resolve, reject) => {
+        queue.push({ job, resolve, reject });
+        pump();
+      });
+    },
+    async close() {
+      closed = true;
+      for (const p of queue.splice(0)) p.reject(new Error('reader pool closed before the job ran'));
+      await Promise.all(
+        slots.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+              s.child.once('exit', () => resolve());
+              if (s.child.connected) s.child.disconnect();
+              else s.child.kill();
+              // A child stuck in native code ignores disconnect: make sure it goes.
+              setTimeout(() => s.child.kill('SIGKILL'), 5000).unref();
+            }),
+        ),
+      );
+    },
+    pids: () => slots.map((s) => s.child.pid ?? -1),
+    peakRssMb: () => peak,
+    restarts: () => restarts,
+  };
+}

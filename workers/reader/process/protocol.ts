@@ -1,0 +1,20 @@
+/** Messages between the reader pool and its child processes (structured-clone IPC). */
+import type { PageReading } from '../types.js';
+import type { ReadOptions } from '../pipeline.js';
+
+export interface ReadJob {
+  id: number;
+  /** Photo bytes, or a path the child reads itself (saves copying megabytes over IPC). */
+  bytes?: Uint8Array;
+  path?: string;
+  opts: ReadOptions;
+}
+
+export type ReadReply =
+  | { id: number; ok: true; reading: PageReading; rssMb: number }
+  | { id: number; ok: false; error: string; rssMb: number };
+
+export interface ReadyMessage {
+  ready: true;
+  pid: number;
+}
