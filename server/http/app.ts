@@ -6,6 +6,8 @@ import type { Config } from '../config.js';
 import type { HealthResponse } from '../contract/index.js';
 import { errorHandler, unknownRoute } from './errors.js';
 import { areasRouter } from './routes/areas.js';
+import { ingestRoutes } from './routes/ingest.js';
+import type { JobQueue } from '../../workers/jobs/queue.js';
 
 export const REKAP_VERSION = '0.1.0';
 export const clientDistDir = join(import.meta.dirname, '..', '..', 'dist', 'client');
@@ -14,6 +16,8 @@ export interface AppDeps {
   config: Config;
   database: Database;
   log: (msg: string, err?: unknown) => void;
+  /** Job queue for uploads (null on a read-only node). */
+  queue?: JobQueue | null;
 }
 
 /**
@@ -38,6 +42,7 @@ export function createApp(deps: AppDeps): Express {
     res.status(dbOk ? 200 : 503).json(body);
   });
   api.use(areasRouter(database.sql));
+  api.use(ingestRoutes({ config, database, queue: deps.queue ?? null, log: deps.log }));
   api.use(unknownRoute);
   app.use('/api', api);
 

@@ -3,17 +3,36 @@ import type { AddressInfo } from 'node:net';
 import type { Database } from '../../db/client.js';
 import type { Config } from '../config.js';
 import { createApp } from '../http/app.js';
+import { attachRealtime, type Realtime } from '../realtime/hub.js';
+import { openQueue, type JobQueue } from '../../workers/jobs/queue.js';
 
 export interface RunningApi {
   server: Server;
   url: string;
+  realtime: Realtime | null;
+  queue: JobQueue | null;
   close(): Promise<void>;
 }
 
-/** Start the HTTP API (and, once the realtime layer attaches, Socket.IO on the same server). */
-export async function startApi(config: Config, database: Database, log: (msg: string, err?: unknown) => void): Promise<RunningApi> {
-  const app = createApp({ config, database, log });
+export interface ApiOptions {
+  /** Database URL for the queue, LISTEN and the Socket.IO adapter; without it the node serves reads only. */
+  databaseUrl?: string;
+  /** Reuse a queue opened elsewhere in this process (the worker role's). */
+  queue?: JobQueue | null;
+  /** Attach the Socket.IO Postgres adapter (default true). */
+  socketAdapter?: boolean;
+}
+
+/** Start the HTTP API with Socket.IO on the same server, and a send-only job queue for uploads. */
+export async function startApi(config: Config, database: Database, log: (msg: string, err?: unknown) => void, opts: ApiOptions = {}): Promise<RunningApi> {
+  let queue: JobQueue | null = opts.queue ?? null;
+  const ownQueue = !queue && !!opts.databaseUrl;
+  if (ownQueue) queue = await openQueue(opts.databaseUrl!, { supervise: false, onError: (err) => log('queue error', err) });
+  const app = createApp({ config, database, log, queue });
   const server = createServer(app);
+  const realtime = opts.databaseUrl
+    ? await attachRealtime(server, { sql: database.sql, url: opts.databaseUrl, deltaIntervalMs: config.REKAP_DELTA_INTERVAL_MS, log, adapter: opts.socketAdapter })
+    : null;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());
@@ -23,10 +42,14 @@ export async function startApi(config: Config, database: Database, log: (msg: st
   return {
     server,
     url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    realtime,
+    queue,
+    async close() {
+      server.closeAllConnections();
+      // io.close() also closes the HTTP server.
+      if (realtime) await realtime.close();
+      else await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (ownQueue) await queue?.stop();
+    },
   };
 }

@@ -20,13 +20,15 @@ export async function run(args: string[]): Promise<number> {
   if (config.REKAP_SEED_SCOPE !== 'none') {
     await ensureSeeded(db.database, { scope: config.REKAP_SEED_SCOPE, seed: config.REKAP_SEED });
   }
+  let queue = null;
   if (config.REKAP_ROLES.includes('worker')) {
     const { startWorkers } = await import('../../../workers/runtime.js');
     const workers = await startWorkers({ config, database: db.database, url: db.url, log });
+    queue = workers.queue;
     closers.unshift(() => workers.stop());
   }
   if (config.REKAP_ROLES.includes('api')) {
-    const api = await startApi(config, db.database, log);
+    const api = await startApi(config, db.database, log, { databaseUrl: db.url, queue });
     closers.unshift(() => api.close());
     console.log(`rekap is running at ${api.url}  (roles: ${config.REKAP_ROLES.join(', ')}; Ctrl-C to stop)`);
   }

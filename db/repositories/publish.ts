@@ -1,0 +1,487 @@
+import type { Sql } from '../client.js';
+import { appendAudit, PUBLISH_LOCK, type AuditInput, type Tx } from './audit.js';
+import { NATIONAL_CODE } from './areas.js';
+
+/**
+ * Publishing TPS results: versioned rows, hard-rule gate, incremental area tallies, change feed,
+ * anomalies and audit, all in ONE transaction per batch. A crash anywhere leaves nothing half-done and
+ * re-running the same request is a no-op (same stage, values and status → no new version).
+ */
+
+export type ResultStage = 'machine' | 'kpps' | 'reviewer' | 'recap';
+export type ResultStatus = 'published' | 'quarantined' | 'incomplete';
+export const STAGE_RANK: Record<ResultStage, number> = { machine: 0, kpps: 1, reviewer: 2, recap: 3 };
+
+export type RuleResult =
+  | { rule: string; class: 'HARD' | 'SOFT'; status: 'PASS' }
+  | { rule: string; class: 'HARD' | 'SOFT'; status: 'FAIL'; delta: number; fields: string[] }
+  | { rule: string; class: 'HARD' | 'SOFT'; status: 'UNKNOWN'; missing: string[] };
+export interface Verdict { publishable: boolean; complete: boolean; quarantined: boolean; results: RuleResult[] }
+
+export interface TpsMaster {
+  code: string; desaCode: string; kecCode: string; kabCode: string; provCode: string;
+  number: number; votersL: number; votersP: number; isSpecial: boolean;
+}
+export interface ContestInfo { id: string; type: 'pkwkp' | 'pkwkk' | 'ppwp'; areaCode: string; candidates: { id: string; number: number; isEmptyColumn: boolean }[] }
+
+/** Hard rules, injected by the caller (workers/rules) so that db/ imports nothing of ours. */
+export type EvaluateFn = (input: { tps: TpsMaster; contest: ContestInfo; values: Record<string, number> }) => Verdict;
+
+export interface PublishRequest {
+  tpsCode: string;
+  contestId: string;
+  stage: ResultStage;
+  /** Field values; null for the machine stage = combine the TPS's current readings inside the transaction. */
+  values: Record<string, number> | null;
+  actorId: number | null;
+  actor: string;
+  correctionId?: number | null;
+  /** Audit action name; default derived from stage. */
+  action?: string;
+}
+
+export type PublishOutcome =
+  | { tpsCode: string; contestId: string; outcome: 'created'; status: ResultStatus; version: number; resultId: number; changeVersion: number }
+  | { tpsCode: string; contestId: string; outcome: 'unchanged' | 'stale_stage' | 'no_readings' | 'unknown_tps' | 'unknown_contest'; status?: ResultStatus; version?: number };
+
+export interface CurrentResult {
+  id: number; tpsCode: string; contestId: string; version: number; stage: ResultStage; status: ResultStatus;
+  values: Record<string, number>; votes: Record<string, number>; suaraSah: number | null; suaraTidakSah: number | null;
+  rules: RuleResult[]; readingIds: number[];
+}
+
+/** The contribution of one TPS result to every area above it. */
+export interface Contribution {
+  votes: Record<string, number>; suaraSah: number; suaraTidakSah: number; tpsPublished: number; tpsQuarantined: number;
+  quarantinedVotes: number; votersRegistered: number; votersUsed: number;
+}
+const ZERO: Contribution = { votes: {}, suaraSah: 0, suaraTidakSah: 0, tpsPublished: 0, tpsQuarantined: 0, quarantinedVotes: 0, votersRegistered: 0, votersUsed: 0 };
+
+/** Votes by candidate id from Sirekap-style field keys (suara_paslon_n, suara_kolom_kosong). */
+export function votesByCandidate(values: Record<string, number>, contest: ContestInfo): Record<string, number> {
+  const votes: Record<string, number> = {};
+  for (const c of contest.candidates) {
+    const key = c.isEmptyColumn ? 'suara_kolom_kosong' : `suara_paslon_${c.number}`;
+    const v = values[key];
+    if (typeof v === 'number') votes[c.id] = v;
+  }
+  return votes;
+}
+
+export function hasVotePage(values: Record<string, number>, contest: ContestInfo): boolean {
+  if (typeof values.suara_sah !== 'number') return false;
+  return contest.candidates.every((c) => typeof values[c.isEmptyColumn ? 'suara_kolom_kosong' : `suara_paslon_${c.number}`] === 'number');
+}
+
+/** What a result adds to the tallies: published TPS count in full, quarantined ones only on their own line. */
+export function contributionOf(r: { status: ResultStatus; votes: Record<string, number>; values: Record<string, number>; suaraSah: number | null; suaraTidakSah: number | null } | null, tps: TpsMaster): Contribution {
+  if (!r) return ZERO;
+  const v = r.values;
+  const sah = r.suaraSah ?? 0;
+  const ts = r.suaraTidakSah ?? 0;
+  const total = typeof v.suara_total === 'number' ? v.suara_total : sah + ts;
+  if (r.status === 'published') {
+    return {
+      votes: r.votes, suaraSah: sah, suaraTidakSah: ts, tpsPublished: 1, tpsQuarantined: 0, quarantinedVotes: 0,
+      // The master register is known before election day (and H9 makes the form agree with it).
+      votersRegistered: tps.votersL + tps.votersP,
+      votersUsed: typeof v.pengguna_total_j === 'number' ? v.pengguna_total_j : total,
+    };
+  }
+  if (r.status === 'quarantined') {
+    const sumVotes = Object.values(r.votes).reduce((a, b) => a + b, 0);
+    return { ...ZERO, votes: {}, tpsQuarantined: 1, quarantinedVotes: Math.max(total, sah, sumVotes) };
+  }
+  return ZERO;
+}
+
+export function addContribution(acc: Contribution, c: Contribution, sign: 1 | -1): void {
+  for (const [k, n] of Object.entries(c.votes)) acc.votes[k] = (acc.votes[k] ?? 0) + sign * n;
+  acc.suaraSah += sign * c.suaraSah;
+  acc.suaraTidakSah += sign * c.suaraTidakSah;
+  acc.tpsPublished += sign * c.tpsPublished;
+  acc.tpsQuarantined += sign * c.tpsQuarantined;
+  acc.quarantinedVotes += sign * c.quarantinedVotes;
+  acc.votersRegistered += sign * c.votersRegistered;
+  acc.votersUsed += sign * c.votersUsed;
+}
+
+export const areaCodesOf = (t: TpsMaster) => [NATIONAL_CODE, t.provCode, t.kabCode, t.kecCode, t.desaCode];
+
+const sameValues = (a: Record<string, number>, b: Record<string, number>) => {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => a[k] === b[k]);
+};
+
+const contestCache = new WeakMap<object, Map<string, ContestInfo>>();
+const ensuredTallies = new WeakMap<object, Set<string>>();
+
+export async function loadContest(sql: Sql, contestId: string): Promise<ContestInfo | null> {
+  let cache = contestCache.get(sql);
+  if (!cache) contestCache.set(sql, (cache = new Map()));
+  const hit = cache.get(contestId);
+  if (hit) return hit;
+  const [c] = await sql<{ id: string; type: ContestInfo['type']; areaCode: string }[]>`
+    select id, type, area_code as "areaCode" from contests where id = ${contestId}`;
+  if (!c) return null;
+  const candidates = await sql<ContestInfo['candidates']>`
+    select id, number, is_empty_column as "isEmptyColumn" from candidates where contest_id = ${contestId} order by number`;
+  const info = { ...c, candidates: [...candidates] };
+  cache.set(contestId, info);
+  return info;
+}
+
+/** Forget cached contests (tests that reseed candidates). */
+export function clearContestCache(sql: Sql) {
+  contestCache.delete(sql);
+  ensuredTallies.delete(sql);
+}
+
+/**
+ * Every area of a contest gets its tally row once, with its expected TPS count, so that feeds show
+ * "0 of N" before the first form and publishes only ever add to existing rows.
+ */
+export async function ensureTallyRows(sql: Sql, contest: ContestInfo): Promise<void> {
+  let done = ensuredTallies.get(sql);
+  if (!done) ensuredTallies.set(sql, (done = new Set()));
+  if (done.has(contest.id)) return;
+  await sql`
+    insert into area_tallies (contest_id, area_code, tps_expected)
+    select ${contest.id}, area_code, count(*)::int from tps t
+    cross join lateral (values (${NATIONAL_CODE}::text), (t.prov_code), (t.kab_code), (t.kec_code), (t.desa_code)) a(area_code)
+    where t.code like ${contest.areaCode + '%'}
+    group by area_code
+    on conflict (contest_id, area_code) do nothing`;
+  done.add(contest.id);
+}
+
+interface ReadingForMerge { id: number; submissionId: number; page: string | null; values: Record<string, number>; photoSha256: string; tpsCode: string; contestId: string }
+
+/**
+ * The machine result of a TPS = the newest non-rejected reading of each page, merged. A field read on
+ * two pages (e.g. totals repeated) keeps the value of the page read later and is reported as a conflict.
+ */
+export function mergeReadings(readings: ReadingForMerge[]): { values: Record<string, number>; readingIds: number[]; photos: string[]; conflicts: string[] } {
+  const byPage = new Map<string, ReadingForMerge>();
+  for (const r of readings) {
+    const key = r.page ?? `submission:${r.submissionId}`;
+    const prev = byPage.get(key);
+    if (!prev || r.submissionId > prev.submissionId || (r.submissionId === prev.submissionId && r.id > prev.id)) byPage.set(key, r);
+  }
+  const chosen = [...byPage.values()].sort((a, b) => a.submissionId - b.submissionId);
+  const values: Record<string, number> = {};
+  const conflicts: string[] = [];
+  for (const r of chosen) {
+    for (const [k, v] of Object.entries(r.values)) {
+      if (k in values && values[k] !== v) conflicts.push(k);
+      values[k] = v;
+    }
+  }
+  return { values, readingIds: chosen.map((r) => r.id), photos: chosen.map((r) => r.photoSha256), conflicts };
+}
+
+const resultColumns = (sql: Tx) => sql`
+  id, tps_code as "tpsCode", contest_id as "contestId", version, stage, status, values, votes,
+  suara_sah as "suaraSah", suara_tidak_sah as "suaraTidakSah", rules, reading_ids as "readingIds"`;
+
+/**
+ * Publish a batch of TPS results in one transaction. Serialised by PUBLISH_LOCK so that change-feed
+ * versions are assigned in commit order (a client catching up "since v" can never skip a row).
+ */
+export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluate: EvaluateFn, opts: { within?: (tx: Tx, outcomes: PublishOutcome[]) => Promise<void> } = {}): Promise<PublishOutcome[]> {
+  if (requests.length === 0) return [];
+  // Contests and tally rows are prepared outside the lock (idempotent, rarely needed).
+  const contests = new Map<string, ContestInfo>();
+  for (const id of new Set(requests.map((r) => r.contestId))) {
+    const c = await loadContest(sql, id);
+    if (c) {
+      contests.set(id, c);
+      await ensureTallyRows(sql, c);
+    }
+  }
+  const outcomes = await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${PUBLISH_LOCK})`;
+    const tpsCodes = [...new Set(requests.map((r) => r.tpsCode))];
+    const masters = await tx<TpsMaster[]>`
+      select code, desa_code as "desaCode", kec_code as "kecCode", kab_code as "kabCode", prov_code as "provCode",
+             number, voters_l as "votersL", voters_p as "votersP", is_special as "isSpecial"
+      from tps where code in ${tx(tpsCodes)}`;
+    const masterByCode = new Map(masters.map((m) => [m.code, m]));
+    const currentRows = await tx<CurrentResult[]>`
+      select ${resultColumns(tx)} from tps_results where is_current and tps_code in ${tx(tpsCodes)}`;
+    const current = new Map(currentRows.map((r) => [`${r.tpsCode}|${r.contestId}`, r]));
+
+    const machineKeys = requests.filter((r) => r.values === null).map((r) => r.tpsCode);
+    const readingRows = machineKeys.length
+      ? await tx<ReadingForMerge[]>`
+          select r.id, r.submission_id as "submissionId", r.page, r.values, s.photo_sha256 as "photoSha256",
+                 s.tps_code as "tpsCode", s.contest_id as "contestId"
+          from readings r join submissions s on s.id = r.submission_id
+          where s.tps_code in ${tx([...new Set(machineKeys)])} and r.cls <> 'REJECTED' and s.status = 'read'
+            and s.source = 'kpps'`
+      : [];
+
+    const results: PublishOutcome[] = [];
+    const newRows: { req: PublishRequest; tps: TpsMaster; contest: ContestInfo; prev: CurrentResult | null; version: number; status: ResultStatus; values: Record<string, number>; votes: Record<string, number>; verdict: Verdict; readingIds: number[]; photos: string[] }[] = [];
+
+    for (const req of requests) {
+      const base = { tpsCode: req.tpsCode, contestId: req.contestId };
+      const tps = masterByCode.get(req.tpsCode);
+      if (!tps) { results.push({ ...base, outcome: 'unknown_tps' }); continue; }
+      const contest = contests.get(req.contestId);
+      if (!contest || !tps.code.startsWith(contest.areaCode)) { results.push({ ...base, outcome: 'unknown_contest' }); continue; }
+      const key = `${req.tpsCode}|${req.contestId}`;
+      // A request earlier in this batch for the same TPS is "current" for the later ones.
+      const pendingSame = [...newRows].reverse().find((n) => n.req.tpsCode === req.tpsCode && n.req.contestId === req.contestId);
+      const prev: CurrentResult | null = pendingSame
+        ? { id: -1, tpsCode: req.tpsCode, contestId: req.contestId, version: pendingSame.version, stage: pendingSame.req.stage, status: pendingSame.status, values: pendingSame.values, votes: pendingSame.votes, suaraSah: pendingSame.values.suara_sah ?? null, suaraTidakSah: pendingSame.values.suara_tidak_sah ?? null, rules: pendingSame.verdict.results, readingIds: pendingSame.readingIds }
+        : current.get(key) ?? null;
+      if (prev && STAGE_RANK[req.stage] < STAGE_RANK[prev.stage]) {
+        results.push({ ...base, outcome: 'stale_stage', status: prev.status, version: prev.version });
+        continue;
+      }
+      let values: Record<string, number>;
+      let readingIds: number[] = [];
+      let photos: string[] = [];
+      let conflicts: string[] = [];
+      if (req.values === null) {
+        const merged = mergeReadings(readingRows.filter((r) => r.tpsCode === req.tpsCode && r.contestId === req.contestId));
+        if (merged.readingIds.length === 0) { results.push({ ...base, outcome: 'no_readings' }); continue; }
+        ({ values, readingIds, photos, conflicts } = merged);
+      } else {
+        values = req.values;
+        readingIds = prev?.readingIds ?? [];
+      }
+      const verdict = evaluate({ tps, contest, values });
+      if (conflicts.length) {
+        verdict.results.push({ rule: 'M1', class: 'HARD', status: 'FAIL', delta: conflicts.length, fields: [...new Set(conflicts)] });
+      }
+      const hardFail = verdict.results.some((r) => r.class === 'HARD' && r.status === 'FAIL');
+      const status: ResultStatus = hardFail ? 'quarantined' : hasVotePage(values, contest) ? 'published' : 'incomplete';
+      verdict.quarantined = hardFail;
+      verdict.publishable = !hardFail;
+      if (prev && prev.stage === req.stage && prev.status === status && sameValues(prev.values, values)) {
+        results.push({ ...base, outcome: 'unchanged', status, version: prev.version });
+        continue;
+      }
+      const votes = votesByCandidate(values, contest);
+      newRows.push({ req, tps, contest, prev, version: (prev?.version ?? 0) + 1, status, values, votes, verdict, readingIds, photos });
+      results.push({ ...base, outcome: 'created', status, version: (prev?.version ?? 0) + 1, resultId: 0, changeVersion: 0 });
+    }
+    if (newRows.length === 0) {
+      await opts.within?.(tx, results);
+      return results;
+    }
+
+    // Versions: the previous current row of each TPS stops being current, the new one is inserted.
+    const prevIds = newRows.map((n) => n.prev?.id).filter((id): id is number => typeof id === 'number' && id > 0);
+    if (prevIds.length) await tx`update tps_results set is_current = false where id in ${tx(prevIds)}`;
+    // Within one batch only the last row per TPS stays current.
+    const lastIndex = new Map<string, number>();
+    newRows.forEach((n, i) => lastIndex.set(`${n.req.tpsCode}|${n.req.contestId}`, i));
+    const inserted = await tx<{ id: number }[]>`
+      insert into tps_results (tps_code, contest_id, version, stage, status, is_current, values, votes, suara_sah, suara_tidak_sah, rules, reading_ids, correction_id, created_by)
+      select * from unnest(
+        ${newRows.map((n) => n.req.tpsCode)}::text[], ${newRows.map((n) => n.req.contestId)}::text[],
+        ${newRows.map((n) => n.version)}::int[], ${newRows.map((n) => n.req.stage)}::text[], ${newRows.map((n) => n.status)}::text[],
+        ${newRows.map((_, i) => lastIndex.get(`${newRows[i].req.tpsCode}|${newRows[i].req.contestId}`) === i)}::bool[],
+        ${newRows.map((n) => JSON.stringify(n.values))}::jsonb[], ${newRows.map((n) => JSON.stringify(n.votes))}::jsonb[],
+        ${newRows.map((n) => n.values.suara_sah ?? null)}::int[], ${newRows.map((n) => n.values.suara_tidak_sah ?? null)}::int[],
+        ${newRows.map((n) => JSON.stringify(n.verdict.results))}::jsonb[], ${newRows.map((n) => JSON.stringify(n.readingIds))}::jsonb[],
+        ${newRows.map((n) => n.req.correctionId ?? null)}::bigint[], ${newRows.map((n) => n.req.actorId)}::bigint[])
+      returning id`;
+
+    // Incremental tallies: subtract the old contribution, add the new one, per area and contest.
+    const deltas = new Map<string, Contribution & { contestId: string; areaCode: string; touched: boolean }>();
+    const kinds: string[] = [];
+    newRows.forEach((n) => {
+      const delta: Contribution = { ...ZERO, votes: {} };
+      const prevForTally = n.prev ? { ...n.prev } : null;
+      addContribution(delta, contributionOf(prevForTally, n.tps), -1);
+      addContribution(delta, contributionOf({ status: n.status, votes: n.votes, values: n.values, suaraSah: n.values.suara_sah ?? null, suaraTidakSah: n.values.suara_tidak_sah ?? null }, n.tps), 1);
+      for (const area of areaCodesOf(n.tps)) {
+        const k = `${n.req.contestId}|${area}`;
+        let d = deltas.get(k);
+        if (!d) deltas.set(k, (d = { ...ZERO, votes: {}, contestId: n.req.contestId, areaCode: area, touched: true }));
+        addContribution(d, delta, 1);
+      }
+      kinds.push(n.req.stage === 'machine' ? n.status : n.req.stage === 'kpps' ? 'confirmed' : 'corrected');
+    });
+
+    const changeRows = await tx<{ version: number }[]>`
+      insert into changes (contest_id, tps_code, area_codes, kind, status, result_version)
+      select c, t, string_to_array(a, ','), k, s, v from unnest(
+        ${newRows.map((n) => n.req.contestId)}::text[], ${newRows.map((n) => n.req.tpsCode)}::text[],
+        ${newRows.map((n) => areaCodesOf(n.tps).join(','))}::text[], ${kinds}::text[],
+        ${newRows.map((n) => n.status)}::text[], ${newRows.map((n) => n.version)}::int[]) as u(c, t, a, k, s, v)
+      returning version`;
+    const maxVersion = Math.max(...changeRows.map((r) => Number(r.version)));
+
+    const tallyRows = [...deltas.values()];
+    await tx`
+      insert into area_tallies as a (contest_id, area_code, votes, suara_sah, suara_tidak_sah, tps_published, tps_quarantined,
+                                     quarantined_votes, voters_registered, voters_used, version, updated_at)
+      select c, ar, v, sah, ts, pub, q, qv, reg, used, ${maxVersion}, now() from unnest(
+        ${tallyRows.map((d) => d.contestId)}::text[], ${tallyRows.map((d) => d.areaCode)}::text[],
+        ${tallyRows.map((d) => JSON.stringify(d.votes))}::jsonb[], ${tallyRows.map((d) => d.suaraSah)}::bigint[],
+        ${tallyRows.map((d) => d.suaraTidakSah)}::bigint[], ${tallyRows.map((d) => d.tpsPublished)}::int[],
+        ${tallyRows.map((d) => d.tpsQuarantined)}::int[], ${tallyRows.map((d) => d.quarantinedVotes)}::bigint[],
+        ${tallyRows.map((d) => d.votersRegistered)}::bigint[], ${tallyRows.map((d) => d.votersUsed)}::bigint[])
+        as u(c, ar, v, sah, ts, pub, q, qv, reg, used)
+      on conflict (contest_id, area_code) do update set
+        votes = (select coalesce(jsonb_object_agg(key, total), '{}'::jsonb) from (
+                   select key, sum(value::bigint) as total
+                   from (select * from jsonb_each_text(a.votes) union all select * from jsonb_each_text(excluded.votes)) s
+                   group by key having sum(value::bigint) <> 0) t),
+        suara_sah = a.suara_sah + excluded.suara_sah,
+        suara_tidak_sah = a.suara_tidak_sah + excluded.suara_tidak_sah,
+        tps_published = a.tps_published + excluded.tps_published,
+        tps_quarantined = a.tps_quarantined + excluded.tps_quarantined,
+        quarantined_votes = a.quarantined_votes + excluded.quarantined_votes,
+        voters_registered = a.voters_registered + excluded.voters_registered,
+        voters_used = a.voters_used + excluded.voters_used,
+        version = excluded.version,
+        updated_at = excluded.updated_at`;
+
+    // Every quarantine and hard-rule failure is an anomaly row (deduplicated per TPS, contest and rule);
+    // rules that pass again resolve theirs.
+    const failing: { key: string; rule: string; cls: string; tps: TpsMaster; contestId: string; detail: unknown; severity: number; impact: number }[] = [];
+    const passingKeys: string[] = [];
+    newRows.forEach((n, i) => {
+      if (lastIndex.get(`${n.req.tpsCode}|${n.req.contestId}`) !== i) return;
+      for (const r of n.verdict.results) {
+        const key = `rule:${n.req.contestId}:${n.req.tpsCode}:${r.rule}`;
+        if (r.status === 'FAIL') {
+          const impact = Math.abs(r.delta);
+          failing.push({ key, rule: r.rule, cls: r.class, tps: n.tps, contestId: n.req.contestId, detail: { ...r, resultVersion: n.version, stage: n.req.stage }, severity: r.class === 'HARD' ? Math.min(100, 50 + impact) : Math.min(50, 10 + impact), impact });
+        } else {
+          passingKeys.push(key);
+        }
+      }
+    });
+    if (failing.length) {
+      await tx`
+        insert into anomalies as an (dedupe_key, rule, kind, contest_id, tps_code, area_code, severity, impact_votes, detail)
+        select * from unnest(${failing.map((f) => f.key)}::text[], ${failing.map((f) => f.rule)}::text[],
+          ${failing.map((f) => (f.cls === 'HARD' ? 'hard_rule' : 'soft_rule'))}::text[], ${failing.map((f) => f.contestId)}::text[],
+          ${failing.map((f) => f.tps.code)}::text[], ${failing.map((f) => f.tps.desaCode)}::text[],
+          ${failing.map((f) => f.severity)}::float8[], ${failing.map((f) => f.impact)}::int[],
+          ${failing.map((f) => JSON.stringify(f.detail))}::jsonb[])
+        on conflict (dedupe_key) do update set detail = excluded.detail, severity = excluded.severity,
+          impact_votes = excluded.impact_votes, status = 'active', resolved_at = null, updated_at = now()`;
+    }
+    if (passingKeys.length) {
+      await tx`update anomalies set status = 'resolved', resolved_at = now(), updated_at = now()
+               where dedupe_key in ${tx(passingKeys)} and status = 'active'`;
+    }
+
+    const audit: AuditInput[] = newRows.map((n) => ({
+      actorId: n.req.actorId,
+      actor: n.req.actor,
+      action: n.req.action ?? `result.${n.req.stage}.${n.status}`,
+      entity: 'tps_result',
+      entityId: `${n.req.tpsCode}:${n.req.contestId}:v${n.version}`,
+      before: n.prev ? { version: n.prev.version, stage: n.prev.stage, status: n.prev.status, values: n.prev.values } : null,
+      after: {
+        version: n.version, stage: n.req.stage, status: n.status, values: n.values, readingIds: n.readingIds,
+        correctionId: n.req.correctionId ?? null, photos: n.photos,
+        failing: n.verdict.results.filter((r) => r.status === 'FAIL').map((r) => r.rule),
+      },
+      photoSha256: n.photos[0] ?? null,
+    }));
+    await appendAudit(tx, audit);
+
+    let j = 0;
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i];
+      if (r.outcome === 'created') {
+        results[i] = { ...r, resultId: Number(inserted[j].id), changeVersion: Number(changeRows[j].version) };
+        j++;
+      }
+    }
+    await opts.within?.(tx, results);
+    await tx`select pg_notify('rekap_changes', ${String(maxVersion)})`;
+    return results;
+  });
+  return outcomes as PublishOutcome[];
+}
+
+export async function currentResult(sql: Sql, tpsCode: string, contestId: string): Promise<CurrentResult | null> {
+  const [r] = await sql<CurrentResult[]>`select ${resultColumns(sql)} from tps_results where is_current and tps_code = ${tpsCode} and contest_id = ${contestId}`;
+  return r ?? null;
+}
+
+export interface TallyState extends Contribution { contestId: string; areaCode: string; tpsExpected: number }
+
+/**
+ * Recompute every tally from the current TPS rows (same arithmetic as the incremental path) and compare
+ * with the stored rows. With `write`, replace the stored numbers (not the versions) by the recount.
+ */
+export async function recountTallies(sql: Sql, opts: { contestId?: string; write?: boolean } = {}): Promise<{ checked: number; mismatches: { contestId: string; areaCode: string; field: string; stored: unknown; recount: unknown }[] }> {
+  const contestIds = opts.contestId
+    ? [opts.contestId]
+    : (await sql<{ id: string }[]>`select id from contests order by id`).map((r) => r.id);
+  const mismatches: { contestId: string; areaCode: string; field: string; stored: unknown; recount: unknown }[] = [];
+  let checked = 0;
+  for (const contestId of contestIds) {
+    const contest = await loadContest(sql, contestId);
+    if (!contest) continue;
+    const expected = new Map<string, number>();
+    const exp = await sql<{ areaCode: string; n: number }[]>`
+      select area_code as "areaCode", count(*)::int as n from tps t
+      cross join lateral (values (${NATIONAL_CODE}::text), (t.prov_code), (t.kab_code), (t.kec_code), (t.desa_code)) a(area_code)
+      where t.code like ${contest.areaCode + '%'} group by area_code`;
+    for (const e of exp) expected.set(e.areaCode, e.n);
+    const acc = new Map<string, Contribution>();
+    const cursor = sql<(CurrentResult & TpsMaster)[]>`
+      select r.status, r.votes, r.values, r.suara_sah as "suaraSah", r.suara_tidak_sah as "suaraTidakSah",
+             t.code, t.desa_code as "desaCode", t.kec_code as "kecCode", t.kab_code as "kabCode", t.prov_code as "provCode",
+             t.voters_l as "votersL", t.voters_p as "votersP"
+      from tps_results r join tps t on t.code = r.tps_code
+      where r.is_current and r.contest_id = ${contestId}`.cursor(2000);
+    for await (const rows of cursor) {
+      for (const row of rows) {
+        const c = contributionOf(row, row);
+        for (const area of areaCodesOf(row)) {
+          let a = acc.get(area);
+          if (!a) acc.set(area, (a = { ...ZERO, votes: {} }));
+          addContribution(a, c, 1);
+        }
+      }
+    }
+    const stored = await sql<{ areaCode: string; votes: Record<string, number>; suaraSah: number; suaraTidakSah: number; tpsPublished: number; tpsQuarantined: number; quarantinedVotes: number; votersRegistered: number; votersUsed: number; tpsExpected: number }[]>`
+      select area_code as "areaCode", votes, suara_sah as "suaraSah", suara_tidak_sah as "suaraTidakSah", tps_published as "tpsPublished",
+             tps_quarantined as "tpsQuarantined", quarantined_votes as "quarantinedVotes", voters_registered as "votersRegistered",
+             voters_used as "votersUsed", tps_expected as "tpsExpected"
+      from area_tallies where contest_id = ${contestId}`;
+    const storedBy = new Map(stored.map((s) => [s.areaCode, s]));
+    const areas = new Set([...acc.keys(), ...storedBy.keys()]);
+    for (const area of areas) {
+      checked++;
+      const want = acc.get(area) ?? { ...ZERO, votes: {} };
+      const wantVotes = Object.fromEntries(Object.entries(want.votes).filter(([, n]) => n !== 0).sort());
+      const s = storedBy.get(area);
+      const have = s ?? { ...ZERO, votes: {}, tpsExpected: 0 };
+      const haveVotes = Object.fromEntries(Object.entries(have.votes ?? {}).map(([k, n]) => [k, Number(n)]).filter(([, n]) => n !== 0).sort());
+      const fields: [string, unknown, unknown][] = [
+        ['votes', JSON.stringify(haveVotes), JSON.stringify(wantVotes)],
+        ['suaraSah', Number(have.suaraSah), want.suaraSah], ['suaraTidakSah', Number(have.suaraTidakSah), want.suaraTidakSah],
+        ['tpsPublished', Number(have.tpsPublished), want.tpsPublished], ['tpsQuarantined', Number(have.tpsQuarantined), want.tpsQuarantined],
+        ['quarantinedVotes', Number(have.quarantinedVotes), want.quarantinedVotes],
+        ['votersRegistered', Number(have.votersRegistered), want.votersRegistered], ['votersUsed', Number(have.votersUsed), want.votersUsed],
+      ];
+      if (s) fields.push(['tpsExpected', Number(s.tpsExpected), expected.get(area) ?? 0]);
+      for (const [field, a, b] of fields) if (a !== b) mismatches.push({ contestId, areaCode: area, field, stored: a, recount: b });
+      if (opts.write && fields.some(([, a, b]) => a !== b)) {
+        await sql`
+          insert into area_tallies (contest_id, area_code, tps_expected, votes, suara_sah, suara_tidak_sah, tps_published, tps_quarantined, quarantined_votes, voters_registered, voters_used)
+          values (${contestId}, ${area}, ${expected.get(area) ?? 0}, ${JSON.stringify(wantVotes)}::jsonb, ${want.suaraSah}, ${want.suaraTidakSah}, ${want.tpsPublished}, ${want.tpsQuarantined}, ${want.quarantinedVotes}, ${want.votersRegistered}, ${want.votersUsed})
+          on conflict (contest_id, area_code) do update set tps_expected = excluded.tps_expected, votes = excluded.votes, suara_sah = excluded.suara_sah,
+            suara_tidak_sah = excluded.suara_tidak_sah, tps_published = excluded.tps_published, tps_quarantined = excluded.tps_quarantined,
+            quarantined_votes = excluded.quarantined_votes, voters_registered = excluded.voters_registered, voters_used = excluded.voters_used`;
+      }
+    }
+  }
+  return { checked, mismatches };
+}

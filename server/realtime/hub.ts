@@ -1,0 +1,235 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import pg from 'pg';
+import { createAdapter } from '@socket.io/postgres-adapter';
+import postgres from 'postgres';
+import type { Sql } from '../../db/client.js';
+import { anomaliesAfter, changesSince, latestChangeVersion, maxAnomalyId, tallyRows, type ChangeRecord } from '../../db/repositories/feeds.js';
+import type { Tx } from '../../db/repositories/audit.js';
+import { roomKey, type AnomalyEvent, type ClientToServerEvents, type RoomDelta, type RoomKey, type RoomSnapshot, type ServerToClientEvents, type SubscribeAck } from '../contract/socket.js';
+import type { ResultStatus } from '../contract/results.js';
+import { resolveRoom, RoomError, roomState, unitFromTally, unitsOf } from './snapshot.js';
+
+/**
+ * Live results over Socket.IO. Workers never talk to sockets: they commit results and a `changes` row
+ * and NOTIFY `rekap_changes`; every API node LISTENs, reads the change feed, and pushes coalesced
+ * deltas (at most one per room per interval) to ITS OWN sockets (`io.local`). The Postgres adapter
+ * joins the nodes for anything broadcast cluster-wide, but deltas are not sent through it: each node
+ * derives them from the database, so no node depends on another being up.
+ */
+
+export interface RealtimeOptions {
+  sql: Sql;
+  /** Database URL for the LISTEN connection and the adapter's pg pool. */
+  url: string;
+  deltaIntervalMs: number;
+  log: (msg: string, err?: unknown) => void;
+  /** Attach @socket.io/postgres-adapter (several nodes serve one election). Default true. */
+  adapter?: boolean;
+  /** A client more than this many changes behind gets a snapshot instead of a catch-up. */
+  maxCatchUpChanges?: number;
+}
+
+export interface Realtime {
+  io: Server<ClientToServerEvents, ServerToClientEvents>;
+  /** Process pending changes now (tests); normally driven by NOTIFY + the interval timer. */
+  flush(): Promise<void>;
+  stats(): { emittedVersion: number; deltasSent: number; sockets: number };
+  close(): Promise<void>;
+}
+
+interface RoomChanges { contest: string; area: string; units: Set<string>; tps: Map<string, { code: string; status: ResultStatus; version: number }> }
+
+const AREA_CODE = /^(00|\d{2}|\d{4}|\d{6}|\d{10})$/;
+
+/** For each change: room (contest, area) for every area it touched → the child unit that changed. */
+export function roomsTouched(changes: ChangeRecord[]): Map<RoomKey, RoomChanges> {
+  const rooms = new Map<RoomKey, RoomChanges>();
+  for (const c of changes) {
+    c.areaCodes.forEach((area, i) => {
+      const key = roomKey(c.contestId, area);
+      let r = rooms.get(key);
+      if (!r) rooms.set(key, (r = { contest: c.contestId, area, units: new Set(), tps: new Map() }));
+      r.units.add(c.areaCodes[i + 1] ?? c.tpsCode);
+      if (c.status) r.tps.set(c.tpsCode, { code: c.tpsCode, status: c.status as ResultStatus, version: c.resultVersion ?? 0 });
+    });
+  }
+  return rooms;
+}
+
+const areaChain = (code: string) => ['00', ...[2, 4, 6, 10].filter((n) => code.length >= n).map((n) => code.slice(0, n))];
+
+export async function attachRealtime(server: HttpServer, opts: RealtimeOptions): Promise<Realtime> {
+  const { sql, log } = opts;
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(server, {
+    transports: ['websocket'],
+    serveClient: false,
+    maxHttpBufferSize: 64 * 1024,
+    cors: { origin: true },
+  });
+
+  let pool: pg.Pool | null = null;
+  if (opts.adapter !== false) {
+    pool = new pg.Pool({ connectionString: opts.url, max: 2 });
+    // The adapter's LISTEN client has no error handler of its own (RELIABILITY §2.2): without this a
+    // database restart would crash the node with an unhandled 'error' event.
+    pool.on('error', (err) => log('socket.io adapter pool error (will reconnect)', err));
+    pool.on('connect', (client) => client.on('error', (err) => log('socket.io adapter client error', err)));
+    io.adapter(createAdapter(pool, { errorHandler: (err: Error) => log('socket.io adapter error', err) }));
+  }
+
+  const maxCatchUp = opts.maxCatchUpChanges ?? 5000;
+  let emittedVersion = await latestChangeVersion(sql);
+  let anomalyCursor = await maxAnomalyId(sql);
+  let deltasSent = 0;
+  let pending = true;
+  let running: Promise<void> | null = null;
+  let closed = false;
+
+  const localRoomSize = (key: string) => io.of('/').adapter.rooms.get(key)?.size ?? 0;
+
+  /** Build the delta of one room for the changes (from, to], reading values in the given snapshot. */
+  async function buildDelta(tx: Tx, rc: RoomChanges, fromVersion: number, version: number, at: Date | null): Promise<RoomDelta> {
+    const codes = [...rc.units];
+    const [ownRow] = await tallyRows(tx, rc.contest, [rc.area]);
+    const own = unitFromTally(ownRow, rc.area);
+    const children = await unitsOf(tx, rc.contest, rc.area, codes);
+    return {
+      kind: 'delta', room: roomKey(rc.contest, rc.area), area: rc.area, contest: rc.contest, fromVersion, version,
+      tally: own, children: Object.fromEntries(children.map((u) => [u.code, u])), tps: [...rc.tps.values()],
+      at: (at ?? new Date()).toISOString(),
+    };
+  }
+
+  async function tick(): Promise<void> {
+    if (closed) return;
+    pending = false;
+    const work = await sql.begin('isolation level repeatable read read only', async (tx) => {
+      const changes = await changesSince(tx, emittedVersion, { limit: 20_000 });
+      if (changes.length === 0) return null;
+      const head = Number(changes[changes.length - 1].version);
+      const rooms = [...roomsTouched(changes).values()].filter((r) => localRoomSize(roomKey(r.contest, r.area)) > 0);
+      const at = changes[changes.length - 1].at;
+      const deltas: RoomDelta[] = [];
+      for (const rc of rooms) deltas.push(await buildDelta(tx, rc, emittedVersion, head, at));
+      return { head, deltas, more: changes.length === 20_000 };
+    });
+    if (work) {
+      for (const d of work.deltas) {
+        io.local.to(d.room).emit('delta', d);
+        deltasSent++;
+      }
+      emittedVersion = work.head;
+      if (work.more) pending = true;
+    }
+    const anomalies = await anomaliesAfter(sql, anomalyCursor);
+    for (const a of anomalies) {
+      anomalyCursor = Math.max(anomalyCursor, Number(a.id));
+      const event: AnomalyEvent = { id: Number(a.id), rule: a.rule, kind: a.kind, contestId: a.contestId, tpsCode: a.tpsCode, areaCode: a.areaCode, severity: Number(a.severity), detail: a.detail, at: new Date(a.createdAt).toISOString() };
+      const chain = areaChain(a.tpsCode ?? a.areaCode);
+      const targets = new Set<string>();
+      for (const key of io.of('/').adapter.rooms.keys()) {
+        const [contest, area] = key.split(':');
+        if (area === undefined || !chain.includes(area)) continue;
+        if (a.contestId && contest !== a.contestId) continue;
+        targets.add(key);
+      }
+      if (targets.size) io.local.to([...targets]).emit('anomaly', event);
+    }
+  }
+
+  const runTick = () => {
+    if (running) return running;
+    running = tick()
+      .catch((err) => {
+        pending = true;
+        log('realtime tick failed (will retry)', err);
+      })
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+
+  // Coalescing: NOTIFY only marks work as pending; the timer turns pending work into at most one delta
+  // per room per interval, whatever the form rate. A slow poll covers a lost NOTIFY (LISTEN reconnect).
+  let sincePoll = 0;
+  const timer = setInterval(() => {
+    sincePoll += opts.deltaIntervalMs;
+    if (pending || sincePoll >= 2000) {
+      sincePoll = 0;
+      void runTick();
+    }
+  }, opts.deltaIntervalMs);
+  timer.unref();
+
+  const listener = postgres(opts.url, { max: 1, onnotice: () => {} });
+  await listener.listen('rekap_changes', () => { pending = true; }, () => { pending = true; });
+
+  async function catchUpOrSnapshot(contest: string, area: string, since: number | undefined): Promise<RoomSnapshot | (RoomDelta & { catchUp: true })> {
+    if (since !== undefined && since >= 0) {
+      const result = await sql.begin('isolation level repeatable read read only', async (tx) => {
+        const changes = await changesSince(tx, since, { contestId: contest, area, limit: maxCatchUp + 1 });
+        if (changes.length > maxCatchUp) return null;
+        const head = await latestChangeVersion(tx);
+        if (changes.length && Number(changes[0].version) <= since) return null;
+        const rc = roomsTouched(changes).get(roomKey(contest, area)) ?? { contest, area, units: new Set<string>(), tps: new Map() };
+        return { ...(await buildDelta(tx, rc, since, head, changes.length ? changes[changes.length - 1].at : null)), catchUp: true as const };
+      });
+      if (result) return result;
+    }
+    const state = await roomState(sql, contest, area);
+    return {
+      kind: 'snapshot', room: roomKey(contest, area), area, contest, version: state.version, tally: state.tally,
+      children: Object.fromEntries(state.children.map((c) => [c.unit.code, c.unit])), at: new Date().toISOString(),
+    };
+  }
+
+  io.on('connection', (socket: Socket<ClientToServerEvents, ServerToClientEvents>) => {
+    socket.on('subscribe', async (req, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => {};
+      try {
+        const area = String(req?.area ?? '').replace(/\./g, '');
+        const contest = String(req?.contest ?? '');
+        if (!AREA_CODE.test(area)) throw new RoomError('invalid_area_code', `"${req?.area}" is not an area code`, 400);
+        if (!contest) throw new RoomError('missing_contest', 'contest is required', 400);
+        const since = req?.since === undefined || req?.since === null ? undefined : Number(req.since);
+        if (since !== undefined && (!Number.isInteger(since) || since < 0)) throw new RoomError('invalid_since', 'since must be a non-negative integer version', 400);
+        await resolveRoom(sql, contest, area);
+        // Read, then join; if a delta went out in between, read again so no change falls in the gap.
+        let state = await catchUpOrSnapshot(contest, area, since);
+        for (let i = 0; i < 3 && emittedVersion > state.version; i++) state = await catchUpOrSnapshot(contest, area, state.version);
+        await socket.join(roomKey(contest, area));
+        reply({ ok: true, state } satisfies SubscribeAck);
+      } catch (err) {
+        if (err instanceof RoomError) reply({ ok: false, error: { code: err.code, message: err.message } });
+        else {
+          log('subscribe failed', err);
+          reply({ ok: false, error: { code: 'internal', message: 'subscribe failed; try again' } });
+        }
+      }
+    });
+    socket.on('unsubscribe', async (req, ack) => {
+      await socket.leave(roomKey(String(req?.contest ?? ''), String(req?.area ?? '')));
+      if (typeof ack === 'function') ack({ ok: true });
+    });
+  });
+
+  return {
+    io,
+    async flush() {
+      if (running) await running;
+      pending = true;
+      await runTick();
+    },
+    stats: () => ({ emittedVersion, deltasSent, sockets: io.of('/').sockets.size }),
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      if (running) await running.catch(() => {});
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await listener.end({ timeout: 2 }).catch(() => {});
+      await pool?.end().catch(() => {});
+    },
+  };
+}
