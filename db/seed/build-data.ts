@@ -413,7 +413,7 @@ async function buildGeo(report: Record<string, unknown>) {
   };
 
   const prov = readJson<GeoCollection>('boundaries/provinsi.geojson').features;
-  write('provinsi.json', prov, 0.1, 1e5);
+  write('provinsi.json', prov, 0.05, 1e5);
   const kab = readJson<GeoCollection>('boundaries/kabupaten_kota.geojson').features;
   write('kabkota.json', kab, 0.25, 1e5);
   const kec = readJson<GeoCollection>('boundaries/kecamatan.geojson').features;
