@@ -75,8 +75,8 @@ export interface SynthResult {
   record: TpsRecord;
   /** SHA-256 of the submitted photo (hex); equal for a reused photo. */
   photoSha256: string;
-  /** Registered voters in the master register (H9 compares the form with this). */
-  masterRegistered: number;
+  /** The master register (L, P) of this TPS: H9 compares the form with it. */
+  master: { votersL: number; votersP: number };
 }
 
 export interface SynthElection {
@@ -146,6 +146,10 @@ export function generateElection(universe: Universe, seed: number, plants: Plant
       pengguna_dpph_l: uml, pengguna_dpph_p: ump, pengguna_dpph_j: uMv,
       pengguna_dptb_l: ukl, pengguna_dptb_p: ukp, pengguna_dptb_j: uKtp,
       pengguna_total_l: udl + uml + ukl, pengguna_total_p: udp + ump + ukp, pengguna_total_j: uTot,
+      // Moved-in and e-KTP registrations: those who came (and, for DPPh, a few who did not).
+      pemilih_dpph_l: uml, pemilih_dpph_p: ump, pemilih_dpph_j: uMv,
+      pemilih_dptb_l: ukl, pemilih_dptb_p: ukp, pemilih_dptb_j: uKtp,
+      pemilih_total_l: rl + uml + ukl, pemilih_total_p: rp + ump + ukp, pemilih_total_j: registered + uMv + uKtp,
     };
     const list: SynthResult[] = [];
     for (const c of contestsOf(universe, t)) {
@@ -162,7 +166,7 @@ export function generateElection(universe: Universe, seed: number, plants: Plant
       const votes = rng.multinomial(sah, pTps);
       const values: Record<string, number> = { ...base, suara_sah: sah, suara_tidak_sah: ts, suara_total: uTot };
       c.candidates.forEach((id, i) => (values[id] = votes[i]));
-      const r: SynthResult = { tpsCode: t.code, contestId: c.id, values, record: recordOf(t, c.id, values, c.candidates), photoSha256: rng.hex(32), masterRegistered: registered };
+      const r: SynthResult = { tpsCode: t.code, contestId: c.id, values, record: recordOf(t, c.id, values, c.candidates), photoSha256: rng.hex(32), master: { votersL: rl, votersP: rp } };
       list.push(r);
       results.push(r);
     }
@@ -196,8 +200,10 @@ export function generateElection(universe: Universe, seed: number, plants: Plant
     const xs = mode === 'turnout' ? 0 : rng.uniform(lo, hi);
     const v0 = targets[0]?.values;
     if (!v0) { i--; continue; }
-    const added = Math.floor(xm * (v0.pemilih_dpt_j - v0.pengguna_dpt_j));
-    const [al, ap] = split(rng, added, v0.pemilih_dpt_l / Math.max(1, v0.pemilih_dpt_j));
+    // Ballots for registered non-voters, per sex, so the form stays internally consistent (H10 passes).
+    const al = Math.floor(xm * (v0.pemilih_dpt_l - v0.pengguna_dpt_l));
+    const ap = Math.floor(xm * (v0.pemilih_dpt_p - v0.pengguna_dpt_p));
+    const added = al + ap;
     for (const r of targets) {
       const c = contestById.get(r.contestId)!;
       // The stuffer favours the race's leader in this kecamatan (the "winner" of Klimek's model).
