@@ -163,7 +163,9 @@ export function planDesaTps(d: DesaTpsData, seed: number, kabAverage: Map<string
     out.isSpecial.push(isSpecial);
   };
   for (let i = 1; i <= regular; i++) {
-    const v = Math.round(mean * (1 + 0.08 * gaussian(rand)));
+    let v = Math.round(mean * (1 + 0.08 * gaussian(rand)));
+    // Reflect at the cap instead of clamping, so full desa do not pile up at exactly 600.
+    if (v > MAX_VOTERS_PER_TPS) v = 2 * MAX_VOTERS_PER_TPS - v;
     push(i, Math.min(MAX_VOTERS_PER_TPS, Math.max(Math.min(20, Math.round(mean)), v)), false);
   }
   // Special-location TPS (prisons, hospitals, dormitories) have their own, usually smaller registers.
