@@ -130,24 +130,45 @@ export function cutFields(cv: Cv, gray: Mat, mmToImage: H3, template: FormTempla
     }
     const by = field.boxes[0]!.y * P - (y0 + range);
     hLines.push([by, by + lw], [by + field.boxes[0]!.h * P - lw, by + field.boxes[0]!.h * P]);
-    const combX = combProfile(Math.ceil(bb.w * P), vLines);
-    const combY = combProfile(Math.ceil(bb.h * P), hLines);
-    const sx = bestShift(tophat(col, 2 * P), combX, range);
-    const sy = bestShift(tophat(row, 2 * P), combY, range);
+    // Blur (focus or motion) widens a printed line into a plateau: a thin comb then fits anywhere
+    // on the plateau, so combs with widened lines are tried too and the best fit taken.
+    const sTop = tophat(col, 2 * P);
+    const rTop = tophat(row, 2 * P);
+    let sx = { shift: 0, ncc: -1 };
+    let sy = { shift: 0, ncc: -1 };
+    for (const widen of [0, 1, 2, 4]) {
+      const grow = (l: [number, number][]) => l.map(([a, b]) => [a - widen, b + widen] as [number, number]);
+      const cx = bestShift(sTop, combProfile(Math.ceil(bb.w * P), grow(vLines)), range);
+      const cy = bestShift(rTop, combProfile(Math.ceil(bb.h * P), grow(hLines)), range);
+      if (cx.ncc > sx.ncc) sx = cx;
+      if (cy.ncc > sy.ncc) sy = cy;
+    }
     found.push({ field, patch, x0, y0, dx: sx.shift, dy: sy.shift, score: Math.min(sx.ncc, sy.ncc) });
   }
   // Fields whose outline was not found borrow the median offset of the located ones: paper
-  // deformation is smooth, and a field full of ink can hide its own outline.
+  // deformation is smooth, and a field full of ink can hide its own outline. A located field whose
+  // offset disagrees with its neighbours by more than a line width (a blurred double edge can make
+  // the comb peak twice) is pulled to the neighbours too.
   const good = found.filter((f) => f.score >= MIN_LOCATED_SCORE);
   const med = (a: number[]) => (a.length ? [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]! : 0);
+  const tolerance = Math.max(2, Math.round(lineMm * P * 1.5));
   const out: CutField[] = [];
   for (const f of found) {
     let { dx, dy } = f;
-    const located = f.score >= MIN_LOCATED_SCORE;
-    if (!located) {
-      const near = [...good]
-        .sort((a, b) => dist(a.field, f.field) - dist(b.field, f.field))
-        .slice(0, 4);
+    let located = f.score >= MIN_LOCATED_SCORE;
+    const near = good
+      .filter((g) => g !== f)
+      .sort((a, b) => dist(a.field, f.field) - dist(b.field, f.field))
+      .slice(0, 6);
+    if (near.length >= 3) {
+      const mx = med(near.map((n) => n.dx));
+      const my = med(near.map((n) => n.dy));
+      if (!located || Math.abs(dx - mx) > tolerance || Math.abs(dy - my) > tolerance) {
+        dx = mx;
+        dy = my;
+        located = false;
+      }
+    } else if (!located && near.length) {
       dx = med(near.map((n) => n.dx));
       dy = med(near.map((n) => n.dy));
     }
@@ -165,7 +186,9 @@ export function cutFields(cv: Cv, gray: Mat, mmToImage: H3, template: FormTempla
       const cw = rw - 2 * inset;
       const ch = rh - 2 * inset;
       const crop = f.patch.getRegion(new cv.Rect(clamp(cx, 0, f.patch.cols - cw), clamp(cy, 0, f.patch.rows - ch), cw, ch)).copy();
-      boxes.push({ data: new Uint8Array(crop.getData()), width: cw, height: ch, channels: 1 });
+      const data = new Uint8Array(crop.getData());
+      eraseEdgeLines(data, cw, ch);
+      boxes.push({ data, width: cw, height: ch, channels: 1 });
     }
     out.push({ key: f.field.key, dx, dy, score: f.score, located, boxes, roi });
   }
@@ -177,3 +200,35 @@ function dist(a: FieldSpec, b: FieldSpec): number {
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
+
+/**
+ * Whitens what is left of a printed outline inside a cut: a row or column in the outer band of the
+ * crop that is dark along most of its length is a box line (a pen stroke is neither that long nor
+ * that close to the edge). Rows/columns are judged against the crop's own paper and ink levels, so
+ * shadow and dim light do not matter.
+ */
+export function eraseEdgeLines(data: Uint8Array, w: number, h: number): void {
+  const sorted = Uint8Array.from(data).sort();
+  const paper = sorted[Math.floor(sorted.length * 0.9)]!;
+  const ink = sorted[Math.floor(sorted.length * 0.02)]!;
+  if (paper - ink < 40) return; // nothing dark enough to be a line
+  const dark = paper - (paper - ink) * 0.45;
+  const bandX = Math.max(1, Math.round(w * 0.18));
+  const bandY = Math.max(1, Math.round(h * 0.18));
+  const isDark = (v: number) => v < dark;
+  const whiten = (idx: number) => {
+    data[idx] = paper;
+  };
+  for (let x = 0; x < w; x++) {
+    if (x >= bandX && x < w - bandX) continue;
+    let n = 0;
+    for (let y = 0; y < h; y++) if (isDark(data[y * w + x]!)) n++;
+    if (n >= h * 0.7) for (let y = 0; y < h; y++) whiten(y * w + x);
+  }
+  for (let y = 0; y < h; y++) {
+    if (y >= bandY && y < h - bandY) continue;
+    let n = 0;
+    for (let x = 0; x < w; x++) if (isDark(data[y * w + x]!)) n++;
+    if (n >= w * 0.7) for (let x = 0; x < w; x++) whiten(y * w + x);
+  }
+}
