@@ -339,7 +339,15 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   const scale = WORK / Math.max(img.width, img.height);
   const w = Math.max(4, Math.round(img.width * scale));
   const h = Math.max(4, Math.round(img.height * scale));
-  const grey = resample(grey0, img.width, img.height, w, h);
+  // A 3×3 blur: sensor and JPEG noise must not reach the threshold as a cloud of single pixels.
+  const sharp = resample(grey0, img.width, img.height, w, h);
+  const grey = boxBlur(sharp, w, h, 1);
+  // Pixel noise σ from the high-frequency residual (median absolute value: strokes and edges are a
+  // minority of pixels, so they barely move it). The blur divides white noise by about 3.
+  const resid = new Float32Array(w * h);
+  for (let i = 0; i < w * h; i++) resid[i] = Math.abs(sharp[i] - grey[i]);
+  resid.sort();
+  const noiseSigma = (1.4826 * resid[Math.floor(resid.length / 2)]) / 0.943 / 3;
 
   // 2. Ink = darkness relative to the local paper (a max filter wider than any stroke), so shadows,
   //    grey photos and tinted paper all give the same ink map.
@@ -367,7 +375,19 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) if (inside(x, y) && !lines.line[y * w + x]) interior.push(ink[y * w + x]);
   }
-  const t = interior.length ? Math.min(tLines, Math.max(otsu(Float32Array.from(interior)), 0.12)) : tLines;
+  // Noise floor: five σ of blurred pixel noise relative to the paper, so that a noisy empty box stays
+  // empty instead of Otsu splitting its grain into two classes.
+  let paper = 0;
+  for (let i = 0; i < w * h; i++) paper += bg[i];
+  paper /= w * h;
+  const noiseFloor = (5 * noiseSigma) / Math.max(paper, 1);
+  // Printed guides are much fainter than pen ink; the printed border is the best local reference for
+  // "full ink" on this photo, so anything far fainter than it is not writing.
+  const lineInk: number[] = [];
+  for (let i = 0; i < w * h; i++) if (lines.line[i] && mask[i]) lineInk.push(ink[i]);
+  lineInk.sort((a, b) => a - b);
+  const guideFloor = lineInk.length > 20 ? 0.3 * lineInk[Math.floor(lineInk.length / 2)] : 0;
+  const t = interior.length ? Math.max(noiseFloor, guideFloor, Math.min(tLines, Math.max(otsu(Float32Array.from(interior)), 0.12))) : Math.max(tLines, noiseFloor, guideFloor);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;

@@ -1,0 +1,134 @@
+/**
+ * The committed digit model: loading the weights shipped in `weights/`, and batch inference.
+ * `classifyBoxes(images)` is the reader's entry point: every box of a form in one call, calibrated
+ * 12-class probabilities in BOX_CLASSES order.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BOX_CLASSES } from '../types.js';
+import { Cnn, softmax, type CnnShape } from './cnn.js';
+import { normaliseBox, type RawImage } from './preprocess.js';
+
+export const WEIGHTS_DIR = fileURLToPath(new URL('./weights/', import.meta.url));
+const MODEL_NAME = 'digits-cnn';
+
+export interface ModelMeta {
+  format: 'rekap-digits-cnn';
+  version: string;
+  shape: CnnShape;
+  /** One parameter vector per ensemble member, stored one after the other in the .bin file. */
+  members: number;
+  temperature: number;
+  classes: readonly string[];
+  sha256: string;
+  trainedAt: string;
+  /** The training run's summary (data sizes, accuracy, ECE) so the model card can be checked. */
+  summary?: Record<string, unknown>;
+}
+
+export class DigitModel {
+  readonly nets: Cnn[];
+  constructor(
+    readonly meta: ModelMeta,
+    params: Float32Array[],
+  ) {
+    this.nets = params.map((p) => new Cnn(meta.shape, p));
+  }
+
+  get temperature(): number {
+    return this.meta.temperature;
+  }
+
+  /** Mean logits of the ensemble for one normalised 28×28 image (fresh array). */
+  logits(pixels: Float32Array): Float32Array {
+    const out = new Float32Array(this.meta.shape.classes);
+    for (const net of this.nets) {
+      const l = net.forward(pixels);
+      for (let k = 0; k < out.length; k++) out[k] += l[k] / this.nets.length;
+    }
+    return out;
+  }
+
+  /** Calibrated probabilities for normalised images. */
+  classifyNormalised(images: Float32Array[]): number[][] {
+    return images.map((px) => softmax(this.logits(px), this.meta.temperature));
+  }
+}
+
+let cached: DigitModel | null = null;
+
+/** Loads the committed weights once per process. */
+export function loadDigitModel(dir = WEIGHTS_DIR): DigitModel {
+  if (cached && dir === WEIGHTS_DIR) return cached;
+  const metaPath = `${dir}/${MODEL_NAME}.json`;
+  const binPath = `${dir}/${MODEL_NAME}.bin`;
+  let meta: ModelMeta;
+  let bin: Buffer;
+  try {
+    meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+    bin = readFileSync(binPath);
+  } catch (err) {
+    throw new Error(`digit model weights not found in ${dir} (run \`npm run train:digits\`): ${(err as Error).message}`);
+  }
+  if (meta.format !== 'rekap-digits-cnn') throw new Error(`${metaPath}: not a rekap digit model`);
+  const hash = createHash('sha256').update(bin).digest('hex');
+  if (hash !== meta.sha256) throw new Error(`${binPath}: weights do not match their metadata (sha256 ${hash})`);
+  const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length));
+  const per = all.length / meta.members;
+  const params = Array.from({ length: meta.members }, (_, i) => all.slice(i * per, (i + 1) * per));
+  const model = new DigitModel(meta, params);
+  if (dir === WEIGHTS_DIR) cached = model;
+  return model;
+}
+
+export function saveDigitModel(meta: Omit<ModelMeta, 'sha256' | 'format' | 'classes' | 'members'>, params: Float32Array[], dir = WEIGHTS_DIR): ModelMeta {
+  mkdirSync(dir, { recursive: true });
+  const total = params.reduce((s, p) => s + p.length, 0);
+  const all = new Float32Array(total);
+  let o = 0;
+  for (const p of params) {
+    all.set(p, o);
+    o += p.length;
+  }
+  const bin = Buffer.from(all.buffer);
+  const full: ModelMeta = {
+    format: 'rekap-digits-cnn',
+    classes: BOX_CLASSES,
+    members: params.length,
+    sha256: createHash('sha256').update(bin).digest('hex'),
+    ...meta,
+  };
+  writeFileSync(`${dir}/${MODEL_NAME}.bin`, bin);
+  writeFileSync(`${dir}/${MODEL_NAME}.json`, JSON.stringify(full, null, 2) + '\n');
+  if (dir === WEIGHTS_DIR) cached = null;
+  return full;
+}
+
+export interface BoxResult {
+  /** Argmax class. */
+  class: (typeof BOX_CLASSES)[number];
+  /** Calibrated probabilities in BOX_CLASSES order. */
+  probs: number[];
+  /** normaliseBox found no ink at all. */
+  empty: boolean;
+}
+
+/**
+ * Classifies single-box images (raw pixels, any size, grey or colour, with or without border).
+ * Returns calibrated probabilities, 12 per box in BOX_CLASSES order, in input order.
+ * Throws BoxImageError (from normaliseBox) on a malformed image.
+ */
+export function classifyBoxes(images: RawImage[], model: DigitModel = loadDigitModel()): number[][] {
+  return classifyBoxesDetailed(images, model).map((r) => r.probs);
+}
+
+export function classifyBoxesDetailed(images: RawImage[], model: DigitModel = loadDigitModel()): BoxResult[] {
+  const norms = images.map((img) => normaliseBox(img));
+  const probs = model.classifyNormalised(norms.map((n) => n.pixels));
+  return probs.map((p, i) => {
+    let best = 0;
+    for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
+    return { class: BOX_CLASSES[best], probs: p, empty: norms[i].empty };
+  });
+}

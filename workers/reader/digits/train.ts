@@ -1,0 +1,276 @@
+/**
+ * `npm run train:digits [-- --epochs N --members M --seed S --out DIR]`
+ *
+ * Trains the 12-class box classifier from the real KPPS crops (training-side TPS only), MNIST's train
+ * part, MNIST digits written into synthetic boxes, and synthetic X fillers and blank boxes. Fits the
+ * temperature on the calibration TPS, writes the weights to workers/reader/digits/weights/ and prints a
+ * JSON summary measured on the test TPS (never seen by training nor calibration).
+ *
+ * Progress goes to stderr, the JSON summary to stdout. Run it with `nice -n 10` on a shared machine.
+ * Ensemble members train in parallel child processes (one per core is the useful maximum).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { CLASS_BLANK, CLASS_X } from '../types.js';
+import { augment } from './augment.js';
+import { fitTemperature, nll } from './calibrate.js';
+import { Adam, Cnn, rng, softmax, type CnnShape } from './cnn.js';
+import { hasRealCrops, loadMnist, loadRealCrops, realCropsDir } from './data.js';
+import { evaluateDigits } from './evaluate.js';
+import { realTarget } from './labels.js';
+import { DigitModel, saveDigitModel, WEIGHTS_DIR } from './model.js';
+import { normaliseBox } from './preprocess.js';
+import { jitterCrop, mnistInBox, syntheticBlank, syntheticX } from './synth.js';
+
+export const DEFAULT_SHAPE: CnnShape = { c1: 16, c2: 32, hidden: 128, classes: 12 };
+export const MODEL_VERSION = 'digits-cnn-1';
+
+interface Item {
+  pixels: Float32Array[];
+  target: number;
+  kind: 'real' | 'mnist' | 'mnistBox' | 'x' | 'blank';
+}
+
+interface Pools {
+  real: Item[];
+  mnist: Item[];
+  mnistBox: Item[];
+  x: Item[];
+  blank: Item[];
+  calib: { pixels: Float32Array; target: number }[];
+}
+
+const log = (msg: string) => process.stderr.write(`[train:digits] ${msg}\n`);
+
+async function buildPools(seed: number, calibrationOnly = false): Promise<Pools> {
+  const t0 = Date.now();
+  const rand = rng(seed);
+  const crops = await loadRealCrops(calibrationOnly ? ['calibration'] : ['train', 'calibration']);
+  const real: Item[] = [];
+  const calib: Pools['calib'] = [];
+  let ambiguous = 0;
+  for (const c of crops) {
+    const base = normaliseBox(c.image).pixels;
+    const t = realTarget(c.label, base);
+    if (t.target === null) {
+      ambiguous++;
+      continue;
+    }
+    // The temperature is fitted on real held-out TPS only: that is the distribution the decoder sees.
+    if (c.part === 'calibration') {
+      calib.push({ pixels: base, target: t.target });
+      continue;
+    }
+    // One re-cut view per crop besides the original: the reader's boxes are never cut exactly like
+    // the dataset's.
+    real.push({ pixels: [base, normaliseBox(jitterCrop(c.image, rand)).pixels], target: t.target, kind: 'real' });
+  }
+  log(`real crops: ${real.length} train, ${calib.length} calibration, ${ambiguous} ambiguous 0/X left out (${Date.now() - t0} ms)`);
+  if (calibrationOnly) return { real, mnist: [], mnistBox: [], x: [], blank: [], calib };
+  const mnistTrain = loadMnist('train');
+  const mnist = mnistTrain.map((s) => ({ pixels: [s.pixels], target: s.digit, kind: 'mnist' as const }));
+  const mnistBox = mnistTrain
+    .filter((_, i) => i % 2 === 0)
+    .map((s) => ({ pixels: [normaliseBox(mnistInBox(s.pixels, rand)).pixels], target: s.digit, kind: 'mnistBox' as const }));
+  const x = Array.from({ length: 2000 }, () => ({ pixels: [normaliseBox(syntheticX(rand)).pixels], target: CLASS_X, kind: 'x' as const }));
+  const blank = Array.from({ length: 1500 }, () => ({ pixels: [normaliseBox(syntheticBlank(rand)).pixels], target: CLASS_BLANK, kind: 'blank' as const }));
+  log(`pools ready: mnist ${mnist.length}, mnist-in-box ${mnistBox.length}, X ${x.length}, blank ${blank.length} (${Date.now() - t0} ms)`);
+  return { real, mnist, mnistBox, x, blank, calib };
+}
+
+function shuffle<T>(a: T[], rand: () => number): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+function pick<T>(a: T[], n: number, rand: () => number): T[] {
+  return Array.from({ length: n }, () => a[Math.floor(rand() * a.length)]);
+}
+
+/** One epoch's sample list: the real crops twice (they are the target domain), the rest subsampled. */
+function epochItems(p: Pools, rand: () => number): Item[] {
+  return shuffle(
+    [...p.real, ...p.real, ...pick(p.mnist, 2500, rand), ...pick(p.mnistBox, 2000, rand), ...pick(p.x, 1000, rand), ...pick(p.blank, 800, rand)],
+    rand,
+  );
+}
+
+function accuracy(net: Cnn, set: { pixels: Float32Array; target: number }[]): number {
+  let ok = 0;
+  for (const s of set) {
+    const l = net.forward(s.pixels);
+    let b = 0;
+    for (let k = 1; k < l.length; k++) if (l[k] > l[b]) b = k;
+    if (b === s.target) ok++;
+  }
+  return ok / Math.max(1, set.length);
+}
+
+export async function trainMember(p: Pools, seed: number, epochs: number, shape = DEFAULT_SHAPE): Promise<Float32Array> {
+  const rand = rng(seed);
+  const net = new Cnn(shape, undefined, seed);
+  const opt = new Adam(net.params.length);
+  const grad = new Float32Array(net.params.length);
+  const dl = new Float32Array(shape.classes);
+  const batch = 32;
+  const perEpoch = epochItems(p, rng(0)).length;
+  const totalSteps = Math.ceil((epochs * perEpoch) / batch);
+  const lrMax = 2e-3;
+  const warm = 200;
+  let step = 0;
+  const t0 = Date.now();
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const items = epochItems(p, rand);
+    let lossSum = 0;
+    let lossN = 0;
+    for (let b = 0; b < items.length; b += batch) {
+      grad.fill(0);
+      const end = Math.min(items.length, b + batch);
+      for (let i = b; i < end; i++) {
+        const it = items[i];
+        const view = it.pixels[Math.floor(rand() * it.pixels.length)];
+        const strength = it.kind === 'real' ? 1 : it.kind === 'mnist' ? 0.8 : 0.6;
+        const x = augment(view, rand, { strength, borderNoise: true });
+        const probs = softmax(net.forward(x, 0.25, rand));
+        lossSum -= Math.log(Math.max(probs[it.target], 1e-12));
+        lossN++;
+        for (let k = 0; k < shape.classes; k++) dl[k] = (probs[k] - (k === it.target ? 1 : 0)) / (end - b);
+        net.backward(dl, grad);
+      }
+      // Linear warm-up, then cosine decay to 2% of the peak.
+      const lr = step < warm ? (lrMax * (step + 1)) / warm : lrMax * (0.02 + 0.98 * 0.5 * (1 + Math.cos((Math.PI * (step - warm)) / Math.max(1, totalSteps - warm))));
+      opt.step(net.params, grad, lr, 1e-4);
+      step++;
+      if (step % 100 === 0) {
+        const el = (Date.now() - t0) / 1000;
+        const eta = (el / step) * (totalSteps - step);
+        log(`seed ${seed} epoch ${epoch + 1}/${epochs} step ${step}/${totalSteps} loss ${(lossSum / lossN).toFixed(4)} ${(step * batch / el).toFixed(0)} samples/s eta ${eta.toFixed(0)} s`);
+      }
+    }
+    log(`seed ${seed} epoch ${epoch + 1} done: train loss ${(lossSum / lossN).toFixed(4)}, calibration-set top-1 ${(100 * accuracy(net, p.calib)).toFixed(2)}%`);
+  }
+  return net.params;
+}
+
+async function runChild(args: string[]): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`training member exited with ${code}`))));
+    child.on('error', reject);
+  });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      epochs: { type: 'string', default: '6' },
+      members: { type: 'string', default: '2' },
+      seed: { type: 'string', default: '1' },
+      out: { type: 'string' },
+      'member-out': { type: 'string' },
+    },
+  });
+  const epochs = Number(values.epochs);
+  const members = Number(values.members);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(epochs) || epochs < 1 || !Number.isInteger(members) || members < 1 || !Number.isInteger(seed)) {
+    log('--epochs, --members and --seed must be positive integers');
+    return 2;
+  }
+  if (!hasRealCrops()) {
+    log(`real digit crops not found at ${realCropsDir()}: training needs ../shared/data next to the repo`);
+    return 2;
+  }
+  const started = Date.now();
+
+  // Child mode: train one member and write its raw parameters.
+  if (values['member-out']) {
+    const pools = await buildPools(seed);
+    const params = await trainMember(pools, seed, epochs);
+    writeFileSync(values['member-out'], Buffer.from(params.buffer));
+    return 0;
+  }
+
+  const outDir = values.out ?? WEIGHTS_DIR;
+  let params: Float32Array[];
+  let pools: Pools;
+  if (members === 1) {
+    pools = await buildPools(seed);
+    params = [await trainMember(pools, seed, epochs)];
+  } else {
+    const tmp = mkdtempSync(join(tmpdir(), 'rekap-digits-'));
+    try {
+      const files = Array.from({ length: members }, (_, i) => join(tmp, `member-${i}.bin`));
+      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f])));
+      params = files.map((f) => {
+        const b = readFileSync(f);
+        return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+      });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    pools = await buildPools(seed, true);
+  }
+
+  // Temperature on the calibration TPS (+ synthetic X/blank), never on the test TPS.
+  const uncalibrated = new DigitModel(
+    { format: 'rekap-digits-cnn', version: MODEL_VERSION, shape: DEFAULT_SHAPE, members: params.length, temperature: 1, classes: [], sha256: '', trainedAt: '' },
+    params,
+  );
+  const calLogits = pools.calib.map((s) => uncalibrated.logits(s.pixels));
+  const calTargets = pools.calib.map((s) => s.target);
+  const temperature = fitTemperature(calLogits, calTargets);
+  log(`temperature ${temperature.toFixed(3)} (calibration NLL ${nll(calLogits, calTargets, 1).toFixed(4)} → ${nll(calLogits, calTargets, temperature).toFixed(4)})`);
+
+  const meta = saveDigitModel(
+    { version: MODEL_VERSION, shape: DEFAULT_SHAPE, temperature, trainedAt: new Date().toISOString() },
+    params,
+    outDir,
+  );
+  const model = new DigitModel(meta, params);
+  const ev = await evaluateDigits({ model });
+  const summary = {
+    version: MODEL_VERSION,
+    members: params.length,
+    epochs,
+    seed,
+    trainSeconds: Math.round((Date.now() - started) / 1000),
+    data: { realTrain: pools.real.length, calibration: pools.calib.length, realTest: ev.realN },
+    realTop1: ev.realTop1,
+    realTop1ZeroXMerged: ev.realTop1ZeroXMerged,
+    mnistTop1: ev.mnistTop1,
+    ece: ev.ece,
+    eceUncalibrated: ev.eceUncalibrated,
+    temperature,
+    synthXTop1: ev.synthXTop1,
+    synthBlankTop1: ev.synthBlankTop1,
+    perClass: Object.fromEntries(Object.entries(ev.perClass).map(([k, v]) => [k, { n: v.n, top1: Number(v.top1.toFixed(4)) }])),
+    confusions: ev.confusions,
+    pairEce: ev.pairEce,
+    msPerBox: Number(ev.msPerBox.toFixed(3)),
+  };
+  // Keep the summary next to the weights so the model card can be checked against the artefact.
+  saveDigitModel({ version: MODEL_VERSION, shape: DEFAULT_SHAPE, temperature, trainedAt: meta.trainedAt, summary }, params, outDir);
+  console.log(JSON.stringify(summary, null, 2));
+  return 0;
+}
+
+const isEntry = process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1]);
+if (isEntry) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      log(`failed: ${(err as Error).stack ?? err}`);
+      process.exitCode = 1;
+    },
+  );
+}
