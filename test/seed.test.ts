@@ -195,7 +195,7 @@ describe('seed determinism (fresh databases)', () => {
     const result = await ensureSeeded(fresh, { scope: 'kalteng', seed: 2024 }, { log: () => {} });
     expect(result).toMatchObject({ changed: true, tps: 4446 });
     expect(await tpsContent(fresh.sql)).toEqual(await tpsContent(template.sql));
-  });
+  }, 120_000);
 
   it('`rekap seed --seed 7` re-draws registered voters on the same TPS and prints a summary', async () => {
     const before = await tpsContent(fresh.sql);
@@ -212,7 +212,7 @@ describe('seed determinism (fresh databases)', () => {
     expect(Math.max(...after.map((t) => t.votersL + t.votersP))).toBeLessThanOrEqual(600);
     const [m] = await fresh.sql`select value from meta where key = 'seed.number'`;
     expect(m.value).toBe('7');
-  });
+  }, 180_000);
 
   it('the CLI refuses a bad --scope with exit 2 and a message naming it', () => {
     const r = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'server', 'cli', 'main.ts'), 'seed', '--scope', 'mars'], {
@@ -220,7 +220,7 @@ describe('seed determinism (fresh databases)', () => {
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--scope must be one of kalteng, national');
-  });
+  }, 120_000);
 
   it('plans every KPU Pilkada TPS nationally (no TPS lost or duplicated), Kalimantan Tengah identical in both scopes', () => {
     const national = planTps('national', 2024);
@@ -235,5 +235,5 @@ describe('seed determinism (fresh databases)', () => {
     const start = national.code.indexOf(kalteng.code[0]);
     expect(national.code.slice(start, start + kalteng.code.length)).toEqual(kalteng.code);
     expect(national.votersL.slice(start, start + kalteng.code.length)).toEqual(kalteng.votersL);
-  });
+  }, 120_000);
 });
