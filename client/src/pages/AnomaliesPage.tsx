@@ -1,0 +1,3 @@
+export function AnomaliesPage() {
+  return <p className="pad">…</p>;
+}

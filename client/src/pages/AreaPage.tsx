@@ -1,0 +1,179 @@
+import { useMemo, useState } from 'react';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
+import { AreaMap } from '../components/AreaMap.js';
+import { Breadcrumb } from '../components/Breadcrumb.js';
+import { ChildTable } from '../components/ChildTable.js';
+import { EmbedSnippet } from '../components/EmbedSnippet.js';
+import { HoverCard } from '../components/HoverCard.js';
+import { Legend } from '../components/Legend.js';
+import { MissingTps, TpsList } from '../components/TpsList.js';
+import { Progress } from '../components/Progress.js';
+import { Totals } from '../components/Totals.js';
+import { isAreaCode } from '../lib/areaCode.js';
+import { useI18n, type TextKey } from '../lib/i18n.js';
+import { markDrillStart, recordPaint } from '../lib/perf.js';
+import { COLOUR_MODES, fillFor, type ColourMode } from '../lib/tally.js';
+import { useAnomalyCounts } from '../lib/anomalies.js';
+import { useAreaView } from '../lib/useAreaView.js';
+import { useClientConfig } from '../lib/config.js';
+
+const MODE_LABEL: Record<ColourMode, TextKey> = { leader: 'modeLeader', margin: 'modeMargin', progress: 'modeProgress', turnout: 'modeTurnout', anomalies: 'modeAnomalies' };
+
+export function AreaPage() {
+  const { code: rawCode = '00' } = useParams();
+  const code = rawCode.replace(/\./g, '');
+  const [params, setParams] = useSearchParams();
+  const navigate = useNavigate();
+  const { t } = useI18n();
+  const requestedContest = params.get('kontes');
+  const mode = (COLOUR_MODES as string[]).includes(params.get('warna') ?? '') ? (params.get('warna') as ColourMode) : 'leader';
+  const view = useAreaView(isAreaCode(code) ? code : '00', requestedContest);
+  const { area, shapes, outline, tally, childTallies, tpsUnits, contestId, error } = view;
+  const [hovered, setHovered] = useState<string | null>(null);
+  const anomalyCounts = useAnomalyCounts(area?.area.code ?? null, area?.children.map((c) => c.code) ?? [], mode === 'anomalies');
+  const config = useClientConfig();
+
+  const search = useMemo(() => {
+    const q = new URLSearchParams();
+    if (contestId) q.set('kontes', contestId);
+    if (mode !== 'leader') q.set('warna', mode);
+    const s = q.toString();
+    return s ? `?${s}` : '';
+  }, [contestId, mode]);
+
+  const fills = useMemo(() => {
+    const out: Record<string, string> = {};
+    for (const c of area?.children ?? []) out[c.code] = fillFor(mode, childTallies[c.code], anomalyCounts[c.code] ?? 0);
+    return out;
+  }, [area, childTallies, mode, anomalyCounts]);
+
+  if (!isAreaCode(code)) return <ErrorBox message={`"${rawCode}": kode wilayah tidak dikenal / not an area code`} />;
+  if (error && !area) return <ErrorBox message={`${t('error')}: ${error.message}`} onRetry={view.reload} />;
+
+  const childNames = Object.fromEntries((area?.children ?? []).map((c) => [c.code, c.name]));
+  const hoveredChild = hovered ? area?.children.find((c) => c.code === hovered) : undefined;
+  // Per-province colouring has a different paslon in every province: the legend then names none.
+  const candidates = tally?.candidates ?? [];
+
+  return (
+    <div className="area-page" data-testid="area-page" data-area={area?.area.code ?? ''}>
+      <section className="map-pane">
+        <div className="map-toolbar">
+          <label>
+            {t('colourBy')}{' '}
+            <select value={mode} onChange={(e) => setParams((p) => (e.target.value === 'leader' ? p.delete('warna') : p.set('warna', e.target.value), p), { replace: true })} data-testid="mode">
+              {COLOUR_MODES.map((m) => (
+                <option key={m} value={m}>
+                  {t(MODE_LABEL[m])}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <div className="map-wrap">
+          {area && (
+            <AreaMap
+              areaCode={area.area.code}
+              shapes={shapes}
+              outline={outline}
+              children={area.children}
+              fills={fills}
+              selected={hovered}
+              tileUrl={config.tileUrl}
+              onHover={setHovered}
+              onSelect={(c) => {
+                markDrillStart();
+                navigate(`/wilayah/${c}${search}`);
+              }}
+              onPainted={recordPaint}
+            />
+          )}
+          <HoverCard name={hoveredChild?.name ?? null} tally={hovered ? childTallies[hovered] : undefined} anomalies={hovered ? anomalyCounts[hovered] : 0} />
+        </div>
+        <Legend mode={mode} candidates={candidates} />
+      </section>
+
+      <section className="panel">
+        {area ? (
+          <>
+            <Breadcrumb path={area.path} current={area.area} search={search} />
+            <h1 data-testid="area-name">{area.area.level === 0 ? t('national') : area.area.name}</h1>
+            {area.tallies.length > 0 && area.tallies.length <= 3 && (
+              <div className="contest-tabs" role="tablist" aria-label={t('contest')}>
+                {area.tallies.map((x) => (
+                  <button
+                    key={x.contestId}
+                    type="button"
+                    role="tab"
+                    data-contest={x.contestId}
+                    aria-selected={x.contestId === contestId}
+                    onClick={() => setParams((p) => (p.set('kontes', x.contestId), p), { replace: true })}
+                  >
+                    {t(x.contestType)} · {x.contestName}
+                  </button>
+                ))}
+              </div>
+            )}
+            {area.tallies.length > 3 && (
+              <label className="contest-select">
+                {t('contest')}{' '}
+                <select
+                  value={contestId ?? ''}
+                  data-testid="contest-select"
+                  onChange={(e) => setParams((p) => (e.target.value ? p.set('kontes', e.target.value) : p.delete('kontes'), p), { replace: true })}
+                >
+                  {area.area.level === 0 && <option value="">{t('perProvince')}</option>}
+                  {area.tallies.map((x) => (
+                    <option key={x.contestId} value={x.contestId}>
+                      {x.contestName}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
+            {tally ? (
+              <>
+                <Progress tally={tally} />
+                <Totals tally={tally} />
+              </>
+            ) : area.area.level === 0 ? (
+              <p className="muted">{t('perProvinceHelp')}</p>
+            ) : null}
+            {area.children.length > 0 ? (
+              <>
+                <h2>{t('children')}</h2>
+                <ChildTable items={area.children} tallies={childTallies} search={search} onHover={setHovered} />
+              </>
+            ) : area.area.level === 4 ? (
+              <TpsList units={tpsUnits} tallies={childTallies} contestId={contestId} />
+            ) : null}
+            {contestId && <MissingTps units={tpsUnits} level={area.area.level} names={childNames} search={search} />}
+            <EmbedSnippet area={area.area.code} contest={contestId} />
+            <p className="credits muted">
+              {t('fromPhotos')}. {t('dataCredits')}
+            </p>
+          </>
+        ) : (
+          <p className="muted">{t('loading')}</p>
+        )}
+      </section>
+    </div>
+  );
+}
+
+export function ErrorBox({ message, onRetry }: { message: string; onRetry?(): void }) {
+  const { t } = useI18n();
+  return (
+    <div className="error-box" role="alert">
+      <p>{message}</p>
+      {onRetry && (
+        <button type="button" onClick={onRetry}>
+          {t('retry')}
+        </button>
+      )}
+      <p>
+        <Link to="/wilayah/00">{t('backToMap')}</Link>
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,6 @@
+export function EmbedMap() {
+  return <p>…</p>;
+}
+export function EmbedScoreboard() {
+  return <p>…</p>;
+}

@@ -1,0 +1,3 @@
+export function TpsPage() {
+  return <p className="pad">…</p>;
+}
