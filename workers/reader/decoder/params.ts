@@ -1,0 +1,45 @@
+/**
+ * Decoder parameters and classification thresholds (INTEGRITY.md §4.4–4.6, §7 `ocr`).
+ * The thresholds are the spec's; the search parameters (topK, pruneNats, beamNats, maxStates) trade
+ * speed for the tightness of the posterior bound and are documented in docs/DECODER.md.
+ */
+export interface DecoderParams {
+  /** Candidate values kept per field: its K most likely renderings… */
+  topK: number;
+  /** …that are within this many nats of the field's best value. */
+  pruneNats: number;
+  /** λ of the soft-constraint kernel q(Δ) ∝ exp(−|Δ| / λ). */
+  lambda: number;
+  /** Partial assignments more than this many nats below the best complete assignment's bound are dropped (their mass is bounded, not lost). */
+  beamNats: number;
+  /** Width of the first, greedy pass that finds a complete assignment (the lower bound for pruning). */
+  seedBeam: number;
+  /** Hard cap on live states per step; hitting it is recorded and makes the result inexact. */
+  maxStates: number;
+  /** Read an all-filler field (X X X, or three blank boxes) as 0. */
+  emptyMeansZero: boolean;
+  autoAcceptPost: number;
+  autoAcceptConsistent: number;
+  maxChangedBoxesPerField: number;
+  maxChangedBoxesPerForm: number;
+  minChangedBoxProb: number;
+  formInconsistentPost: number;
+  formInconsistentBoxMax: number;
+}
+
+export const DECODER_PARAMS: DecoderParams = {
+  topK: 25,
+  pruneNats: 20,
+  lambda: 5,
+  beamNats: 15,
+  seedBeam: 16,
+  maxStates: 20_000,
+  emptyMeansZero: false,
+  autoAcceptPost: 0.95,
+  autoAcceptConsistent: 0.99,
+  maxChangedBoxesPerField: 2,
+  maxChangedBoxesPerForm: 4,
+  minChangedBoxProb: 0.02,
+  formInconsistentPost: 0.95,
+  formInconsistentBoxMax: 0.9,
+};
