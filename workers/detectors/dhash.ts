@@ -11,7 +11,11 @@ export type Roi = { left: number; top: number; width: number; height: number };
 export async function dhash(image: Buffer | Uint8Array, roi?: Roi): Promise<string> {
   let pipeline = sharp(image, { failOn: 'error' }).rotate(); // EXIF orientation applied, so a rotated copy of the same bytes hashes alike
   if (roi) pipeline = pipeline.extract(roi);
-  const raw = await pipeline.greyscale().resize(9, 8, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+  // Two steps: a direct 9×8 reduction of a large JPEG depends on the decoder's shrink-on-load and on
+  // the source size, so a resized copy would hash differently; a fixed 72×64 intermediate does not.
+  const mid = await pipeline.greyscale().resize(72, 64, { fit: 'fill' }).raw().toBuffer();
+  const raw = await sharp(mid, { raw: { width: 72, height: 64, channels: 1 } }).greyscale().resize(9, 8, { fit: 'fill' }).raw().toBuffer();
+  if (raw.length !== 72) throw new Error(`dhash: expected 72 grey samples, got ${raw.length}`);
   let hex = '';
   for (let y = 0; y < 8; y++) {
     let byte = 0;
