@@ -19,7 +19,7 @@ export default function SharesChart({ data, locale }: { data: ShareDatum[]; loca
           {data.map((d) => (
             <Cell key={d.id} fill={d.colour} />
           ))}
-          <LabelList dataKey="pct" position="right" formatter={(v: unknown) => formatPct(Number(v) / 100, locale, 1)} />
+          <LabelList dataKey="pct" position="right" fill="#1b1f24" formatter={(v: unknown) => formatPct(Number(v) / 100, locale, 1)} />
         </Bar>
       </BarChart>
     </ResponsiveContainer>
