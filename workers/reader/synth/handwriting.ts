@@ -1,0 +1,310 @@
+/**
+ * Handwriting for synthetic forms: real KPPS digit crops (training-side TPS only, see digits/split.ts,
+ * so held-out evaluation stays honest), MNIST training digits, and drawn X fillers and zeros.
+ *
+ * Real crops labelled 0 are never used: upstream label 0 mixes written zeros with struck-through X
+ * fillers, and a synthetic box whose ground truth might be wrong is worse than none. Zeros come from
+ * MNIST or are drawn.
+ */
+import { createCanvas, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
+import type { RectMm } from '../template/types.js';
+import type { BoxClass } from '../types.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Image } from '@napi-rs/canvas';
+import { hasRealCrops, loadMnist, realCropsDir } from '../digits/data.js';
+import { isHeldOut } from '../digits/split.js';
+import type { Rng } from './random.js';
+
+export interface InkGlyph {
+  /** Ink as alpha on a transparent canvas, coloured. */
+  canvas: Canvas;
+  source: string;
+}
+
+interface RawSource { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: number }
+
+export interface RealGlyph { file: string; tpsCode: string; bytes: Buffer }
+
+export interface GlyphLibrary {
+  real: Map<number, RealGlyph[]>;
+  mnist: Map<number, Float32Array[]>;
+}
+
+let library: Promise<GlyphLibrary> | null = null;
+
+/**
+ * Training-side real crops (labels 1–9), bytes only: decoding happens when a crop is drawn, so a run
+ * that writes ten photos does not decode eight thousand crops. Byte-identical files are kept once and
+ * dropped entirely when their labels disagree (one label is wrong and we cannot tell which).
+ */
+function trainingCrops(): (RealGlyph & { label: number })[] {
+  const dir = realCropsDir();
+  const lines = readFileSync(join(dir, 'labels.csv'), 'utf8').trim().split(/\r?\n/);
+  const head = lines[0]!.split(',');
+  const iFile = head.indexOf('file');
+  const iLabel = head.indexOf('label');
+  const iTps = head.indexOf('tps_code');
+  const byHash = new Map<string, { labels: Set<number>; first: RealGlyph & { label: number } }>();
+  for (const line of lines.slice(1)) {
+    const r = line.split(',');
+    const tpsCode = r[iTps] ?? '';
+    // Held-out TPS (and crops of unknown TPS) never enter synthetic forms: the digit evaluation uses them.
+    if (isHeldOut(tpsCode)) continue;
+    const file = r[iFile]!;
+    const label = Number(r[iLabel]);
+    const bytes = readFileSync(join(dir, file));
+    const h = createHash('sha1').update(bytes).digest('hex');
+    const seen = byHash.get(h);
+    if (seen) seen.labels.add(label);
+    else byHash.set(h, { labels: new Set([label]), first: { file, tpsCode, label, bytes } });
+  }
+  return [...byHash.values()].filter((g) => g.labels.size === 1 && g.first.label !== 0).map((g) => g.first);
+}
+
+function decodeCrop(bytes: Buffer): RawSource {
+  const img = new Image();
+  img.src = bytes;
+  const c = createCanvas(img.width, img.height);
+  const ctx = c.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const d = ctx.getImageData(0, 0, img.width, img.height);
+  return { data: d.data, width: img.width, height: img.height, channels: 4 };
+}
+
+/**
+ * Loads the glyph sources once per process. Without ../shared/data (a user's machine) only MNIST
+ * and drawn glyphs are available; the synthesiser still works.
+ */
+export function loadGlyphLibrary(opts: { realCrops?: boolean } = {}): Promise<GlyphLibrary> {
+  const wantReal = opts.realCrops !== false && hasRealCrops();
+  if (library && wantReal) return library;
+  const load = (async () => {
+    const real = new Map<number, RealGlyph[]>();
+    if (wantReal) for (const g of trainingCrops()) real.set(g.label, [...(real.get(g.label) ?? []), g]);
+    const mnist = new Map<number, Float32Array[]>();
+    for (const s of loadMnist('train')) {
+      const list = mnist.get(s.digit) ?? [];
+      list.push(s.pixels);
+      mnist.set(s.digit, list);
+    }
+    return { real, mnist };
+  })();
+  if (wantReal) library = load;
+  return load;
+}
+
+export interface PenStyle {
+  /** CSS colour of the ballpoint. */
+  colour: string;
+  rgb: [number, number, number];
+  /** Stroke width for drawn glyphs, in mm. */
+  strokeMm: number;
+  /** Share of digits taken from real crops (the rest from MNIST). */
+  realShare: number;
+  /** Glyph height relative to the box. */
+  scale: number;
+}
+
+const PENS: [string, [number, number, number]][] = [
+  ['#1c2d80', [28, 45, 128]],
+  ['#22389c', [34, 56, 156]],
+  ['#1a1a1a', [26, 26, 26]],
+  ['#2b2b5a', [43, 43, 90]],
+];
+
+export function randomPen(rng: Rng, realAvailable: boolean): PenStyle {
+  const [colour, rgb] = rng.pick(PENS);
+  return { colour, rgb, strokeMm: rng.uniform(0.35, 0.7), realShare: realAvailable ? rng.uniform(0.4, 0.9) : 0, scale: rng.uniform(0.6, 0.85) };
+}
+
+/**
+ * A real crop turned into pen-coloured ink on transparency. The crops are cuts of photographed boxes:
+ * they carry the printed box border (often thick, rotated and blurred) and a grey or blue paper. We
+ * cut inside the border (the darkest row/column band near each edge), then level the paper to
+ * transparent so that only the writing is drawn into our own box.
+ */
+function realToInk(img: RawSource, rgbPen: [number, number, number]): Canvas {
+  const { width: w0, height: h0, channels: ch, data } = img;
+  const grey = new Float32Array(w0 * h0);
+  for (let i = 0; i < w0 * h0; i++) {
+    const r = data[i * ch]!;
+    const g = ch >= 3 ? data[i * ch + 1]! : r;
+    const b = ch >= 3 ? data[i * ch + 2]! : r;
+    grey[i] = 0.299 * r + 0.587 * g + 0.114 * b;
+  }
+  const all = Float32Array.from(grey).sort();
+  const paper0 = all[Math.floor(all.length * 0.6)]!;
+  const dark0 = all[Math.floor(all.length * 0.03)]!;
+  const thr = (paper0 + dark0) / 2;
+  const rowInk = (y: number, x0: number, x1: number) => {
+    let n = 0;
+    for (let x = x0; x < x1; x++) if (grey[y * w0 + x]! < thr) n++;
+    return n / Math.max(1, x1 - x0);
+  };
+  const colInk = (x: number, y0: number, y1: number) => {
+    let n = 0;
+    for (let y = y0; y < y1; y++) if (grey[y * w0 + x]! < thr) n++;
+    return n / Math.max(1, y1 - y0);
+  };
+  // The border line is the most inked row/column in the outer 30%; cut just inside it.
+  const edge = (len: number, f: (i: number) => number, fromStart: boolean) => {
+    let best = -1;
+    let bestInk = 0.3;
+    const band = Math.ceil(len * 0.3);
+    for (let k = 0; k < band; k++) {
+      const i = fromStart ? k : len - 1 - k;
+      const v = f(i);
+      if (v >= bestInk) {
+        bestInk = v;
+        best = i;
+      }
+    }
+    if (best < 0) return fromStart ? 0 : len;
+    // Walk past the rest of the (thick, blurred) line.
+    let i = best;
+    while (fromStart ? i < band : i > len - 1 - band) {
+      const next = fromStart ? i + 1 : i - 1;
+      if (f(next) < 0.2) break;
+      i = next;
+    }
+    const margin = Math.max(1, Math.round(len * 0.04));
+    return fromStart ? i + 1 + margin : i - margin;
+  };
+  const top = edge(h0, (y) => rowInk(y, 0, w0), true);
+  const bottom = edge(h0, (y) => rowInk(y, 0, w0), false);
+  const left = edge(w0, (x) => colInk(x, 0, h0), true);
+  const right = edge(w0, (x) => colInk(x, 0, h0), false);
+  const x0 = Math.min(left, Math.floor(w0 * 0.3));
+  const x1 = Math.max(right, Math.ceil(w0 * 0.7));
+  const y0 = Math.min(top, Math.floor(h0 * 0.3));
+  const y1 = Math.max(bottom, Math.ceil(h0 * 0.7));
+  const w = Math.max(2, x1 - x0);
+  const h = Math.max(2, y1 - y0);
+  const inner: number[] = [];
+  for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) inner.push(grey[y * w0 + x]!);
+  const sorted = Float32Array.from(inner).sort();
+  const paper = sorted[Math.floor(sorted.length * 0.7)]!;
+  const darkest = sorted[Math.floor(sorted.length * 0.02)]!;
+  const span = Math.max(25, paper - darkest);
+  const canvas = createCanvas(w, h);
+  const ctx = canvas.getContext('2d');
+  const out = ctx.createImageData(w, h);
+  for (let i = 0; i < w * h; i++) {
+    // Faint dotted guides and paper texture fall below the 25% cut; strokes saturate.
+    const a = Math.min(1, Math.max(0, ((paper - inner[i]!) / span - 0.25) / 0.5));
+    out.data[i * 4] = rgbPen[0];
+    out.data[i * 4 + 1] = rgbPen[1];
+    out.data[i * 4 + 2] = rgbPen[2];
+    out.data[i * 4 + 3] = Math.round(a * 255);
+  }
+  ctx.putImageData(out, 0, 0);
+  return canvas;
+}
+
+function mnistToInk(pixels: Float32Array, rgb: [number, number, number]): Canvas {
+  const canvas = createCanvas(28, 28);
+  const ctx = canvas.getContext('2d');
+  const out = ctx.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    out.data[i * 4] = rgb[0];
+    out.data[i * 4 + 1] = rgb[1];
+    out.data[i * 4 + 2] = rgb[2];
+    out.data[i * 4 + 3] = Math.round(Math.min(1, Math.max(0, pixels[i]!)) * 255);
+  }
+  ctx.putImageData(out, 0, 0);
+  return canvas;
+}
+
+/** The bounding box of ink (alpha > 40) in a glyph canvas, so glyphs are scaled by their writing, not their margins. */
+function inkBounds(c: Canvas): { x: number; y: number; w: number; h: number } | null {
+  const ctx = c.getContext('2d');
+  const { data, width, height } = ctx.getImageData(0, 0, c.width, c.height);
+  let x0 = width, y0 = height, x1 = -1, y1 = -1;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      if (data[(y * width + x) * 4 + 3]! > 40) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+  return x1 < 0 ? null : { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
+}
+
+function drawInk(ctx: SKRSContext2D, glyph: Canvas, box: RectMm, rng: Rng, pen: PenStyle): boolean {
+  const b = inkBounds(glyph);
+  if (!b || b.w < 2 || b.h < 2) return false;
+  const targetH = box.h * pen.scale * rng.uniform(0.88, 1.1);
+  let s = targetH / b.h;
+  // Narrow digits (1) stay narrow; wide ones are capped by the box.
+  s = Math.min(s, (box.w * 0.86) / b.w);
+  const w = b.w * s;
+  const h = b.h * s;
+  const cx = box.x + box.w / 2 + rng.normal(0, box.w * 0.04);
+  const cy = box.y + box.h / 2 + rng.normal(0, box.h * 0.04);
+  ctx.save();
+  ctx.translate(cx, cy);
+  ctx.rotate(rng.normal(0, 0.06));
+  ctx.drawImage(glyph, b.x, b.y, b.w, b.h, -w / 2, -h / 2, w, h);
+  ctx.restore();
+  return true;
+}
+
+function drawX(ctx: SKRSContext2D, box: RectMm, rng: Rng, pen: PenStyle) {
+  const m = box.w * rng.uniform(0.14, 0.3);
+  const j = () => rng.normal(0, box.w * 0.03);
+  ctx.save();
+  ctx.strokeStyle = pen.colour;
+  ctx.lineWidth = pen.strokeMm * rng.uniform(0.9, 1.3);
+  ctx.lineCap = 'round';
+  ctx.beginPath();
+  // Two slightly curved strokes, as a hand draws them.
+  ctx.moveTo(box.x + m + j(), box.y + m + j());
+  ctx.quadraticCurveTo(box.x + box.w / 2 + j() * 2, box.y + box.h / 2 + j() * 2, box.x + box.w - m + j(), box.y + box.h - m + j());
+  ctx.moveTo(box.x + box.w - m + j(), box.y + m + j());
+  ctx.quadraticCurveTo(box.x + box.w / 2 + j() * 2, box.y + box.h / 2 + j() * 2, box.x + m + j(), box.y + box.h - m + j());
+  ctx.stroke();
+  ctx.restore();
+}
+
+function drawZero(ctx: SKRSContext2D, box: RectMm, rng: Rng, pen: PenStyle) {
+  ctx.save();
+  ctx.strokeStyle = pen.colour;
+  ctx.lineWidth = pen.strokeMm * rng.uniform(0.9, 1.3);
+  ctx.beginPath();
+  const rx = box.w * rng.uniform(0.2, 0.3);
+  const ry = box.h * pen.scale * 0.5 * rng.uniform(0.85, 1.05);
+  ctx.ellipse(box.x + box.w / 2 + rng.normal(0, box.w * 0.03), box.y + box.h / 2 + rng.normal(0, box.h * 0.03), rx, ry, rng.normal(0, 0.15), 0, Math.PI * 2);
+  ctx.stroke();
+  ctx.restore();
+}
+
+/**
+ * Writes one box class into a box (mm coordinates on a context scaled to mm). Returns the glyph's
+ * source for the ground truth ('real:<file>', 'mnist:<digit>:<index>', 'drawn', 'none').
+ */
+export function writeBox(ctx: SKRSContext2D, lib: GlyphLibrary, cls: BoxClass, box: RectMm, rng: Rng, pen: PenStyle): string {
+  if (cls === 'blank') return 'none';
+  if (cls === 'X') {
+    drawX(ctx, box, rng, pen);
+    return 'drawn';
+  }
+  const d = Number(cls);
+  const real = lib.real.get(d);
+  if (d !== 0 && real && real.length > 0 && rng.chance(pen.realShare)) {
+    const i = rng.int(0, real.length - 1);
+    if (drawInk(ctx, realToInk(decodeCrop(real[i]!.bytes), pen.rgb), box, rng, pen)) return `real:${real[i]!.file}`;
+  }
+  const mn = lib.mnist.get(d);
+  if (mn && mn.length > 0 && (d !== 0 || rng.chance(0.7))) {
+    const i = rng.int(0, mn.length - 1);
+    if (drawInk(ctx, mnistToInk(mn[i]!, pen.rgb), box, rng, pen)) return `mnist:${d}:${i}`;
+  }
+  if (d === 0) {
+    drawZero(ctx, box, rng, pen);
+    return 'drawn';
+  }
+  throw new Error(`no glyph source for digit ${d}`);
+}
