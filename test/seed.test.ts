@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { feature } from 'topojson-client';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
@@ -236,4 +237,46 @@ describe('seed determinism (fresh databases)', () => {
     expect(national.code.slice(start, start + kalteng.code.length)).toEqual(kalteng.code);
     expect(national.votersL.slice(start, start + kalteng.code.length)).toEqual(kalteng.votersL);
   }, 120_000);
+});
+
+describe('shipped boundaries (client/public/geo)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('kalteng');
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  const geo = (file: string) => {
+    const path = join(root, 'client/public/geo', file);
+    const topo = JSON.parse(readFileSync(path, 'utf8'));
+    const fc = feature(topo, topo.objects.areas) as unknown as { features: { properties: { code: string; name: string }; geometry: unknown }[] };
+    return { bytes: statSync(path).size, features: fc.features };
+  };
+  const codesAt = async (level: number, prefix = '') =>
+    (await db.sql<{ code: string }[]>`select code from areas where level = ${level} and code like ${prefix + '%'} order by code`).map((r) => r.code);
+
+  it('cover exactly the seeded areas, keyed by the same codes, with geometry for every feature', async () => {
+    const index = JSON.parse(readFileSync(join(root, 'client/public/geo/index.json'), 'utf8'));
+    const files: [string, number, string][] = [
+      [index.provinces, 1, ''],
+      [index.kabkota, 2, ''],
+      ...index.kecamatan.map((f: string) => [f, 3, /kecamatan-(\d{2})/.exec(f)![1]] as [string, number, string]),
+      ...index.desa.map((f: string) => [f, 4, /desa-(\d{2})/.exec(f)![1]] as [string, number, string]),
+    ];
+    expect(index.kecamatan).toHaveLength(38);
+    expect(index.desa).toContain('desa-62.json');
+    for (const [file, level, prefix] of files) {
+      const { features } = geo(file);
+      expect(features.map((f) => f.properties.code).sort(), file).toEqual(await codesAt(level, prefix));
+      expect(features.filter((f) => !f.geometry).length, file).toBe(0);
+    }
+  }, 120_000);
+
+  it('stay small enough to load fast (national kab/kota under 1.5 MB)', () => {
+    expect(geo('kabkota.json').bytes).toBeLessThan(1.5e6);
+    expect(geo('provinsi.json').bytes).toBeLessThan(1e6);
+    expect(geo('desa-62.json').bytes).toBeLessThan(1e6);
+  });
 });

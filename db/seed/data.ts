@@ -51,7 +51,11 @@ const PARENT_LENGTH: Record<number, number> = { 4: 2, 6: 4, 10: 6 };
 export const parentOfCode = (code: string): string | null => (PARENT_LENGTH[code.length] ? code.slice(0, PARENT_LENGTH[code.length]) : null);
 
 function readGz(file: string, dir = dataDir): string {
-  return gunzipSync(readFileSync(dir + file)).toString('utf8');
+  try {
+    return gunzipSync(readFileSync(dir + file)).toString('utf8');
+  } catch (err) {
+    throw new Error(`cannot read shipped data ${dir}${file} (${(err as Error).message}); restore it from git or rebuild with db/seed/build-data.ts`);
+  }
 }
 
 function tsvRows(text: string, expectedHeader: string[]): string[][] {
