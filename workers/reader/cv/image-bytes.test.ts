@@ -42,7 +42,7 @@ describe('inspectImage', () => {
 
   it('refuses JPEG and PNG files cut off anywhere', async () => {
     const jpeg = await grey(800, 600).jpeg().toBuffer();
-    const png = await sharp({ create: { width: 700, height: 500, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 700, height: 500, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } } as never).png().toBuffer();
     for (const frac of [0.05, 0.3, 0.6, 0.95, 0.999]) {
       expect(reason(() => inspectImage(jpeg.subarray(0, Math.floor(jpeg.length * frac))))).toMatch(/^truncated_image|^not_an_image/);
       expect(reason(() => inspectImage(png.subarray(0, Math.floor(png.length * frac))))).toMatch(/^truncated_image/);

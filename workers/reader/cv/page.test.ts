@@ -1,0 +1,142 @@
+/**
+ * Geometry without the digit model: render a page with typed values, photograph it with one
+ * degradation at a time, and check that the page is found where it truly is, the right template is
+ * named by the page mark, and every cut box has ink exactly where something was written (blank
+ * fields stay blank). Pages that cannot be read must be rejected with a reason.
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { loadCv, type Cv } from './opencv.js';
+import { decodeGray } from './decode.js';
+import { analysePage } from './page.js';
+import { ReadReject } from './reject.js';
+import { photographPage, type PhotoEffects } from './photo-fixtures.js';
+import { loadTemplates } from '../template/index.js';
+import type { FormTemplate } from '../template/types.js';
+import { renderForm } from '../render/index.js';
+import { normaliseBox } from '../digits/preprocess.js';
+
+const HEADER = { provinsi: 'KALIMANTAN TENGAH', kabupaten: 'KOTAWARINGIN BARAT', kecamatan: 'ARUT SELATAN', desa: 'MENDAWAI', tps: '001' };
+const RENDER_DPI = 254; // 10 px/mm
+
+let cv: Cv;
+const pages = new Map<string, { gray: ReturnType<typeof decodeGray>['gray']; values: Record<string, number> }>();
+
+/** Deterministic values; every fourth field is left blank so blank boxes are checked too. */
+function valuesFor(t: FormTemplate): Record<string, number> {
+  const v: Record<string, number> = {};
+  t.fields.forEach((f, i) => {
+    if (i % 4 !== 3) v[f.key] = (i * 137 + 11) % 1000;
+  });
+  return v;
+}
+
+async function page(t: FormTemplate) {
+  let p = pages.get(t.id);
+  if (!p) {
+    const values = valuesFor(t);
+    const png = await renderForm(t, { ...HEADER, candidates: [] }, { dpi: RENDER_DPI, values });
+    p = { gray: decodeGray(cv, png).gray, values };
+    pages.set(t.id, p);
+  }
+  return p;
+}
+
+function analyse(jpeg: Buffer) {
+  return analysePage(cv, decodeGray(cv, jpeg).gray, loadTemplates());
+}
+
+async function expectReads(t: FormTemplate, fx: PhotoEffects) {
+  const { gray, values } = await page(t);
+  const photo = photographPage(cv, gray, RENDER_DPI / 25.4, t, fx);
+  const a = analyse(photo.jpeg);
+  expect(a.template.id).toBe(t.id);
+  // Fiducial centres within 3 px of the truth (a 10 mm checker is ~90 px here).
+  a.corners.forEach((c, i) => expect(Math.hypot(c.x - photo.fiducialCentres[i]!.x, c.y - photo.fiducialCentres[i]!.y)).toBeLessThan(3));
+  expect(a.alignmentScore).toBeGreaterThan(0.6);
+  const wrong: string[] = [];
+  for (const f of a.fields) {
+    const written = values[f.key] !== undefined;
+    f.boxes.forEach((b, i) => {
+      if (normaliseBox(b).empty === written) wrong.push(`${f.key}[${i}] ${written ? 'written but empty' : 'blank but inked'}`);
+    });
+  }
+  expect(wrong).toEqual([]);
+  return a;
+}
+
+function rejectReason(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ReadReject) return err.reason;
+    throw err;
+  }
+  return 'read';
+}
+
+beforeAll(() => {
+  cv = loadCv();
+});
+
+describe('clean photos of every template', () => {
+  for (const t of loadTemplates()) {
+    it(`${t.id}: found, identified by its mark, boxes cut where written`, async () => {
+      await expectReads(t, {});
+    });
+  }
+});
+
+describe('one degradation at a time (perolehan, 4 candidates)', () => {
+  const t = () => loadTemplates().find((x) => x.page === 'perolehan' && x.candidateCount === 4)!;
+  const cases: [string, PhotoEffects][] = [
+    ['rotated +15°', { rotationDeg: 15, fill: 0.75 }],
+    ['rotated −15°', { rotationDeg: -15, fill: 0.75 }],
+    ['upside down (180°)', { rotationDeg: 180 }],
+    ['perspective (keystone 0.25)', { keystone: 0.25, fill: 0.8 }],
+    ['blurred (σ 3 px)', { blurSigma: 3 }],
+    ['uneven light (gain 0.35 at the right)', { lightGain: 0.35 }],
+    ['hard shadow over the right 40%', { shadow: { from: 0.6, gain: 0.45 } }],
+    ['fold across the page', { foldAt: 0.45 }],
+    ['heavy JPEG (q 25)', { jpegQuality: 25 }],
+    ['small page in a landscape frame', { width: 4000, height: 3000, fill: 0.6 }],
+    ['paper margin cut off but boxes in frame', { shiftX: 130 }],
+  ];
+  for (const [name, fx] of cases) {
+    it(name, async () => {
+      await expectReads(t(), fx);
+    });
+  }
+
+  it('administrasi page turned a quarter (landscape photo, EXIF-less)', async () => {
+    await expectReads(loadTemplates().find((x) => x.page === 'administrasi')!, { rotationDeg: 90, width: 4000, height: 3000, fill: 1.1 });
+  });
+
+  it('rejects a photo cutting off the lower part of the page', async () => {
+    const { gray } = await page(t());
+    const photo = photographPage(cv, gray, RENDER_DPI / 25.4, t(), { shiftY: 900 });
+    expect(['no_page_found', 'page_cropped']).toContain(rejectReason(() => analyse(photo.jpeg)));
+  });
+
+  it('rejects hopeless blur with a reason instead of guessing', async () => {
+    const { gray } = await page(t());
+    const photo = photographPage(cv, gray, RENDER_DPI / 25.4, t(), { blurSigma: 40 });
+    expect(['no_page_found', 'page_mark_unreadable', 'misaligned']).toContain(rejectReason(() => analyse(photo.jpeg)));
+  });
+
+  it('rejects a photo with no form in it', () => {
+    // Seeded noise, then text on it: edges and corners everywhere, but no four checkerboards.
+    let seed = 7;
+    const px = Buffer.alloc(3000 * 4000);
+    for (let i = 0; i < px.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      px[i] = 64 + (seed >>> 24) / 2;
+    }
+    const noise = new cv.Mat(px, 3000, 4000, cv.CV_8UC1);
+    const text = noise.copy();
+    for (let i = 0; i < 40; i++) text.putText(`TPS ${i} suara sah`, new cv.Point2(100, 80 + i * 70), cv.FONT_HERSHEY_SIMPLEX, 2, new cv.Vec3(0, 0, 0), 4);
+    for (const img of [noise, text, new cv.Mat(3000, 4000, cv.CV_8UC1, 255)]) {
+      const jpeg = cv.imencode('.jpg', img);
+      expect(['no_page_found', 'page_mark_unreadable']).toContain(rejectReason(() => analyse(jpeg)));
+    }
+  });
+});
