@@ -1,5 +1,5 @@
 /**
- * `npm run train:digits [-- --epochs N --members M --seed S --out DIR]`
+ * `npm run train:digits [-- --epochs N --members M --seed S --budget-minutes B --out DIR]`
  *
  * Trains the 12-class box classifier from the real KPPS crops (training-side TPS only), MNIST's train
  * part, MNIST digits written into synthetic boxes, and synthetic X fillers and blank boxes. Fits the
@@ -113,7 +113,12 @@ function accuracy(net: Cnn, set: { pixels: Float32Array; target: number }[]): nu
   return ok / Math.max(1, set.length);
 }
 
-export async function trainMember(p: Pools, seed: number, epochs: number, shape = DEFAULT_SHAPE): Promise<Float32Array> {
+/**
+ * Trains one network. `budgetMs` bounds the wall time of the loop: the learning-rate schedule follows
+ * whichever is further along, steps or time, so a run on a busy machine still anneals properly and
+ * ends on time instead of being cut off at a high learning rate.
+ */
+export async function trainMember(p: Pools, seed: number, epochs: number, budgetMs = Infinity, shape = DEFAULT_SHAPE): Promise<Float32Array> {
   const rand = rng(seed);
   const net = new Cnn(shape, undefined, seed);
   const opt = new Adam(net.params.length);
@@ -144,15 +149,21 @@ export async function trainMember(p: Pools, seed: number, epochs: number, shape 
         for (let k = 0; k < shape.classes; k++) dl[k] = (probs[k] - (k === it.target ? 1 : 0)) / (end - b);
         net.backward(dl, grad);
       }
-      // Linear warm-up, then cosine decay to 2% of the peak.
-      const lr = step < warm ? (lrMax * (step + 1)) / warm : lrMax * (0.02 + 0.98 * 0.5 * (1 + Math.cos((Math.PI * (step - warm)) / Math.max(1, totalSteps - warm))));
+      // Linear warm-up, then cosine decay to 2% of the peak over max(step progress, time progress).
+      const progress = Math.min(1, Math.max((step - warm) / Math.max(1, totalSteps - warm), (Date.now() - t0) / budgetMs));
+      const lr = step < warm ? (lrMax * (step + 1)) / warm : lrMax * (0.02 + 0.98 * 0.5 * (1 + Math.cos(Math.PI * progress)));
       opt.step(net.params, grad, lr, 1e-4);
       step++;
       if (step % 100 === 0) {
         const el = (Date.now() - t0) / 1000;
         const eta = (el / step) * (totalSteps - step);
-        log(`seed ${seed} epoch ${epoch + 1}/${epochs} step ${step}/${totalSteps} loss ${(lossSum / lossN).toFixed(4)} ${(step * batch / el).toFixed(0)} samples/s eta ${eta.toFixed(0)} s`);
+        log(`seed ${seed} epoch ${epoch + 1}/${epochs} step ${step}/${totalSteps} loss ${(lossSum / lossN).toFixed(4)} ${(step * batch / el).toFixed(0)} samples/s eta ${Math.min(eta, (budgetMs - el * 1000) / 1000).toFixed(0)} s`);
       }
+      if (Date.now() - t0 >= budgetMs) break;
+    }
+    if (Date.now() - t0 >= budgetMs) {
+      log(`seed ${seed}: time budget reached in epoch ${epoch + 1} after ${step} steps; calibration-set top-1 ${(100 * accuracy(net, p.calib)).toFixed(2)}%`);
+      break;
     }
     log(`seed ${seed} epoch ${epoch + 1} done: train loss ${(lossSum / lossN).toFixed(4)}, calibration-set top-1 ${(100 * accuracy(net, p.calib)).toFixed(2)}%`);
   }
@@ -175,11 +186,17 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '1' },
       out: { type: 'string' },
       'member-out': { type: 'string' },
+      'budget-minutes': { type: 'string' },
     },
   });
   const epochs = Number(values.epochs);
   const members = Number(values.members);
   const seed = Number(values.seed);
+  const budgetMs = values['budget-minutes'] ? Number(values['budget-minutes']) * 60_000 : Infinity;
+  if (!(budgetMs > 0)) {
+    log('--budget-minutes must be a positive number');
+    return 2;
+  }
   if (!Number.isInteger(epochs) || epochs < 1 || !Number.isInteger(members) || members < 1 || !Number.isInteger(seed)) {
     log('--epochs, --members and --seed must be positive integers');
     return 2;
@@ -193,7 +210,7 @@ async function main(): Promise<number> {
   // Child mode: train one member and write its raw parameters.
   if (values['member-out']) {
     const pools = await buildPools(seed);
-    const params = await trainMember(pools, seed, epochs);
+    const params = await trainMember(pools, seed, epochs, budgetMs);
     writeFileSync(values['member-out'], Buffer.from(params.buffer));
     return 0;
   }
@@ -203,12 +220,12 @@ async function main(): Promise<number> {
   let pools: Pools;
   if (members === 1) {
     pools = await buildPools(seed);
-    params = [await trainMember(pools, seed, epochs)];
+    params = [await trainMember(pools, seed, epochs, budgetMs)];
   } else {
     const tmp = mkdtempSync(join(tmpdir(), 'rekap-digits-'));
     try {
       const files = Array.from({ length: members }, (_, i) => join(tmp, `member-${i}.bin`));
-      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f])));
+      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : [])])));
       params = files.map((f) => {
         const b = readFileSync(f);
         return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
