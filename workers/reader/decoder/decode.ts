@@ -43,6 +43,8 @@ export interface DecodeResult {
   marginals: Record<string, number>;
   /** Δ*_k = Σ parts − total at x*, per identity id (for 'le', positive means the bound is broken). */
   residuals: Record<string, number>;
+  /** Δ of the raw per-box reading per identity (null when that reading is not a valid rendering): the INFO finding's "before". */
+  argmaxResiduals: Record<string, number | null>;
   /** Boxes where x* differs from the per-box argmax. */
   changedBoxes: DecoderChange[];
   cls: DecodeClass;
@@ -228,6 +230,7 @@ export function decodePage(fields: DecodeField[], identities: IdentitySpec[], op
     pConsistent,
     marginals: {},
     residuals: {},
+    argmaxResiduals: {},
     changedBoxes: [],
     cls: 'NEEDS_REVIEW',
     reasons: [],
@@ -269,7 +272,10 @@ export function decodePage(fields: DecodeField[], identities: IdentitySpec[], op
     const d = residualOf(k, val);
     out.residuals[k.id] = d;
     if (!holds(k, d)) allHold = false;
-    if (argmaxValid && !holds(k, residualOf(k, (key) => out.argmax[key]!))) argmaxConsistent = false;
+    const parts = [k.total, ...k.parts].map((key) => out.argmax[key]);
+    const raw = parts.every((x) => x !== null) ? residualOf(k, (key) => out.argmax[key]!) : null;
+    out.argmaxResiduals[k.id] = raw;
+    if (raw === null || !holds(k, raw)) argmaxConsistent = false;
   }
 
   const reasons = out.reasons;

@@ -64,11 +64,11 @@ export function noisyBox(truth: number, rng: Rng, noise: BoxNoise, forceTop?: nu
     const top = forceTop ?? conf[Math.floor(rng() * conf.length)]!;
     const keep = 0.05 + 0.4 * rng();
     p[truth]! += keep;
-    p[top]! += 1 - keep - floor;
+    p[top]! += Math.max(0, 1 - keep - floor);
   } else {
     // Half of what the true class leaves goes to one confusable class, half is spread evenly.
-    const top = 0.7 + 0.299 * rng();
-    const rest = 1 - top - floor;
+    const top = 0.7 + (0.299 - floor) * rng();
+    const rest = Math.max(0, 1 - top - floor);
     p[truth]! += top;
     p[conf[Math.floor(rng() * conf.length)]!]! += rest / 2;
     for (let c = 0; c < NUM_CLASSES; c++) if (c !== truth) p[c]! += rest / 2 / (NUM_CLASSES - 1);
