@@ -11,7 +11,8 @@ export const anomalies = pgTable(
     id: bigserial({ mode: 'number' }).primaryKey(),
     dedupeKey: text().notNull(),
     rule: text().notNull(),
-    kind: text().$type<'hard_rule' | 'soft_rule' | 'duplicate' | 'source' | 'temporal' | 'statistical' | 'page'>().notNull(),
+    /** Publish writes 'hard_rule' | 'soft_rule'; detectors write their FindingKind (HARD, SOURCE_MISMATCH, DUPLICATE, STAT_TPS, …). */
+    kind: text().notNull(),
     contestId: text(),
     tpsCode: text(),
     areaCode: text().notNull(),
