@@ -15,6 +15,8 @@ export interface ContestForForm {
   /** Paslon rows on the form (the "kolom kosong" row is not a candidate). */
   candidateCount: number;
   candidates: CandidateName[];
+  /** KPU paslon ids in number order. */
+  candidateIds: string[];
 }
 
 export class FormContextError extends Error {
@@ -37,6 +39,7 @@ export async function loadContestForForm(database: Database, contestId: string):
     areaCode: c.areaCode,
     candidateCount: real.length,
     candidates: real.map((r) => ({ number: r.number, headName: r.headName, deputyName: r.deputyName })),
+    candidateIds: real.map((r) => r.id),
   };
 }
 
@@ -66,13 +69,12 @@ export async function headerForTps(database: Database, contest: ContestForForm, 
   };
 }
 
-/** Up to `limit` TPS codes of a contest's area, in code order (synth picks among them by seed). */
-export async function tpsCodesOfContest(database: Database, contest: ContestForForm, limit = 5000): Promise<string[]> {
-  const rows = await database.db
-    .select({ code: tps.code })
+/** Up to `limit` TPS of a contest's area with their registered voters, in code order (synth picks among them by seed). */
+export async function tpsOfContest(database: Database, contest: ContestForForm, limit = 20000): Promise<{ code: string; votersL: number; votersP: number }[]> {
+  return database.db
+    .select({ code: tps.code, votersL: tps.votersL, votersP: tps.votersP })
     .from(tps)
     .where(and(like(tps.code, `${contest.areaCode}%`)))
     .orderBy(asc(tps.code))
     .limit(limit);
-  return rows.map((r) => r.code);
 }
