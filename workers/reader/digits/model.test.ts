@@ -1,0 +1,114 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BOX_CLASSES, CLASS_BLANK, CLASS_X } from '../types.js';
+import { expectedCalibrationError, fitTemperature } from './calibrate.js';
+import { gaussian, rng, softmax } from './cnn.js';
+import { hasRealCrops, realCropsDir } from './data.js';
+import { evaluateDigits } from './evaluate.js';
+import { classifyBoxes, loadDigitModel } from './model.js';
+import { BoxImageError } from './preprocess.js';
+import { syntheticBlank, syntheticX } from './synth.js';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const argmax = (p: number[]) => p.indexOf(Math.max(...p));
+
+describe('digit model (committed weights)', () => {
+  it('loads from the repository and returns 12 calibrated probabilities per box, in input order', () => {
+    const model = loadDigitModel();
+    expect(model.meta.classes).toEqual([...BOX_CLASSES]);
+    expect(model.temperature).toBeGreaterThan(0);
+    const rand = rng(2024);
+    const x = syntheticX(rand);
+    const blank = syntheticBlank(rand);
+    const ab = classifyBoxes([x, blank]);
+    const ba = classifyBoxes([blank, x]);
+    expect(ab).toHaveLength(2);
+    for (const p of ab) {
+      expect(p).toHaveLength(12);
+      expect(p.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 6);
+      for (const v of p) expect(v).toBeGreaterThanOrEqual(0);
+    }
+    expect(ab[0]).toEqual(ba[1]);
+    expect(ab[1]).toEqual(ba[0]);
+  });
+
+  it('reads synthetic X fillers as X and empty boxes as blank', () => {
+    const rand = rng(77);
+    const xs = classifyBoxes(Array.from({ length: 40 }, () => syntheticX(rand)));
+    const blanks = classifyBoxes(Array.from({ length: 40 }, () => syntheticBlank(rand)));
+    expect(xs.filter((p) => argmax(p) === CLASS_X).length).toBeGreaterThanOrEqual(36);
+    expect(blanks.filter((p) => argmax(p) === CLASS_BLANK).length).toBeGreaterThanOrEqual(34);
+  });
+
+  it('throws a clear error on a malformed box instead of returning probabilities', () => {
+    expect(() => classifyBoxes([{ data: new Uint8Array(5), width: 10, height: 10 }])).toThrow(BoxImageError);
+  });
+
+  it.skipIf(!hasRealCrops())(
+    'reaches ≥ 97% top-1 and ECE < 0.05 on the held-out TPS (real KPPS crops)',
+    async () => {
+      const ev = await evaluateDigits({ skipMnist: true, synthetic: 0 });
+      expect(ev.realN).toBeGreaterThan(500);
+      expect(ev.realTop1).toBeGreaterThanOrEqual(0.97);
+      expect(ev.ece).toBeLessThan(0.05);
+    },
+    120_000,
+  );
+});
+
+describe('calibration', () => {
+  it('recovers the temperature of a known over-confident model', () => {
+    const rand = rng(9);
+    const logits: number[][] = [];
+    const targets: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const z = Array.from({ length: 12 }, () => 3 * gaussian(rand));
+      // The true distribution is softmax(z / 2): the raw logits are twice too sharp.
+      const p = softmax(z, 2);
+      let u = rand();
+      let y = 0;
+      while (y < 11 && u > p[y]) u -= p[y++];
+      logits.push(z);
+      targets.push(y);
+    }
+    const t = fitTemperature(logits, targets);
+    expect(t).toBeGreaterThan(1.7);
+    expect(t).toBeLessThan(2.3);
+    const conf = (temp: number) => logits.map((z) => Math.max(...softmax(z, temp)));
+    const ok = logits.map((z, i) => argmax(softmax(z)) === targets[i]);
+    expect(expectedCalibrationError(conf(t), ok).ece).toBeLessThan(expectedCalibrationError(conf(1), ok).ece);
+    expect(expectedCalibrationError(conf(t), ok).ece).toBeLessThan(0.04);
+  });
+});
+
+describe('rekap digits', () => {
+  it.skipIf(!hasRealCrops())(
+    'prints one JSON line per readable crop in input order and names unreadable files on stderr',
+    () => {
+      const dir = realCropsDir();
+      const files = readdirSync(dir).filter((f) => /^[1-9]_/.test(f)).slice(0, 2).map((f) => join(dir, f));
+      const tmp = mkdtempSync(join(tmpdir(), 'rekap-digits-cli-'));
+      const bad = join(tmp, 'not-an-image.jpg');
+      writeFileSync(bad, 'this is text, not a JPEG');
+      const res = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'server/cli/main.ts'), 'digits', '--json', files[0], bad, files[1]], {
+        cwd: repo,
+        encoding: 'utf8',
+        timeout: 90_000,
+      });
+      expect(res.status).toBe(2);
+      const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.map((l) => l.file)).toEqual([files[0], files[1]]);
+      for (const l of lines) {
+        expect(BOX_CLASSES).toContain(l.class);
+        expect(Object.keys(l.p)).toEqual([...BOX_CLASSES]);
+      }
+      expect(res.stderr).toContain('not-an-image.jpg');
+      expect(res.stderr).toMatch(/not a readable image/);
+    },
+    120_000,
+  );
+});
