@@ -40,7 +40,11 @@ async function loadReaderPool(processes: number, log: WorkerDeps['log']): Promis
       const pool = mod.createReaderPool(processes);
       log(`reader pool started (${processes} process${processes === 1 ? '' : 'es'})`);
       return {
-        reader: async (input) => (await pool.read(input.path, { tpsCode: input.tpsCode, contestId: input.contestId, page: input.page, candidateCount: input.candidateCount })) as Awaited<ReturnType<ReaderFn>>,
+        reader: async (input) => (await pool.read(input.path, {
+          contestCandidateCount: input.candidateCount || undefined,
+          expectedPage: input.page === 'administrasi' || input.page === 'perolehan' ? input.page : undefined,
+          file: input.path,
+        })) as Awaited<ReturnType<ReaderFn>>,
         close: async () => { await pool.close?.(); },
       };
     } catch (err) {

@@ -87,12 +87,14 @@ export async function appendAudit(tx: Tx, entries: AuditInput[]): Promise<AuditR
   });
   await tx`
     insert into audit_log (id, at, actor_id, actor, action, entity, entity_id, before, after, photo_sha256, prev_hash, hash)
-    select * from unnest(
-      ${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.at)}::timestamptz[], ${rows.map((r) => r.actorId)}::bigint[],
-      ${rows.map((r) => r.actor)}::text[], ${rows.map((r) => r.action)}::text[], ${rows.map((r) => r.entity)}::text[],
-      ${rows.map((r) => r.entityId)}::text[], ${rows.map((r) => (r.before === null ? null : JSON.stringify(r.before)))}::jsonb[],
-      ${rows.map((r) => (r.after === null ? null : JSON.stringify(r.after)))}::jsonb[], ${rows.map((r) => r.photoSha256)}::text[],
-      ${rows.map((r) => r.prevHash)}::text[], ${rows.map((r) => r.hash)}::text[])`;
+    select u.id, ${at}::timestamptz, u.actor_id, u.actor, u.action, u.entity, u.entity_id, u.before, u.after, u.photo_sha256, u.prev_hash, u.hash
+    from unnest(
+      ${tx.array(rows.map((r) => r.id) as never[], 20)}::bigint[], ${tx.array(rows.map((r) => r.actorId) as never[], 20)}::bigint[],
+      ${tx.array(rows.map((r) => r.actor) as never[], 25)}::text[], ${tx.array(rows.map((r) => r.action) as never[], 25)}::text[], ${tx.array(rows.map((r) => r.entity) as never[], 25)}::text[],
+      ${tx.array(rows.map((r) => r.entityId) as never[], 25)}::text[], ${tx.array(rows.map((r) => (r.before === null ? null : JSON.stringify(r.before))) as never[], 25)}::jsonb[],
+      ${tx.array(rows.map((r) => (r.after === null ? null : JSON.stringify(r.after))) as never[], 25)}::jsonb[], ${tx.array(rows.map((r) => r.photoSha256) as never[], 25)}::text[],
+      ${tx.array(rows.map((r) => r.prevHash) as never[], 25)}::text[], ${tx.array(rows.map((r) => r.hash) as never[], 25)}::text[])
+      as u(id, actor_id, actor, action, entity, entity_id, before, after, photo_sha256, prev_hash, hash)`;
   return rows;
 }
 

@@ -66,7 +66,7 @@ async function applyCorrection(sql: Sql, evaluate: EvaluateFn, row: CorrectionRo
   }], evaluate, {
     within: async (tx) => {
       const [u] = await tx<CorrectionRow[]>`
-        update corrections set state = 'applied', approved_by = ${approver?.userId ?? null}, approved_at = ${approver ? new Date() : null}
+        update corrections set state = 'applied', approved_by = ${approver?.userId ?? null}, approved_at = ${approver ? tx`now()` : null}
         where id = ${row.id} and state = 'pending' returning ${correctionColumns(tx)}`;
       if (!u) throw new CorrectionError('correction_not_pending', `correction ${row.id} is no longer pending`, 409);
       updated = u;

@@ -89,8 +89,9 @@ export function contributionOf(r: { status: ResultStatus; votes: Record<string, 
     };
   }
   if (r.status === 'quarantined') {
-    const sumVotes = Object.values(r.votes).reduce((a, b) => a + b, 0);
-    return { ...ZERO, votes: {}, tpsQuarantined: 1, quarantinedVotes: Math.max(total, sah, sumVotes) };
+    // Ballots at stake as the form states them (V.C), whichever field was misread.
+    const stated = typeof v.suara_total === 'number' ? v.suara_total : sah + ts || Object.values(r.votes).reduce((a, b) => a + b, 0);
+    return { ...ZERO, votes: {}, tpsQuarantined: 1, quarantinedVotes: stated };
   }
   return ZERO;
 }
@@ -283,13 +284,13 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
     const inserted = await tx<{ id: number }[]>`
       insert into tps_results (tps_code, contest_id, version, stage, status, is_current, values, votes, suara_sah, suara_tidak_sah, rules, reading_ids, correction_id, created_by)
       select * from unnest(
-        ${newRows.map((n) => n.req.tpsCode)}::text[], ${newRows.map((n) => n.req.contestId)}::text[],
-        ${newRows.map((n) => n.version)}::int[], ${newRows.map((n) => n.req.stage)}::text[], ${newRows.map((n) => n.status)}::text[],
-        ${newRows.map((_, i) => lastIndex.get(`${newRows[i].req.tpsCode}|${newRows[i].req.contestId}`) === i)}::bool[],
-        ${newRows.map((n) => JSON.stringify(n.values))}::jsonb[], ${newRows.map((n) => JSON.stringify(n.votes))}::jsonb[],
-        ${newRows.map((n) => n.values.suara_sah ?? null)}::int[], ${newRows.map((n) => n.values.suara_tidak_sah ?? null)}::int[],
-        ${newRows.map((n) => JSON.stringify(n.verdict.results))}::jsonb[], ${newRows.map((n) => JSON.stringify(n.readingIds))}::jsonb[],
-        ${newRows.map((n) => n.req.correctionId ?? null)}::bigint[], ${newRows.map((n) => n.req.actorId)}::bigint[])
+        ${tx.array(newRows.map((n) => n.req.tpsCode) as never[], 25)}::text[], ${tx.array(newRows.map((n) => n.req.contestId) as never[], 25)}::text[],
+        ${tx.array(newRows.map((n) => n.version) as never[], 23)}::int[], ${tx.array(newRows.map((n) => n.req.stage) as never[], 25)}::text[], ${tx.array(newRows.map((n) => n.status) as never[], 25)}::text[],
+        ${tx.array(newRows.map((_, i) => lastIndex.get(`${newRows[i].req.tpsCode}|${newRows[i].req.contestId}`) === i) as never[], 16)}::bool[],
+        ${tx.array(newRows.map((n) => JSON.stringify(n.values)) as never[], 25)}::jsonb[], ${tx.array(newRows.map((n) => JSON.stringify(n.votes)) as never[], 25)}::jsonb[],
+        ${tx.array(newRows.map((n) => n.values.suara_sah ?? null) as never[], 23)}::int[], ${tx.array(newRows.map((n) => n.values.suara_tidak_sah ?? null) as never[], 23)}::int[],
+        ${tx.array(newRows.map((n) => JSON.stringify(n.verdict.results)) as never[], 25)}::jsonb[], ${tx.array(newRows.map((n) => JSON.stringify(n.readingIds)) as never[], 25)}::jsonb[],
+        ${tx.array(newRows.map((n) => n.req.correctionId ?? null) as never[], 20)}::bigint[], ${tx.array(newRows.map((n) => n.req.actorId) as never[], 20)}::bigint[])
       returning id`;
 
     // Incremental tallies: subtract the old contribution, add the new one, per area and contest.
@@ -312,9 +313,9 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
     const changeRows = await tx<{ version: number }[]>`
       insert into changes (contest_id, tps_code, area_codes, kind, status, result_version)
       select c, t, string_to_array(a, ','), k, s, v from unnest(
-        ${newRows.map((n) => n.req.contestId)}::text[], ${newRows.map((n) => n.req.tpsCode)}::text[],
-        ${newRows.map((n) => areaCodesOf(n.tps).join(','))}::text[], ${kinds}::text[],
-        ${newRows.map((n) => n.status)}::text[], ${newRows.map((n) => n.version)}::int[]) as u(c, t, a, k, s, v)
+        ${tx.array(newRows.map((n) => n.req.contestId) as never[], 25)}::text[], ${tx.array(newRows.map((n) => n.req.tpsCode) as never[], 25)}::text[],
+        ${tx.array(newRows.map((n) => areaCodesOf(n.tps).join(',')) as never[], 25)}::text[], ${tx.array(kinds as never[], 25)}::text[],
+        ${tx.array(newRows.map((n) => n.status) as never[], 25)}::text[], ${tx.array(newRows.map((n) => n.version) as never[], 23)}::int[]) as u(c, t, a, k, s, v)
       returning version`;
     const maxVersion = Math.max(...changeRows.map((r) => Number(r.version)));
 
@@ -323,11 +324,11 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
       insert into area_tallies as a (contest_id, area_code, votes, suara_sah, suara_tidak_sah, tps_published, tps_quarantined,
                                      quarantined_votes, voters_registered, voters_used, version, updated_at)
       select c, ar, v, sah, ts, pub, q, qv, reg, used, ${maxVersion}, now() from unnest(
-        ${tallyRows.map((d) => d.contestId)}::text[], ${tallyRows.map((d) => d.areaCode)}::text[],
-        ${tallyRows.map((d) => JSON.stringify(d.votes))}::jsonb[], ${tallyRows.map((d) => d.suaraSah)}::bigint[],
-        ${tallyRows.map((d) => d.suaraTidakSah)}::bigint[], ${tallyRows.map((d) => d.tpsPublished)}::int[],
-        ${tallyRows.map((d) => d.tpsQuarantined)}::int[], ${tallyRows.map((d) => d.quarantinedVotes)}::bigint[],
-        ${tallyRows.map((d) => d.votersRegistered)}::bigint[], ${tallyRows.map((d) => d.votersUsed)}::bigint[])
+        ${tx.array(tallyRows.map((d) => d.contestId) as never[], 25)}::text[], ${tx.array(tallyRows.map((d) => d.areaCode) as never[], 25)}::text[],
+        ${tx.array(tallyRows.map((d) => JSON.stringify(d.votes)) as never[], 25)}::jsonb[], ${tx.array(tallyRows.map((d) => d.suaraSah) as never[], 20)}::bigint[],
+        ${tx.array(tallyRows.map((d) => d.suaraTidakSah) as never[], 20)}::bigint[], ${tx.array(tallyRows.map((d) => d.tpsPublished) as never[], 23)}::int[],
+        ${tx.array(tallyRows.map((d) => d.tpsQuarantined) as never[], 23)}::int[], ${tx.array(tallyRows.map((d) => d.quarantinedVotes) as never[], 20)}::bigint[],
+        ${tx.array(tallyRows.map((d) => d.votersRegistered) as never[], 20)}::bigint[], ${tx.array(tallyRows.map((d) => d.votersUsed) as never[], 20)}::bigint[])
         as u(c, ar, v, sah, ts, pub, q, qv, reg, used)
       on conflict (contest_id, area_code) do update set
         votes = (select coalesce(jsonb_object_agg(key, total), '{}'::jsonb) from (
@@ -360,14 +361,24 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
         }
       }
     });
+    // A rule may yield several checks (H7 per person row): one anomaly per rule, the largest residual.
+    const failingKeys = new Set(failing.map((f) => f.key));
+    const byKey = new Map<string, (typeof failing)[number]>();
+    for (const f of failing) {
+      const prev = byKey.get(f.key);
+      if (!prev || f.impact > prev.impact) byKey.set(f.key, f);
+    }
+    failing.splice(0, failing.length, ...byKey.values());
+    const resolvedKeys = [...new Set(passingKeys.filter((k) => !failingKeys.has(k)))];
+    passingKeys.splice(0, passingKeys.length, ...resolvedKeys);
     if (failing.length) {
       await tx`
         insert into anomalies as an (dedupe_key, rule, kind, contest_id, tps_code, area_code, severity, impact_votes, detail)
-        select * from unnest(${failing.map((f) => f.key)}::text[], ${failing.map((f) => f.rule)}::text[],
-          ${failing.map((f) => (f.cls === 'HARD' ? 'hard_rule' : 'soft_rule'))}::text[], ${failing.map((f) => f.contestId)}::text[],
-          ${failing.map((f) => f.tps.code)}::text[], ${failing.map((f) => f.tps.desaCode)}::text[],
-          ${failing.map((f) => f.severity)}::float8[], ${failing.map((f) => f.impact)}::int[],
-          ${failing.map((f) => JSON.stringify(f.detail))}::jsonb[])
+        select * from unnest(${tx.array(failing.map((f) => f.key) as never[], 25)}::text[], ${tx.array(failing.map((f) => f.rule) as never[], 25)}::text[],
+          ${tx.array(failing.map((f) => (f.cls === 'HARD' ? 'hard_rule' : 'soft_rule')) as never[], 25)}::text[], ${tx.array(failing.map((f) => f.contestId) as never[], 25)}::text[],
+          ${tx.array(failing.map((f) => f.tps.code) as never[], 25)}::text[], ${tx.array(failing.map((f) => f.tps.desaCode) as never[], 25)}::text[],
+          ${tx.array(failing.map((f) => f.severity) as never[], 701)}::float8[], ${tx.array(failing.map((f) => f.impact) as never[], 23)}::int[],
+          ${tx.array(failing.map((f) => JSON.stringify(f.detail)) as never[], 25)}::jsonb[])
         on conflict (dedupe_key) do update set detail = excluded.detail, severity = excluded.severity,
           impact_votes = excluded.impact_votes, status = 'active', resolved_at = null, updated_at = now()`;
     }

@@ -97,7 +97,7 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
     return {
       kind: 'delta', room: roomKey(rc.contest, rc.area), area: rc.area, contest: rc.contest, fromVersion, version,
       tally: own, children: Object.fromEntries(children.map((u) => [u.code, u])), tps: [...rc.tps.values()],
-      at: (at ?? new Date()).toISOString(),
+      at: new Date(at ?? Date.now()).toISOString(),
     };
   }
 

@@ -49,7 +49,7 @@ export type JobName = keyof typeof catalogue;
 export type JobPayload<N extends JobName> = z.infer<(typeof catalogue)[N]['payload']>;
 
 /** Timing overrides (tests and the kill test shorten expiry; nothing else changes). */
-export type JobTimingOverrides = Partial<Record<JobName, Partial<Pick<JobSpec<z.ZodType>, 'expireInSeconds' | 'retryDelaySeconds' | 'retryLimit' | 'batchSize'>>>>;
+export type JobTimingOverrides = Partial<Record<JobName, Partial<Pick<JobSpec<z.ZodType>, 'expireInSeconds' | 'retryDelaySeconds' | 'retryLimit' | 'batchSize' | 'retryBackoff'>>>>;
 
 export function specOf<N extends JobName>(name: N, overrides?: JobTimingOverrides) {
   return { ...catalogue[name], ...(overrides?.[name] ?? {}) } as (typeof catalogue)[N];

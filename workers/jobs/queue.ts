@@ -49,7 +49,6 @@ export async function openQueue(url: string, opts: QueueOptions = {}): Promise<J
     supervise: opts.supervise ?? true,
     schedule: false,
     maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 15,
-    monitorStateIntervalSeconds: undefined,
     application_name: 'rekap-queue',
   } as PgBoss.ConstructorOptions);
   boss.on('error', (err) => opts.onError?.(err));

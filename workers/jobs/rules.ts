@@ -64,11 +64,23 @@ export function evaluateBuiltin(input: { tps: TpsMaster; contest: ContestInfo; v
   return { publishable: !hardFail, complete, quarantined: hardFail, results };
 }
 
-type ExternalEvaluate = (input: unknown) => { publishable: boolean; complete: boolean; quarantined: boolean; results: RuleResult[] };
+type ExternalEvaluate = (input: {
+  administrasi: Record<string, number> | null; perolehan: Record<string, number> | null;
+  register: { votersL: number; votersP: number; isSpecial: boolean } | null; candidateCount: number; hasEmptyColumn?: boolean;
+  election?: 'PILKADA_2024' | 'PEMILU_2024';
+}) => Verdict;
+
+/** Split merged TPS values into the two pages workers/rules expects (a page with no field = not digitised). */
+export function splitPages(values: Record<string, number>) {
+  const perolehan: Record<string, number> = {};
+  const administrasi: Record<string, number> = {};
+  for (const [k, v] of Object.entries(values)) (k.startsWith('suara_') || k.startsWith('tally_rows') ? perolehan : administrasi)[k] = v;
+  return { perolehan: Object.keys(perolehan).length ? perolehan : null, administrasi: Object.keys(administrasi).length ? administrasi : null };
+}
 
 /**
- * The evaluator used by publishing: workers/rules' evaluateTps if it loads and answers, else the
- * builtin floor. Results are merged per rule id so a rule the external module omits is still checked.
+ * The evaluator used by publishing: workers/rules' evaluateTps (H1–H15, one result per check) when it
+ * loads; the builtin floor above when it does not, or if it throws on an input.
  */
 export async function loadEvaluator(log?: (msg: string, err?: unknown) => void): Promise<EvaluateFn> {
   let external: ExternalEvaluate | null = null;
@@ -82,17 +94,18 @@ export async function loadEvaluator(log?: (msg: string, err?: unknown) => void):
   if (!external) return evaluateBuiltin;
   const ext = external;
   return (input) => {
-    const builtin = evaluateBuiltin(input);
-    let outside: RuleResult[] = [];
     try {
-      outside = ext({ ...input, contestType: input.contest.type, candidateCount: input.contest.candidates.length, master: input.tps }).results ?? [];
+      const emptyColumn = input.contest.candidates.some((c) => c.isEmptyColumn);
+      return ext({
+        ...splitPages(input.values),
+        register: { votersL: input.tps.votersL, votersP: input.tps.votersP, isSpecial: input.tps.isSpecial },
+        candidateCount: input.contest.candidates.filter((c) => !c.isEmptyColumn).length,
+        hasEmptyColumn: emptyColumn,
+        election: input.contest.type === 'ppwp' ? 'PEMILU_2024' : 'PILKADA_2024',
+      });
     } catch (err) {
-      log?.('workers/rules evaluateTps failed; using the builtin hard rules only', err);
+      log?.('workers/rules evaluateTps failed; using the builtin hard rules', err);
+      return evaluateBuiltin(input);
     }
-    const byRule = new Map(builtin.results.map((r) => [r.rule, r]));
-    for (const r of outside) byRule.set(r.rule, r);
-    const results = [...byRule.values()];
-    const hardFail = results.some((r) => r.class === 'HARD' && r.status === 'FAIL');
-    return { publishable: !hardFail, quarantined: hardFail, complete: results.every((r) => r.status !== 'UNKNOWN'), results };
   };
 }

@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Sql } from '../../../db/client.js';
 import { auditHead } from '../../../db/repositories/audit.js';
 import { candidatesOf, changesSince, latestChangeVersion, tpsUnits } from '../../../db/repositories/feeds.js';
@@ -59,6 +59,21 @@ function sendCached(res: Response, body: unknown) {
   res.set('Cache-Control', PUBLIC_CACHE).json(body);
 }
 
+/**
+ * Results change only when the change feed moves, so the feed version is the validator: a client or
+ * CDN holding version v gets 304 until a newer change commits (the body's generatedAt notwithstanding).
+ */
+function notModified(req: Request, res: Response, tag: string): boolean {
+  const etag = `W/"${tag}"`;
+  res.set({ ETag: etag, 'Cache-Control': PUBLIC_CACHE });
+  const inm = req.headers['if-none-match'];
+  if (inm && inm.split(',').map((s) => s.trim()).includes(etag)) {
+    res.status(304).end();
+    return true;
+  }
+  return false;
+}
+
 /** Sirekap's "YYYY-MM-DD HH:mm:ss" in WIB (UTC+7), as its feeds write it. */
 function sirekapTs(d: Date | string | null): string {
   const t = d ? new Date(d) : new Date();
@@ -77,13 +92,17 @@ export function feedsRouter(deps: { sql: Sql }): Router {
       rawArea = rawArea.slice(0, -4);
     } else if (rawArea.endsWith('.json')) rawArea = rawArea.slice(0, -5);
     if (req.query.format !== undefined && req.query.format !== 'csv' && req.query.format !== 'json') throw badRequest('format must be json or csv', undefined, 'invalid_format');
-    const body = await results(sql, req.params.contest, areaParam(rawArea));
+    const area = areaParam(rawArea);
+    const head = await latestChangeVersion(sql);
+    if (notModified(req, res, `${req.params.contest}-${area}-${head}-${csv ? 'csv' : 'json'}`)) return;
+    const body = await results(sql, req.params.contest, area);
+    res.set('ETag', `W/"${req.params.contest}-${area}-${body.version}-${csv ? 'csv' : 'json'}"`);
     if (csv) {
       res.set({ 'Cache-Control': PUBLIC_CACHE, 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `inline; filename="rekap-${body.contest.id}-${body.area.code}-v${body.version}.csv"` });
       res.send(resultsCsv(body));
       return;
     }
-    sendCached(res, body);
+    res.json(body);
   });
 
   router.get('/changes', async (req, res) => {
