@@ -4,3 +4,4 @@ export * from './areas.js';
 export * from './results.js';
 export * from './socket.js';
 export * from './investigation.js';
+export * from './capture.js';
