@@ -327,8 +327,8 @@ describe('property: random forms under the §8.1 noise model', () => {
       const truth = truePerolehan(rng, c);
       // KPPS mis-adds: suara_sah off by 1..40 (either way), the rest written as computed.
       const delta = (1 + Math.floor(rng() * 40)) * (rng() < 0.5 ? -1 : 1);
-      const written = { ...truth, suara_sah: Math.min(999, Math.max(0, truth.suara_sah! + delta)) };
-      written.suara_total = Math.min(999, written.suara_sah + written.suara_tidak_sah!);
+      const written: Record<string, number> = { ...truth, suara_sah: Math.min(999, Math.max(0, truth.suara_sah! + delta)) };
+      written.suara_total = Math.min(999, written.suara_sah! + written.suara_tidak_sah!);
       const fields = tpl.fields.map((f) => ({ key: f.key, boxes: trueClasses(written[f.key]!, 3).map((cl) => noisyBox(cl, rng, { errorRate: 0, floor: 1e-5 }, cl)).map((b) => sharpen(b)) }));
       const r = decodePage(fields, tpl.identities);
       expect(['FORM_INCONSISTENT', 'NEEDS_REVIEW']).toContain(r.cls);

@@ -131,14 +131,27 @@ interface Stage {
 }
 
 interface ResidualBound {
+  /** Stored values for residuals lo .. lo + values.length − 1. */
   lo: number;
   values: Float64Array;
+  /**
+   * Outside [fLo, fHi] the remaining fields cannot bring Δ to 0: the remaining parts add at most
+   * −fLo, the remaining totals subtract at most fHi. There the bound is the closed form
+   * p0 − distance/λ (ψ's tail), so only the feasible window is stored.
+   */
+  fLo: number;
+  fHi: number;
+  p0: number;
+  invLambda: number;
 }
 
 function boundAt(b: ResidualBound | null, r: number): number {
   if (!b) return 0;
+  if (r < b.fLo) return b.p0 - (b.fLo - r) * b.invLambda;
+  if (r > b.fHi) return b.p0 - (r - b.fHi) * b.invLambda;
   const i = r - b.lo;
-  return i >= 0 && i < b.values.length ? b.values[i]! : -Infinity;
+  // Feasible but unreachable residuals are never asked for; 0 keeps the bound admissible anyway.
+  return i >= 0 && i < b.values.length ? b.values[i]! : 0;
 }
 
 function planStages(fields: DpField[], idents: DpIdentity[], order: number[], lambda: number): Stage[] {
@@ -211,20 +224,28 @@ function identityBounds(
 ): Map<number, ResidualBound | null> {
   const out = new Map<number, ResidualBound | null>();
   const coefOf = (f: number) => k.terms.find((t) => t.field === f)?.coef ?? 0;
-  // Residual range after stage i: processed totals can take it down, processed parts up.
-  const rangeAfter = (i: number) => {
+  const stageOf = k.terms.map((t) => order.indexOf(t.field));
+  const sizeOf = (f: number) => fields[f]!.like.logL.length - 1;
+  // Residuals reachable after stage i (processed totals lower it, parts raise it), and the window
+  // from which the remaining fields can still bring it to zero.
+  const windowAfter = (i: number) => {
     let lo = 0;
     let hi = 0;
-    for (const t of k.terms) {
-      const st = order.indexOf(t.field);
-      if (st <= i) {
-        const size = fields[t.field]!.like.logL.length - 1;
+    let remParts = 0;
+    let remTotals = 0;
+    k.terms.forEach((t, j) => {
+      const size = sizeOf(t.field);
+      if (stageOf[j]! <= i) {
         if (t.coef < 0) lo -= size;
         else hi += size;
-      }
-    }
-    return { lo: Math.max(lo, -4095), hi: Math.min(hi, 4095) };
+      } else if (t.coef < 0) remTotals += size;
+      else remParts += size;
+    });
+    return { lo: Math.max(lo, -remParts, -4095), hi: Math.min(hi, remTotals, 4095), fLo: -remParts, fHi: remTotals };
   };
+  const step = 1 / lambda;
+  const rq = Math.exp(-step);
+  const p0 = Math.log(k.epsilon) - Math.log((2 * rq) / (1 - rq)) - Math.log1p(-k.epsilon);
   let next: ResidualBound | null = null;
   let absorbed = false;
   for (let i = last - 1; i >= first; i--) {
@@ -243,8 +264,8 @@ function identityBounds(
       out.set(i, null);
       continue;
     }
-    const { lo, hi } = rangeAfter(i);
-    const values = new Float64Array(hi - lo + 1);
+    const { lo, hi, fLo, fHi } = windowAfter(i);
+    const values = new Float64Array(Math.max(0, hi - lo + 1));
     const fld = fields[g]!;
     const size = fld.like.logL.length;
     if (i + 1 === last) {
@@ -252,45 +273,42 @@ function identityBounds(
       const dev = new Float64Array(size);
       for (let v = 0; v < size; v++) dev[v] = devOf(fld, v);
       const dt = Float64Array.from(dev);
-      const step = 1 / lambda;
       for (let v = 1; v < size; v++) dt[v] = Math.max(dt[v]!, dt[v - 1]! - step);
       for (let v = size - 2; v >= 0; v--) dt[v] = Math.max(dt[v]!, dt[v + 1]! - step);
-      const r = Math.exp(-step);
-      const p0 = Math.log(k.epsilon) - Math.log((2 * r) / (1 - r)) - Math.log1p(-k.epsilon);
       for (let res = lo; res <= hi; res++) {
         const u = -c * res;
         const exact = u >= 0 && u < size ? dev[u]! : -Infinity;
         const far = u < 0 ? dt[0]! - -u * step : u >= size ? dt[size - 1]! - (u - size + 1) * step : dt[u]!;
         values[res - lo] = Math.max(exact, p0 + far);
       }
-    } else {
+    } else if (hi >= lo) {
+      // Materialise the next bound over every residual res + c·v can reach (closed form outside its window).
       const nb = next!;
-      const nbv = nb.values;
-      const nlo = nb.lo;
-      const nlen = nbv.length;
+      const tlo = lo + Math.min(0, c * (size - 1));
+      const thi = hi + Math.max(0, c * (size - 1));
+      const tv = new Float64Array(thi - tlo + 1);
+      for (let x = tlo; x <= thi; x++) tv[x - tlo] = boundAt(nb, x);
       values.fill(-Infinity);
       const inCands = new Uint8Array(size);
       for (const v of fld.cands) inCands[v] = 1;
       let devOut = -Infinity;
       for (let v = 0; v < size; v++) if (!inCands[v]) devOut = Math.max(devOut, devOf(fld, v));
+      const n = hi - lo + 1;
       for (const v of fld.cands) {
         const dv = devOf(fld, v);
-        // res + c·v must fall inside the next bound's range.
-        const shift = c * v - nlo;
-        const from = Math.max(lo, -shift);
-        const to = Math.min(hi, nlen - 1 - shift);
-        for (let res = from; res <= to; res++) {
-          const x = dv + nbv[res + shift]!;
-          if (x > values[res - lo]!) values[res - lo] = x;
+        const shift = lo + c * v - tlo;
+        for (let j = 0; j < n; j++) {
+          const x = dv + tv[j + shift]!;
+          if (x > values[j]!) values[j] = x;
         }
       }
       if (devOut > -Infinity) {
         // Values outside the candidate list: bounded by devOut plus the best reachable bound (sliding max).
-        const win = slidingMax(nb, lo, hi, c, size);
-        for (let res = lo; res <= hi; res++) values[res - lo] = Math.max(values[res - lo]!, devOut + win[res - lo]!);
+        const win = slidingMax({ lo: tlo, values: tv, fLo: -Infinity, fHi: Infinity, p0: 0, invLambda: 0 }, lo, hi, c, size);
+        for (let j = 0; j < n; j++) values[j] = Math.max(values[j]!, devOut + win[j]!);
       }
     }
-    next = { lo, values };
+    next = { lo, values, fLo, fHi, p0, invLambda: step };
     out.set(i, next);
   }
   return out;
