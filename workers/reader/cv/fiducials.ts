@@ -26,6 +26,8 @@ export interface FiducialCandidate extends Pt {
 
 export interface CandidateSearch {
   candidates: FiducialCandidate[];
+  /** Checker score at a working-image point for quadrant side s (0 where the window leaves the image). */
+  scoreAt(x: number, y: number, s: number): number;
   /** Working image (downscaled grey) and its scale relative to the decoded photo. */
   work: Mat;
   factor: number;
@@ -135,7 +137,13 @@ export function findCheckerCandidates(cv: Cv, gray: Mat, opts: { minQuadrant: nu
     kept.push(c);
     if (kept.length >= 40) break;
   }
-  return { candidates: kept, work, factor };
+  const safeScore = (x: number, y: number, s: number) => {
+    const xi = Math.round(x);
+    const yi = Math.round(y);
+    const si = Math.max(2, Math.round(s));
+    return xi < si || yi < si || xi > w - si || yi > h - si ? 0 : scoreAt(xi, yi, si);
+  };
+  return { candidates: kept, work, factor, scoreAt: safeScore };
 }
 
 export interface QuadChoice {
@@ -149,11 +157,11 @@ export interface QuadChoice {
  * centres; quadrantMm/sideMm give the expected checker size for the scale check.
  */
 export function rankQuads(
-  candidates: FiducialCandidate[],
+  search: Pick<CandidateSearch, 'candidates' | 'scoreAt'>,
   geom: { widthMm: number; heightMm: number; quadrantMm: number },
   limit = 8,
 ): QuadChoice[] {
-  const top = candidates.slice(0, 18);
+  const top = search.candidates.slice(0, 18);
   const out: QuadChoice[] = [];
   const n = top.length;
   for (let a = 0; a < n; a++)
@@ -166,7 +174,7 @@ export function rankQuads(
           if (pts.some((p) => Math.sign(p.score) !== sign)) continue;
           const ordered = convexOrder(pts);
           if (!ordered) continue;
-          const rank = quadRank(ordered, geom);
+          const rank = quadRank(ordered, geom, search.scoreAt);
           if (rank > 0) out.push({ points: ordered, rank });
         }
   out.sort((x, y) => y.rank - x.rank);
@@ -191,7 +199,11 @@ function convexOrder(pts: FiducialCandidate[]): QuadChoice['points'] | null {
   return [0, 1, 2, 3].map((k) => sorted[(start + k) % 4]!) as QuadChoice['points'];
 }
 
-function quadRank(q: QuadChoice['points'], geom: { widthMm: number; heightMm: number; quadrantMm: number }): number {
+function quadRank(
+  q: QuadChoice['points'],
+  geom: { widthMm: number; heightMm: number; quadrantMm: number },
+  scoreAt: CandidateSearch['scoreAt'],
+): number {
   const side = (i: number) => Math.hypot(q[(i + 1) % 4]!.x - q[i]!.x, q[(i + 1) % 4]!.y - q[i]!.y);
   const s = [side(0), side(1), side(2), side(3)];
   // Opposite sides: perspective shrinks one end, but not by half.
@@ -208,14 +220,26 @@ function quadRank(q: QuadChoice['points'], geom: { widthMm: number; heightMm: nu
   const w = (s[0]! + s[2]!) / 2;
   const h = (s[1]! + s[3]!) / 2;
   const aspect = geom.widthMm / geom.heightMm;
-  const ratio = Math.min(Math.abs(Math.log(w / h / aspect)), Math.abs(Math.log(h / w / aspect)));
+  const upright = Math.abs(Math.log(w / h / aspect));
+  const turned = Math.abs(Math.log(h / w / aspect));
+  const ratio = Math.min(upright, turned);
   if (ratio > Math.log(1.45)) return 0;
-  // Each checker's detected scale must fit the quad's size (a window ≤ the checker scores best).
-  const pxPerMm = Math.sqrt((w * h) / (geom.widthMm * geom.heightMm));
-  const quadrantPx = geom.quadrantMm * pxPerMm;
-  for (const p of q) if (p.scale > quadrantPx * 1.6 || p.scale < quadrantPx * 0.2) return 0;
-  const minScore = Math.min(...q.map((p) => Math.abs(p.score)));
-  const sumScore = q.reduce((t, p) => t + Math.abs(p.score), 0);
+  // Re-score every corner at the checker size this quad implies there (local px/mm from the two
+  // sides that meet at it). A pattern of the wrong size — the page mark's cells, a letter — scores
+  // low at the fiducial's size even when it scored high at its own.
+  const [mmA, mmB] = upright <= turned ? [geom.widthMm, geom.heightMm] : [geom.heightMm, geom.widthMm];
+  let minScore = Infinity;
+  let sumScore = 0;
+  for (let i = 0; i < 4; i++) {
+    const pxPerMm = (s[i]! / (i % 2 === 0 ? mmA : mmB) + s[(i + 3) % 4]! / (i % 2 === 0 ? mmB : mmA)) / 2;
+    const quadrant = geom.quadrantMm * pxPerMm;
+    const sc = Math.max(2, quadrant * 0.75);
+    let best = 0;
+    for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) best = Math.max(best, Math.abs(scoreAt(q[i]!.x + dx, q[i]!.y + dy, sc)));
+    minScore = Math.min(minScore, best);
+    sumScore += best;
+  }
+  if (minScore < 0.5) return 0;
   // Fiducials are the outermost marks: between equally good quads prefer the larger one.
   return minScore * 2 + sumScore / 4 + 0.15 * Math.log(w * h) - ratio;
 }

@@ -74,7 +74,7 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
   let sawQuad = false;
   let markFailure = '';
   for (const g of groups) {
-    const quads = rankQuads(search.candidates, g, 6);
+    const quads = rankQuads(search, g, 6);
     if (quads.length) sawQuad = true;
     const ids = g.templates.map((t) => t.markId);
     for (const q of quads) {

@@ -1,0 +1,240 @@
+/**
+ * `npm run bench:read [-- --n 1000 --workers 2 --seed bench-1 --skip-digits]`
+ *
+ * Prints one JSON document: the digit reader on held-out real crops and MNIST (the digits engineer's
+ * evaluateDigits), and the whole reader on N synthetic photographed forms (workers/reader/synth,
+ * cached under bench/tmp/read-<seed>/): share auto-published, wrong numbers among auto-published
+ * fields, form-exact rate per class, rejections by reason, time per photo by step beside the time to
+ * only decode the same JPEGs, and the reader processes' peak RSS. Progress goes to stderr.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createReaderPool } from '../workers/reader/process/pool.js';
+import type { PageReading } from '../workers/reader/types.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000' },
+    workers: { type: 'string', default: '2' },
+    seed: { type: 'string', default: 'bench-1' },
+    mistakes: { type: 'string', default: '0.05' },
+    unreadable: { type: 'string', default: '0.02' },
+    'skip-digits': { type: 'boolean', default: false },
+    'gen-worker': { type: 'string' },
+  },
+});
+const N = Number(args.n);
+const WORKERS = Math.max(1, Number(args.workers));
+const SEED = args.seed!;
+const DIR = path.join(here, 'tmp', `read-${SEED}`);
+const log = (s: string) => process.stderr.write(`bench:read: ${s}\n`);
+
+/** Photo i belongs to TPS slot ⌊i/2⌋ (both pages); slots cycle through 1..6 candidate pairs. */
+function contestFor(slot: number) {
+  const n = 1 + (slot % 6);
+  return {
+    id: `bench-${n}`,
+    jenis: 'pkwkk',
+    candidateCount: n,
+    paslonIds: Array.from({ length: n }, (_, i) => String(9000001 + i)),
+    header: {
+      contestTitle: 'Pemilihan Bupati dan Wakil Bupati Kabupaten Contoh',
+      candidates: Array.from({ length: n }, (_, i) => ({ number: i + 1, headName: `CALON KEPALA ${i + 1}`, deputyName: `CALON WAKIL ${i + 1}` })),
+    },
+  };
+}
+const TPS = Array.from({ length: 40 }, (_, i) => ({
+  code: `9901011001${String(i + 1).padStart(3, '0')}`,
+  header: { provinsi: 'PROVINSI CONTOH', kabupaten: 'KABUPATEN CONTOH', kecamatan: 'KECAMATAN CONTOH', desa: 'DESA CONTOH', tps: String(i + 1).padStart(3, '0') },
+}));
+const photoPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.jpg`);
+const truthPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.json`);
+
+/** Generator child: synthesises photos i ≡ k (mod m) that are not cached yet. */
+async function genWorker(spec: string) {
+  const [k, m] = spec.split('/').map(Number) as [number, number];
+  const { synthesizePhoto, loadGlyphLibrary } = await import('../workers/reader/synth/index.js');
+  const lib = await loadGlyphLibrary();
+  for (let i = k; i < N; i += m) {
+    if (existsSync(truthPath(i))) continue;
+    const contest = contestFor(Math.floor(i / 2));
+    const { jpeg, truth } = await synthesizePhoto(i, contest, TPS, { seed: SEED, mistakes: Number(args.mistakes), unreadable: Number(args.unreadable), page: 'both' }, lib);
+    writeFileSync(photoPath(i), jpeg);
+    writeFileSync(truthPath(i), JSON.stringify(truth));
+    process.send?.({ done: i });
+  }
+}
+
+async function generate() {
+  mkdirSync(DIR, { recursive: true });
+  const missing = Array.from({ length: N }, (_, i) => i).filter((i) => !existsSync(truthPath(i)));
+  if (!missing.length) return;
+  log(`synthesising ${missing.length} photos into ${DIR} (${WORKERS} processes)`);
+  let done = 0;
+  const tsx = pathToFileURL(path.join(here, '..', 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  await Promise.all(
+    Array.from({ length: WORKERS }, (_, k) =>
+      new Promise<void>((resolve, reject) => {
+        const child = fork(fileURLToPath(import.meta.url), ['--gen-worker', `${k}/${WORKERS}`, '--n', String(N), '--seed', SEED, '--mistakes', args.mistakes!, '--unreadable', args.unreadable!], {
+          execArgv: ['--import', tsx],
+          stdio: ['ignore', 2, 2, 'ipc'],
+        });
+        child.on('message', () => {
+          if (++done % 50 === 0) log(`synthesised ${done}/${missing.length}`);
+        });
+        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`generator ${k} exited with ${code}`))));
+      }),
+    ),
+  );
+}
+
+const mean = (a: number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : 0);
+const r1 = (v: number) => Math.round(v * 10) / 10;
+const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
+
+async function digitsFigures() {
+  if (args['skip-digits']) return { realTop1: null, mnistTop1: null, ece: null, note: 'skipped (--skip-digits)' };
+  try {
+    const { evaluateDigits } = await import('../workers/reader/digits/evaluate.js');
+    const e = await evaluateDigits();
+    return { realTop1: r4(e.realTop1), realTop1ZeroXMerged: r4(e.realTop1ZeroXMerged), realN: e.realN, mnistTop1: r4(e.mnistTop1), mnistN: e.mnistN, ece: r4(e.ece), eceUncalibrated: r4(e.eceUncalibrated), temperature: e.temperature, msPerBox: e.msPerBox };
+  } catch (err) {
+    return { realTop1: null, mnistTop1: null, ece: null, note: `digit evaluation unavailable: ${(err as Error).message}` };
+  }
+}
+
+async function main() {
+  await generate();
+  // Decode-only baseline: the same JPEGs, in this process, nothing else of ours running.
+  const { loadCv } = await import('../workers/reader/cv/opencv.js');
+  const cv = loadCv();
+  cv.setNumThreads(1);
+  const decodeGrayMs: number[] = [];
+  const decodeColourMs: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const bytes = readFileSync(photoPath(i));
+    let t = performance.now();
+    cv.imdecode(bytes, cv.IMREAD_GRAYSCALE | cv.IMREAD_IGNORE_ORIENTATION).release();
+    decodeGrayMs.push(performance.now() - t);
+    t = performance.now();
+    cv.imdecode(bytes, cv.IMREAD_COLOR).release();
+    decodeColourMs.push(performance.now() - t);
+  }
+  log(`decode-only pass done (${r1(mean(decodeGrayMs))} ms grey, ${r1(mean(decodeColourMs))} ms colour)`);
+
+  const pool = createReaderPool(WORKERS);
+  const readings: (PageReading | { error: string })[] = new Array(N);
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: N }, (_, i) =>
+      pool
+        .read(photoPath(i))
+        .then((r) => (readings[i] = r))
+        .catch((err: Error) => (readings[i] = { error: err.message }))
+        .finally(() => {
+          if (++done % 50 === 0) log(`read ${done}/${N}`);
+        }),
+    ),
+  );
+  const wallS = (performance.now() - started) / 1000;
+  const peakRss = pool.peakRssMb();
+  const restarts = pool.restarts();
+  await pool.close();
+
+  const byClass: Record<string, { n: number; exact: number }> = {};
+  const rejectReasons: Record<string, number> = {};
+  let autoPublished = 0;
+  let autoFields = 0;
+  let wrongAutoFields = 0;
+  let wrongAutoForms = 0;
+  let readableN = 0;
+  let readableAuto = 0;
+  let rejectedReadable = 0;
+  let errors = 0;
+  let plantedMistakes = 0;
+  let plantedFlagged = 0;
+  const steps: Record<string, number[]> = {};
+  const totals: number[] = [];
+  const wrongExamples: string[] = [];
+  for (let i = 0; i < N; i++) {
+    const truth = JSON.parse(readFileSync(truthPath(i), 'utf8'));
+    const r = readings[i]!;
+    if ('error' in r) {
+      errors++;
+      continue;
+    }
+    if (truth.readable) readableN++;
+    for (const [k, v] of Object.entries(r.timingsMs)) if (k !== 'load' && k !== 'total') (steps[k] ??= []).push(v);
+    totals.push(r.timingsMs.total! - (r.timingsMs.load ?? 0));
+    const c = (byClass[r.class] ??= { n: 0, exact: 0 });
+    c.n++;
+    if (r.class === 'REJECTED') {
+      rejectReasons[r.rejectReason ?? '?'] = (rejectReasons[r.rejectReason ?? '?'] ?? 0) + 1;
+      if (truth.readable) rejectedReadable++;
+      continue;
+    }
+    const wrong = Object.keys(truth.values).filter((k) => r.fields[k]?.value !== truth.values[k]);
+    if (wrong.length === 0) c.exact++;
+    if (truth.mistakes.length) {
+      plantedMistakes++;
+      if (r.class === 'FORM_INCONSISTENT' || r.class === 'NEEDS_REVIEW') plantedFlagged++;
+    }
+    if (r.class === 'READ_OK' || r.class === 'AUTO_CORRECTED') {
+      autoPublished++;
+      if (truth.readable) readableAuto++;
+      autoFields += Object.keys(truth.values).length;
+      wrongAutoFields += wrong.length;
+      if (wrong.length) {
+        wrongAutoForms++;
+        if (wrongExamples.length < 10) wrongExamples.push(`${path.basename(photoPath(i))} ${r.class}: ${wrong.map((k) => `${k} ${r.fields[k]?.value}≠${truth.values[k]}`).join(', ')}`);
+      }
+    }
+  }
+  const decodeMs = mean(decodeGrayMs);
+  const pipelineMs = mean(totals);
+  const doc = {
+    bench: 'read',
+    seed: SEED,
+    at: new Date().toISOString(),
+    digits: await digitsFigures(),
+    forms: {
+      n: N,
+      readable: readableN,
+      autoPublished: r4(autoPublished / N),
+      autoPublishedOfReadable: readableN ? r4(readableAuto / readableN) : null,
+      wrongAutoPublished: wrongAutoFields,
+      wrongAutoPublishedForms: wrongAutoForms,
+      autoPublishedFields: autoFields,
+      formExactByClass: Object.fromEntries(Object.entries(byClass).map(([k, v]) => [k, { n: v.n, exact: v.exact, rate: v.n ? r4(v.exact / v.n) : null }])),
+      rejected: rejectReasons,
+      rejectedButReadable: rejectedReadable,
+      plantedMistakes: { forms: plantedMistakes, flagged: plantedFlagged },
+      readerErrors: errors,
+      wrongExamples,
+    },
+    timing: {
+      pipelineMsPerPhoto: r1(pipelineMs),
+      decodeMsPerPhoto: r1(decodeMs),
+      decodeColourMsPerPhoto: r1(mean(decodeColourMs)),
+      pipelineOverDecode: decodeMs ? Math.round((pipelineMs / decodeMs) * 100) / 100 : null,
+      stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, r1(mean(v))])),
+      workers: WORKERS,
+      wallSeconds: r1(wallS),
+      photosPerSecond: r1(N / wallS),
+      note: 'pipelineMsPerPhoto is measured inside the reader process (load excluded); decodeMsPerPhoto is a separate pass over the same JPEGs with the decode call the pipeline uses (greyscale). The machine is shared: compare the two, not absolute values.',
+    },
+    memory: { readerPeakRssMb: peakRss, readerRestarts: restarts },
+  };
+  process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+}
+
+if (args['gen-worker']) {
+  await genWorker(args['gen-worker']);
+} else {
+  await main();
+}
