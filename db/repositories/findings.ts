@@ -45,8 +45,8 @@ const columns = (sql: Tx) => sql`
 
 /**
  * Insert or refresh findings by dedupe key (re-running a detector on the same evidence never
- * duplicates). A resolved finding that fires again becomes active again. Returns each row with
- * `fresh` = inserted or re-activated (what a case should treat as new evidence).
+ * duplicates). A resolved finding that fires again with a different impact becomes active again.
+ * Returns each row with `fresh` = inserted or re-activated (what a case treats as new evidence).
  */
 export async function upsertFindings(tx: Tx, findings: readonly FindingInput[]): Promise<{ id: number; dedupeKey: string; fresh: boolean; tpsCode: string | null; contestId: string | null }[]> {
   if (findings.length === 0) return [];
@@ -64,11 +64,15 @@ export async function upsertFindings(tx: Tx, findings: readonly FindingInput[]):
         ${rows.map((f) => JSON.stringify({ ...f.detail, message: f.message, evidence: f.evidence }))}::jsonb[])
       on conflict (dedupe_key) do update set
         detail = excluded.detail, severity = excluded.severity, confidence = excluded.confidence,
-        impact_votes = excluded.impact_votes, kind = excluded.kind, status = 'active', resolved_at = null,
-        updated_at = case when a.detail is distinct from excluded.detail or a.status <> 'active' then now() else a.updated_at end
-      returning id, dedupe_key, tps_code, contest_id)
+        impact_votes = excluded.impact_votes, kind = excluded.kind,
+        -- A finding a person resolved stays resolved while the same evidence fires again (same impact);
+        -- different evidence makes it active again.
+        status = case when a.status = 'resolved' and a.impact_votes = excluded.impact_votes then 'resolved' else 'active' end,
+        resolved_at = case when a.status = 'resolved' and a.impact_votes = excluded.impact_votes then a.resolved_at else null end,
+        updated_at = case when a.detail is distinct from excluded.detail then now() else a.updated_at end
+      returning id, dedupe_key, tps_code, contest_id, status)
     select up.id, up.dedupe_key as "dedupeKey", up.tps_code as "tpsCode", up.contest_id as "contestId",
-           (prior.dedupe_key is null or prior.status <> 'active') as fresh
+           (up.status = 'active' and (prior.dedupe_key is null or prior.status <> 'active')) as fresh
     from up left join prior on prior.dedupe_key = up.dedupe_key`;
   return result.map((r) => ({ ...r, id: Number(r.id) }));
 }
