@@ -63,7 +63,7 @@ export interface ChangeEntry {
   contestId: string;
   tpsCode: string;
   areaCodes: string[];
-  kind: 'published' | 'quarantined' | 'incomplete' | 'corrected' | 'confirmed';
+  kind: 'published' | 'quarantined' | 'incomplete' | 'corrected' | 'confirmed' | 'reset';
   at: string;
 }
 

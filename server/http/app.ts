@@ -7,6 +7,8 @@ import type { HealthResponse } from '../contract/index.js';
 import { errorHandler, unknownRoute } from './errors.js';
 import { areasRouter } from './routes/areas.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { operatorsRouter } from './routes/operators.js';
+import { practiceRouter } from './routes/practice.js';
 import type { JobQueue } from '../../workers/jobs/queue.js';
 
 export const REKAP_VERSION = '0.1.0';
@@ -43,6 +45,7 @@ export function createApp(deps: AppDeps): Express {
   });
   api.use(areasRouter(database.sql));
   api.use(ingestRoutes({ config, database, queue: deps.queue ?? null, log: deps.log }));
+  api.use(practiceRouter({ database, log: deps.log }), operatorsRouter({ database }));
   api.use(unknownRoute);
   app.use('/api', api);
 
