@@ -500,10 +500,19 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
     // The cap: keep the maxStates states with the best bound on a complete assignment.
     let remap: Int32Array | null = null;
     if (n > opts.maxStates) {
-      const idx = Array.from({ length: n }, (_, k) => k).sort((a, b) => mx[b]! + hs[b]! - (mx[a]! + hs[a]!) || a - b);
+      // Keep the maxStates best by bound: find the cut with a numeric sort of the scores only.
+      const score = new Float64Array(n);
+      for (let k = 0; k < n; k++) score[k] = mx[k]! + hs[k]!;
+      const sorted = Float64Array.from(score).sort();
+      const cut = sorted[n - opts.maxStates]!;
+      let room = opts.maxStates;
+      for (let k = 0; k < n; k++) if (score[k]! > cut) room--;
       remap = new Int32Array(n).fill(-1);
-      idx.slice(0, opts.maxStates).sort((a, b) => a - b).forEach((old, nw) => (remap![old] = nw));
-      for (const old of idx.slice(opts.maxStates)) capDroppedBound = Math.max(capDroppedBound, mx[old]! + hs[old]!);
+      let nw = 0;
+      for (let k = 0; k < n; k++) {
+        if (score[k]! > cut || (score[k] === cut && room-- > 0)) remap[k] = nw++;
+        else capDroppedBound = Math.max(capDroppedBound, score[k]!);
+      }
       capHit = true;
       const keepIdx = (arr: number[]) => arr.filter((_, k) => remap![k]! >= 0);
       const newRes: number[] = [];

@@ -52,6 +52,8 @@ export interface BoxNoise {
   errorRate: number;
   /** Mass spread over the non-confusable classes (each gets floor / NUM_CLASSES). */
   floor?: number;
+  /** Lowest top probability of a correctly read box (default 0.7, the §8.1 model; a sharp classifier is nearer 0.95). */
+  topMin?: number;
 }
 
 /** Probabilities for one box whose true class is `truth`; `forceTop` makes the given class the top one. */
@@ -67,7 +69,8 @@ export function noisyBox(truth: number, rng: Rng, noise: BoxNoise, forceTop?: nu
     p[top]! += Math.max(0, 1 - keep - floor);
   } else {
     // Half of what the true class leaves goes to one confusable class, half is spread evenly.
-    const top = 0.7 + (0.299 - floor) * rng();
+    const lo = noise.topMin ?? 0.7;
+    const top = lo + (0.999 - lo - floor) * rng();
     const rest = Math.max(0, 1 - top - floor);
     p[truth]! += top;
     p[conf[Math.floor(rng() * conf.length)]!]! += rest / 2;
