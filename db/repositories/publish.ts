@@ -107,6 +107,27 @@ export function addContribution(acc: Contribution, c: Contribution, sign: 1 | -1
   acc.votersUsed += sign * c.votersUsed;
 }
 
+/**
+ * What is stored per version: every failing or unknown check in full, and one PASS line per rule whose
+ * checks all pass (the per-check expressions of passing rules add kilobytes per row and nothing a
+ * reader of the TPS page needs).
+ */
+export function compactRules(results: RuleResult[]): RuleResult[] {
+  const out: RuleResult[] = [];
+  const byRule = new Map<string, RuleResult[]>();
+  for (const r of results) {
+    const list = byRule.get(r.rule);
+    if (list) list.push(r);
+    else byRule.set(r.rule, [r]);
+  }
+  for (const [rule, list] of byRule) {
+    const notPass = list.filter((r) => r.status !== 'PASS');
+    if (notPass.length === 0) out.push({ rule, class: list[0].class, status: 'PASS' });
+    else out.push(...notPass);
+  }
+  return out;
+}
+
 export const areaCodesOf = (t: TpsMaster) => [NATIONAL_CODE, t.provCode, t.kabCode, t.kecCode, t.desaCode];
 
 const sameValues = (a: Record<string, number>, b: Record<string, number>) => {
@@ -190,7 +211,14 @@ const resultColumns = (sql: Tx) => sql`
  * Publish a batch of TPS results in one transaction. Serialised by PUBLISH_LOCK so that change-feed
  * versions are assigned in commit order (a client catching up "since v" can never skip a row).
  */
-export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluate: EvaluateFn, opts: { within?: (tx: Tx, outcomes: PublishOutcome[]) => Promise<void> } = {}): Promise<PublishOutcome[]> {
+export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluate: EvaluateFn, opts: { within?: (tx: Tx, outcomes: PublishOutcome[]) => Promise<void>; timings?: Record<string, number> } = {}): Promise<PublishOutcome[]> {
+  let mark = performance.now();
+  const lap = (name: string) => {
+    if (!opts.timings) return;
+    const now = performance.now();
+    opts.timings[name] = (opts.timings[name] ?? 0) + (now - mark);
+    mark = now;
+  };
   if (requests.length === 0) return [];
   // Contests and tally rows are prepared outside the lock (idempotent, rarely needed).
   const contests = new Map<string, ContestInfo>();
@@ -202,7 +230,9 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
     }
   }
   const outcomes = await sql.begin(async (tx) => {
+    lap('prepare');
     await tx`select pg_advisory_xact_lock(${PUBLISH_LOCK})`;
+    lap('lock');
     const tpsCodes = [...new Set(requests.map((r) => r.tpsCode))];
     const masters = await tx<TpsMaster[]>`
       select code, desa_code as "desaCode", kec_code as "kecCode", kab_code as "kabCode", prov_code as "provCode",
@@ -223,6 +253,7 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
             and s.source = 'kpps'`
       : [];
 
+    lap('load');
     const results: PublishOutcome[] = [];
     const newRows: { req: PublishRequest; tps: TpsMaster; contest: ContestInfo; prev: CurrentResult | null; version: number; status: ResultStatus; values: Record<string, number>; votes: Record<string, number>; verdict: Verdict; readingIds: number[]; photos: string[] }[] = [];
 
@@ -255,6 +286,7 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
         readingIds = prev?.readingIds ?? [];
       }
       const verdict = evaluate({ tps, contest, values });
+      verdict.results = compactRules(verdict.results);
       if (conflicts.length) {
         verdict.results.push({ rule: 'M1', class: 'HARD', status: 'FAIL', delta: conflicts.length, fields: [...new Set(conflicts)] });
       }
@@ -275,9 +307,11 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
       return results;
     }
 
+    lap('evaluate');
     // Versions: the previous current row of each TPS stops being current, the new one is inserted.
     const prevIds = newRows.map((n) => n.prev?.id).filter((id): id is number => typeof id === 'number' && id > 0);
     if (prevIds.length) await tx`update tps_results set is_current = false where id in ${tx(prevIds)}`;
+    lap('unsetCurrent');
     // Within one batch only the last row per TPS stays current.
     const lastIndex = new Map<string, number>();
     newRows.forEach((n, i) => lastIndex.set(`${n.req.tpsCode}|${n.req.contestId}`, i));
@@ -293,6 +327,7 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
         ${tx.array(newRows.map((n) => n.req.correctionId ?? null) as never[], 20)}::bigint[], ${tx.array(newRows.map((n) => n.req.actorId) as never[], 20)}::bigint[])
       returning id`;
 
+    lap('versions');
     // Incremental tallies: subtract the old contribution, add the new one, per area and contest.
     const deltas = new Map<string, Contribution & { contestId: string; areaCode: string; touched: boolean }>();
     const kinds: string[] = [];
@@ -319,6 +354,7 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
       returning version`;
     const maxVersion = Math.max(...changeRows.map((r) => Number(r.version)));
 
+    lap('changes');
     const tallyRows = [...deltas.values()];
     await tx`
       insert into area_tallies as a (contest_id, area_code, votes, suara_sah, suara_tidak_sah, tps_published, tps_quarantined,
@@ -387,6 +423,7 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
                where dedupe_key in ${tx(passingKeys)} and status = 'active'`;
     }
 
+    lap('anomalies');
     const audit: AuditInput[] = newRows.map((n) => ({
       actorId: n.req.actorId,
       actor: n.req.actor,
@@ -402,6 +439,7 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
       photoSha256: n.photos[0] ?? null,
     }));
     await appendAudit(tx, audit);
+    lap('audit');
 
     let j = 0;
     for (let i = 0; i < results.length; i++) {
@@ -413,8 +451,10 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
     }
     await opts.within?.(tx, results);
     await tx`select pg_notify('rekap_changes', ${String(maxVersion)})`;
+    lap('notify');
     return results;
   });
+  lap('commit');
   return outcomes as PublishOutcome[];
 }
 

@@ -1,0 +1,272 @@
+/**
+ * `npm run bench:ingest` — the publish path and the live fan-out, measured on this machine. Prints JSON:
+ *   publishFormsPerSec   TPS results published per second with the readings given (hard rules, versions,
+ *                        tallies at 5 levels, change feed, anomalies, audit chain: the whole transaction)
+ *   latencyMs.p50/p99    publish (change committed) → delta received by a Socket.IO client
+ *   sockets              clients connected in the largest run
+ *   cpuUsPerMessage      server CPU time per delivered delta
+ *   serverRssMb          server resident memory with the largest number of sockets
+ * plus `runs` with the same figures for each socket count.
+ *
+ * Loopback only. The server runs in its own process (so its CPU and memory are its own), the clients in
+ * another, the publisher in this one. Uses DATABASE_URL (a scratch database is created) or an embedded
+ * PostgreSQL in a temporary folder. Options: --sockets 1000,5000 --forms <n> --quick
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { connect, type Database } from '../db/client.js';
+import { startEmbeddedPostgres } from '../db/embedded.js';
+import { runMigrations } from '../db/migrate.js';
+import { ensureSeeded } from '../db/seed/index.js';
+import { publishBatch, type PublishRequest } from '../db/repositories/publish.js';
+import { loadEvaluator } from '../workers/jobs/rules.js';
+
+const CONTEST = 'pkwkp-62';
+const here = import.meta.filename;
+
+interface TpsRow { code: string; votersL: number; votersP: number; kabCode: string; kecCode: string; desaCode: string }
+
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Both pages of a consistent Pilkada form for a TPS (what the reader would hand over). */
+function formValues(t: TpsRow, candidates: number, r: () => number): Record<string, number> {
+  const v: Record<string, number> = {};
+  const row = (name: string, l: number, p: number) => { v[`${name}_l`] = l; v[`${name}_p`] = p; v[`${name}_j`] = l + p; };
+  const usedL = Math.floor(t.votersL * (0.5 + 0.4 * r()));
+  const usedP = Math.floor(t.votersP * (0.5 + 0.4 * r()));
+  row('pemilih_dpt', t.votersL, t.votersP); row('pemilih_dpph', 0, 0); row('pemilih_dptb', 0, 0); row('pemilih_total', t.votersL, t.votersP);
+  row('pengguna_dpt', usedL, usedP); row('pengguna_dpph', 0, 0); row('pengguna_dptb', 0, 0); row('pengguna_total', usedL, usedP);
+  const total = usedL + usedP;
+  const invalid = Math.min(total, Math.floor(r() * 8));
+  let left = total - invalid;
+  for (let i = 1; i <= candidates; i++) {
+    const n = i === candidates ? left : Math.floor(left * r());
+    v[`suara_paslon_${i}`] = n;
+    left -= n;
+  }
+  v.suara_sah = total - invalid; v.suara_tidak_sah = invalid; v.suara_total = total;
+  return v;
+}
+
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] * 10) / 10;
+};
+
+function ask<T>(child: ChildProcess, msg: object, reply: string, timeoutMs = 120_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`child did not answer ${reply} in ${timeoutMs} ms`)), timeoutMs);
+    const on = (m: { type: string } & T) => {
+      if (m?.type !== reply) return;
+      clearTimeout(timer);
+      child.off('message', on);
+      resolve(m);
+    };
+    child.on('message', on);
+    child.send(msg);
+  });
+}
+
+// ───────────────────────────── server process ─────────────────────────────
+async function serverRole(url: string) {
+  const { loadConfig } = await import('../server/config.js');
+  const { startApi } = await import('../server/runtime/api.js');
+  const database = connect(url, { max: 8 });
+  const config = loadConfig({ DATABASE_URL: url, PORT: '0', HOST: '127.0.0.1', REKAP_SERVE_CLIENT: '0', REKAP_DELTA_INTERVAL_MS: '250', REKAP_DATA_DIR: mkdtempSync(join(tmpdir(), 'rekap-bench-srv-')) });
+  const api = await startApi(config, database, (m, e) => process.stderr.write(`[server] ${m} ${e ?? ''}\n`), { databaseUrl: url });
+  let cpu0 = process.cpuUsage();
+  process.on('message', async (m: { type: string }) => {
+    if (m.type === 'mark') {
+      cpu0 = process.cpuUsage();
+      process.send!({ type: 'marked' });
+    } else if (m.type === 'stats') {
+      const d = process.cpuUsage(cpu0);
+      process.send!({ type: 'stats', cpuUs: d.user + d.system, rssMb: Math.round(process.memoryUsage().rss / 1e6), sockets: api.realtime!.stats().sockets, deltasSent: api.realtime!.stats().deltasSent });
+    } else if (m.type === 'stop') {
+      await api.close();
+      await database.close();
+      process.exit(0);
+    }
+  });
+  process.send!({ type: 'ready', url: api.url });
+}
+
+// ───────────────────────────── client process ─────────────────────────────
+async function clientsRole(url: string, count: number, rooms: string[]) {
+  const { io } = await import('socket.io-client');
+  const latencies: number[] = [];
+  let received = 0;
+  let recording = false;
+  const sockets = [];
+  let failed = 0;
+  for (let i = 0; i < count; i++) {
+    const s = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 60_000 });
+    sockets.push(s);
+    const area = rooms[i % rooms.length];
+    s.on('delta', (d: { at: string }) => {
+      received++;
+      if (recording) latencies.push(Date.now() - Date.parse(d.at));
+    });
+    s.on('connect', () => s.emit('subscribe', { area, contest: CONTEST }, () => {}));
+    s.on('connect_error', () => failed++);
+    // Connect in small waves so the accept queue never overflows.
+    if (i % 200 === 199) await new Promise((r) => setTimeout(r, 50));
+  }
+  const deadline = Date.now() + 120_000;
+  while (sockets.filter((s) => s.connected).length + failed < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1500)); // let subscriptions settle
+  process.on('message', (m: { type: string }) => {
+    if (m.type === 'record') {
+      latencies.length = 0;
+      received = 0;
+      recording = true;
+      process.send!({ type: 'recording' });
+    } else if (m.type === 'report') {
+      recording = false;
+      process.send!({ type: 'report', latencies, received, connected: sockets.filter((s) => s.connected).length });
+    } else if (m.type === 'stop') {
+      for (const s of sockets) s.close();
+      process.exit(0);
+    }
+  });
+  process.send!({ type: 'ready', connected: sockets.filter((s) => s.connected).length, failed });
+}
+
+// ───────────────────────────── main ─────────────────────────────
+async function main() {
+  const { values: opts } = parseArgs({ options: { sockets: { type: 'string', default: '1000,5000' }, quick: { type: 'boolean' }, publishOnly: { type: 'boolean' }, role: { type: 'string' }, url: { type: 'string' }, count: { type: 'string' }, rooms: { type: 'string' } } });
+  if (opts.role === 'server') return serverRole(opts.url!);
+  if (opts.role === 'clients') return clientsRole(opts.url!, Number(opts.count), opts.rooms!.split(','));
+
+  const log = (l: string) => process.stderr.write(`[bench:ingest] ${l}\n`);
+  let stopDb = async () => {};
+  let url: string;
+  if (process.env.DATABASE_URL) {
+    const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
+    const name = `rekap_bench_${Date.now()}`;
+    await admin.unsafe(`create database ${name}`);
+    await admin.end();
+    const u = new URL(process.env.DATABASE_URL);
+    u.pathname = `/${name}`;
+    url = u.toString();
+    stopDb = async () => {
+      const a = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    };
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'rekap-bench-pg-'));
+    const { chmodSync } = await import('node:fs');
+    chmodSync(dir, 0o777);
+    const server = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: 55000 + Math.floor(Math.random() * 5000) });
+    url = server.url;
+    stopDb = async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    };
+  }
+  const database: Database = connect(url, { max: 4 });
+  const out: Record<string, unknown> = {};
+  try {
+    await runMigrations(database);
+    await ensureSeeded(database, { scope: 'kalteng', seed: 2024 }, { log: () => {} });
+    const sql = database.sql;
+    const tps = await sql<TpsRow[]>`select code, voters_l as "votersL", voters_p as "votersP", kab_code as "kabCode", kec_code as "kecCode", desa_code as "desaCode" from tps where code like '62%' order by code`;
+    const [{ n: candidates }] = await sql<{ n: number }[]>`select count(*)::int as n from candidates where contest_id = ${CONTEST} and not is_empty_column`;
+    const evaluate = await loadEvaluator();
+    const r = rng(2024);
+
+    // 1) Publishing with readings given: every TPS of the province once (machine→kpps stage), then a
+    //    second pass of reviewer corrections that change the numbers (subtract old, add new).
+    const batchSize = 500;
+    const forms = opts.quick ? tps.slice(0, 1500) : tps;
+    const runPass = async (stage: PublishRequest['stage'], seedShift: number) => {
+      const reqs: PublishRequest[] = forms.map((t) => ({ tpsCode: t.code, contestId: CONTEST, stage, values: formValues(t, candidates, rng(seedShift + Number(t.code.slice(-7)))), actorId: null, actor: 'bench' }));
+      // 5% deliberate H1 failures: quarantine + anomaly rows are part of the cost.
+      for (const q of reqs) if (r() < 0.05) q.values!.suara_paslon_1 += 7;
+      const timings: Record<string, number> = {};
+      const t0 = performance.now();
+      let created = 0;
+      for (let i = 0; i < reqs.length; i += batchSize) {
+        const outs = await publishBatch(sql, reqs.slice(i, i + batchSize), evaluate, { timings });
+        created += outs.filter((o) => o.outcome === 'created').length;
+      }
+      return { forms: reqs.length, created, ms: performance.now() - t0, stepsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) };
+    };
+    await publishBatch(sql, [], evaluate);
+    const first = await runPass('kpps', 1);
+    const second = await runPass('reviewer', 2);
+    const totalMs = first.ms + second.ms;
+    out.publishFormsPerSec = Math.round(((first.created + second.created) / totalMs) * 1000);
+    out.publish = { batchSize, firstPass: { ...first, ms: Math.round(first.ms) }, correctionPass: { ...second, ms: Math.round(second.ms) } };
+    log(`publish: ${out.publishFormsPerSec} forms/s`);
+
+    // 2) Publish → client latency, CPU per message, RSS, for each socket count.
+    if (opts.publishOnly) { console.log(JSON.stringify(out, null, 2)); return; }
+    const counts = opts.quick ? [300] : opts.sockets!.split(',').map(Number);
+    const kabs = [...new Set(tps.map((t) => t.kabCode))];
+    const kecs = [...new Set(tps.map((t) => t.kecCode))].slice(0, 20);
+    const rooms = ['00', '62', ...kabs, ...kecs];
+    const runs = [];
+    for (const count of counts) {
+      const server = fork(here, ['--role', 'server', '--url', url], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      const { url: apiUrl } = await ask<{ url: string }>(server, {}, 'ready');
+      const clients = fork(here, ['--role', 'clients', '--url', apiUrl, '--count', String(count), '--rooms', rooms.join(',')], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      const ready = await ask<{ connected: number; failed: number }>(clients, {}, 'ready', 180_000);
+      log(`${count} sockets: ${ready.connected} connected, ${ready.failed} failed`);
+      await ask(clients, { type: 'record' }, 'recording');
+      await ask(server, { type: 'mark' }, 'marked');
+      // ~200 forms/s for 8 s in batches of 20 (≈ national peak per province would be far lower).
+      const rounds = 40;
+      for (let i = 0; i < rounds; i++) {
+        const t0 = performance.now();
+        const batch = Array.from({ length: 20 }, () => tps[Math.floor(r() * tps.length)]);
+        await publishBatch(sql, batch.map((t) => ({ tpsCode: t.code, contestId: CONTEST, stage: 'recap' as const, values: formValues(t, candidates, r), actorId: null, actor: 'bench' })), evaluate);
+        await new Promise((res) => setTimeout(res, Math.max(0, 200 - (performance.now() - t0))));
+      }
+      await new Promise((res) => setTimeout(res, 1500));
+      const rep = await ask<{ latencies: number[]; received: number; connected: number }>(clients, { type: 'report' }, 'report');
+      const st = await ask<{ cpuUs: number; rssMb: number; sockets: number; deltasSent: number }>(server, { type: 'stats' }, 'stats');
+      runs.push({
+        sockets: ready.connected, latencyMs: { p50: pct(rep.latencies, 50), p99: pct(rep.latencies, 99), max: pct(rep.latencies, 100) },
+        messagesDelivered: rep.received, roomDeltas: st.deltasSent, cpuUsPerMessage: rep.received ? Math.round((st.cpuUs / rep.received) * 10) / 10 : null,
+        serverCpuMs: Math.round(st.cpuUs / 1000), serverRssMb: st.rssMb, formsPublished: rounds * 20,
+      });
+      log(`${count} sockets: ${JSON.stringify(runs.at(-1))}`);
+      clients.send({ type: 'stop' });
+      await ask(server, { type: 'stop' }, 'never', 5000).catch(() => {});
+      server.kill();
+      clients.kill();
+    }
+    const largest = runs[runs.length - 1];
+    out.latencyMs = largest.latencyMs;
+    out.sockets = largest.sockets;
+    out.cpuUsPerMessage = largest.cpuUsPerMessage;
+    out.serverRssMb = largest.serverRssMb;
+    out.runs = runs;
+    out.machine = { cpus: (await import('node:os')).cpus().length, node: process.version };
+  } finally {
+    await database.close();
+    await stopDb();
+  }
+  console.log(JSON.stringify(out, null, 2));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
