@@ -20,6 +20,8 @@ export interface StatisticalRun {
   extremeCell: ExtremeCellResult[];
 }
 
+const rank = (contestId: string) => (/^(ppwp|pkwkp)/.test(contestId) ? 0 : 1);
+
 export function runStatistical(
   state: StatState,
   opts: { params?: DetectorParams; expected?: (level: string, code: string) => number | undefined; only?: string[] } = {},
@@ -29,10 +31,19 @@ export function runStatistical(
   const turnoutContext: TurnoutScore[] = [];
   const extremeCell: ExtremeCellResult[] = [];
   const want = (d: string) => !opts.only || opts.only.includes(d);
-  for (const contestId of state.contests()) {
+  // The widest race first (governor / president): turnout is a property of the TPS's voters, shared
+  // by every race, so an identical turnout outlier is reported once, on the widest race.
+  const contests = state.contests().sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
+  const turnoutSeen = new Set<string>();
+  for (const contestId of contests) {
     if (want('TURNOUT_Z')) {
       const t = turnoutFindings(state, contestId, p.turnout);
-      findings.push(...t.findings);
+      for (const f of t.findings) {
+        const k = `${f.tpsCode}|${(f.detail as { turnoutPermille: number }).turnoutPermille}`;
+        if (turnoutSeen.has(k)) continue;
+        turnoutSeen.add(k);
+        findings.push(f);
+      }
       turnoutContext.push(...t.context);
     }
     if (want('SIBLING')) findings.push(...siblingFindings(state, contestId, p.sibling).findings);

@@ -132,8 +132,9 @@ export function generateElection(universe: Universe, seed: number, plants: Plant
     const pl = rng.uniform(0.47, 0.53);
     const [rl, rp] = split(rng, registered, pl);
     const tau = rng.beta(mu * KAPPA_TURNOUT, (1 - mu) * KAPPA_TURNOUT);
-    const uDpt = rng.binomial(registered, tau);
-    const [udl, udp] = split(rng, uDpt, rl / Math.max(1, registered));
+    // Voters per sex drawn from that sex's register, so U_dpt_l ≤ R_dpt_l always (H10).
+    const udl = rng.binomial(rl, tau), udp = rng.binomial(rp, tau);
+    const uDpt = udl + udp;
     const reserve = Math.ceil(0.025 * registered);
     const uMv = Math.min(rng.binomial(5, 0.3), reserve);
     const uKtp = Math.min(rng.binomial(4, 0.3), reserve - uMv);
