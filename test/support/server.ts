@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../../server/config.js';
 import { startApi, type ApiOptions, type RunningApi } from '../../server/runtime/api.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { startWorkers, type RunningWorkers } from '../../workers/runtime.js';
+import type { ReaderFn } from '../../workers/jobs/handlers.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -13,6 +17,8 @@ export interface TestServer {
   db: TestDatabase;
   config: Config;
   api: RunningApi;
+  /** Worker role (queue, reader seam, publish), when asked for with `workers`. */
+  workers: RunningWorkers | null;
   close(): Promise<void>;
 }
 
@@ -21,11 +27,20 @@ export interface TestServer {
  * test database and a free port on 127.0.0.1, serving the built dashboard from dist/client.
  * Used by browser tests and by any test that wants the whole HTTP surface.
  */
-export async function startTestServer(opts: { template?: 'kalteng' | 'empty'; env?: Record<string, string>; db?: TestDatabase; apiOptions?: ApiOptions } = {}): Promise<TestServer> {
+export async function startTestServer(opts: {
+    template?: 'kalteng' | 'empty';
+    env?: Record<string, string>;
+    db?: TestDatabase;
+    apiOptions?: ApiOptions;
+    /** Start the worker role in this process too; `reader` replaces the form reader (a seam for tests). */
+    workers?: { reader?: ReaderFn };
+  } = {}): Promise<TestServer> {
   const db = opts.db ?? (await createTestDatabase(opts.template ?? 'kalteng', { max: 10 }));
+  const dataDir = mkdtempSync(join(tmpdir(), 'rekap-e2e-'));
   const config = loadConfig(
     {
       DATABASE_URL: db.url,
+      REKAP_DATA_DIR: dataDir,
       HOST: '127.0.0.1',
       PORT: '0',
       REKAP_ROLES: 'api',
@@ -37,25 +52,25 @@ export async function startTestServer(opts: { template?: 'kalteng' | 'empty'; en
     repoRoot,
   );
   const errors: unknown[] = [];
+  const log = (msg: string, err?: unknown) => {
+    errors.push(err ?? msg);
+    console.error(`[test-server] ${msg}`, err ?? '');
+  };
+  const workers = opts.workers ? await startWorkers({ config, database: db, url: db.url, log, reader: opts.workers.reader, maintenanceIntervalSeconds: 1 }) : null;
   // With the database URL the API attaches Socket.IO (LISTEN for published changes) and the queue.
-  const api = await startApi(
-    config,
-    db,
-    (msg, err) => {
-      errors.push(err ?? msg);
-      console.error(`[test-server] ${msg}`, err ?? '');
-    },
-    { databaseUrl: db.url, ...opts.apiOptions },
-  );
+  const api = await startApi(config, db, log, { databaseUrl: db.url, ...(workers ? { queue: workers.queue } : {}), ...opts.apiOptions });
   const url = api.url.replace('localhost', '127.0.0.1');
   return {
     url,
     db,
     config,
     api,
+    workers,
     async close() {
       await api.close();
+      await workers?.stop();
       if (!opts.db) await db.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
