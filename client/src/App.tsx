@@ -8,6 +8,7 @@ import { AreaPage } from './pages/AreaPage.js';
 const TpsPage = lazy(() => import('./pages/TpsPage.js').then((m) => ({ default: m.TpsPage })));
 const ReviewPage = lazy(() => import('./pages/ReviewPage.js').then((m) => ({ default: m.ReviewPage })));
 const AnomaliesPage = lazy(() => import('./pages/AnomaliesPage.js').then((m) => ({ default: m.AnomaliesPage })));
+const CapturePage = lazy(() => import('./capture/CapturePage.js').then((m) => ({ default: m.CapturePage })));
 const EmbedMap = lazy(() => import('./pages/Embeds.js').then((m) => ({ default: m.EmbedMap })));
 const EmbedScoreboard = lazy(() => import('./pages/Embeds.js').then((m) => ({ default: m.EmbedScoreboard })));
 
@@ -40,6 +41,8 @@ export function App() {
             <Route path="/review" element={<ReviewPage />} />
             <Route path="/anomali" element={<AnomaliesPage />} />
             <Route path="/anomalies" element={<AnomaliesPage />} />
+            <Route path="/kpps" element={<CapturePage />} />
+            <Route path="/capture" element={<CapturePage />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>
