@@ -252,6 +252,21 @@ describe('INTEGRITY §8.2 decoder scenarios', () => {
   });
 });
 
+describe('other layouts', () => {
+  it('decodes five-box fields (totals above 999) and fields in no identity', () => {
+    const identities: IdentitySpec[] = [{ id: 'S', rule: 'H1', kind: 'sum', total: 't', parts: ['a', 'b'], epsilon: 0.03 }];
+    const fields: DecodeField[] = [
+      { key: 'a', boxes: clear(12000, 5) },
+      { key: 'b', boxes: [confidentBox(X), confidentBox(X), box({ 3: 0.7, 8: 0.28 }), confidentBox(4), confidentBox(5)] },
+      { key: 't', boxes: clear(12845, 5) },
+      { key: 'lonely', boxes: clear(7) },
+    ];
+    const r = decodePage(fields, identities);
+    expect(r.values).toEqual({ a: 12000, b: 845, t: 12845, lonely: 7 });
+    expect(r.cls).toBe('AUTO_CORRECTED');
+  });
+});
+
 describe('input errors', () => {
   it('names the problem', () => {
     const fields = page({ a: 1, b: 2, t: 3 });

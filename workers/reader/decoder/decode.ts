@@ -20,7 +20,7 @@ import {
   valueOfClasses,
   type FieldLikelihood,
 } from './likelihood.js';
-import { eliminationOrder, planDp, runDp, type DpField, type DpIdentity } from './dp.js';
+import { DpExhaustedError, eliminationOrder, planDp, runDp, type DpField, type DpIdentity, type DpResult } from './dp.js';
 
 export interface DecodeField {
   key: string;
@@ -203,7 +203,16 @@ export function decodePage(fields: DecodeField[], identities: IdentitySpec[], op
     // pass 2 drop partial assignments that cannot come within beamNats of it.
     const plan = planDp(dpFields, dpIdents, order, P.lambda);
     const seed = runDp(dpFields, dpIdents, order, { lambda: P.lambda, threshold: -Infinity, maxStates: P.seedBeam, keepEdges: false }, plan);
-    const r = runDp(dpFields, dpIdents, order, { lambda: P.lambda, threshold: seed.logMax - P.beamNats, maxStates: P.maxStates, keepEdges: true }, plan);
+    let r: DpResult;
+    try {
+      r = runDp(dpFields, dpIdents, order, { lambda: P.lambda, threshold: seed.logMax - P.beamNats, maxStates: P.maxStates, keepEdges: true }, plan);
+    } catch (err) {
+      if (!(err instanceof DpExhaustedError)) throw err;
+      // The cap cut every path above the bound: keep the best states without a bound, and say the
+      // result is not proven (the page then goes to review).
+      r = runDp(dpFields, dpIdents, order, { lambda: P.lambda, threshold: -Infinity, maxStates: P.maxStates, keepEdges: true }, plan);
+      r.capHit = true;
+    }
     states += seed.states + r.states;
     edges += r.edges;
     if (r.capHit) exact = false;

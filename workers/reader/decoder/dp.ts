@@ -58,8 +58,16 @@ export interface DpResult {
   edges: number;
 }
 
-const RES_LIMIT = 4095;
-const RES_BASE = 8192;
+/** Largest |residual| any identity of the component can reach: Σ of its fields' largest values. */
+function residualLimit(fields: DpField[], idents: DpIdentity[]): number {
+  let limit = 1;
+  for (const k of idents) {
+    let s = 0;
+    for (const t of k.terms) s += fields[t.field]!.like.logL.length - 1;
+    limit = Math.max(limit, s);
+  }
+  return limit;
+}
 
 export function logPsi(kind: 'sum' | 'le', epsilon: number, lambda: number, delta: number): number {
   const ok = kind === 'sum' ? delta === 0 : delta <= 0;
@@ -241,7 +249,7 @@ function identityBounds(
       } else if (t.coef < 0) remTotals += size;
       else remParts += size;
     });
-    return { lo: Math.max(lo, -remParts, -4095), hi: Math.min(hi, remTotals, 4095), fLo: -remParts, fHi: remTotals };
+    return { lo: Math.max(lo, -remParts), hi: Math.min(hi, remTotals), fLo: -remParts, fHi: remTotals };
   };
   const step = 1 / lambda;
   const rq = Math.exp(-step);
@@ -350,14 +358,15 @@ function slidingMax(b: ResidualBound, lo: number, hi: number, c: number, size: n
   return out;
 }
 
-function packKey(res: ArrayLike<number>, off: number, d: number): number | string {
-  if (d <= 4) {
+/** A state's key: packed into one number while it fits in 52 bits, else a string. */
+function packKey(res: ArrayLike<number>, d: number, limit: number, base: number, numeric: boolean): number | string {
+  if (numeric) {
     let key = 0;
-    for (let j = 0; j < d; j++) key = key * RES_BASE + (res[off + j]! + RES_LIMIT + 1);
+    for (let j = 0; j < d; j++) key = key * base + (res[j]! + limit);
     return key;
   }
   let s = '';
-  for (let j = 0; j < d; j++) s += res[off + j]! + ',';
+  for (let j = 0; j < d; j++) s += res[j]! + ',';
   return s;
 }
 
@@ -387,6 +396,8 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
   const alphas: Float64Array[] = [];
   const edgeLists: { from: Int32Array; to: Int32Array; val: Int32Array; w: Float64Array }[] = [];
   let scale = 0;
+  const limit = residualLimit(fields, idents);
+  const base = 2 * limit + 1;
 
   for (let i = 0; i < stages.length; i++) {
     const st = stages[i]!;
@@ -400,7 +411,8 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
     for (const v of fld.cands) inCands[v] = 1;
 
     // One open identity (a chain of sums): index states by residual in a flat array, no hashing.
-    const dense = d <= 1 ? new Int32Array(2 * RES_LIMIT + 2).fill(-1) : null;
+    const dense = d <= 1 && base <= 1 << 18 ? new Int32Array(base).fill(-1) : null;
+    const numeric = Math.pow(base, d) < 2 ** 52;
     const map = dense ? null : new Map<number | string, number>();
     const res: number[] = [];
     const mx: number[] = [];
@@ -453,7 +465,7 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
         for (let j = 0; j < d; j++) {
           const pi = st.carry[j]!;
           const r = (pi >= 0 ? prevRes[s * prevD + pi]! : 0) + st.coef[j]! * v;
-          if (r > RES_LIMIT || r < -RES_LIMIT) outOfRange = true;
+          if (r > limit || r < -limit) outOfRange = true;
           tmp[j] = r;
           h += boundAt(bounds[j]!, r);
         }
@@ -462,11 +474,11 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
         let key: number | string = 0;
         let t: number | undefined;
         if (dense) {
-          key = d === 0 ? 0 : tmp[0]! + RES_LIMIT;
+          key = d === 0 ? 0 : tmp[0]! + limit;
           t = dense[key]!;
           if (t < 0) t = undefined;
         } else {
-          key = packKey(tmp, 0, d);
+          key = packKey(tmp, d, limit, base, numeric);
           t = map!.get(key);
         }
         if (t === undefined) {
@@ -562,7 +574,8 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
   const nFields = fields.length;
   const values = new Int32Array(nFields).fill(-1);
   if (prevMax.length !== 1) {
-    throw new Error(`decoder: no assignment survived the threshold (${opts.threshold})`);
+    // Only possible when the cap cut every path that could reach the threshold; the caller retries.
+    throw new DpExhaustedError(opts.threshold);
   }
   let s = 0;
   for (let i = stages.length - 1; i >= 0; i--) {
@@ -595,6 +608,13 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
   }
 
   return { values, logMax, logZ, logZConsistent, marginals, capHit: capHit && capDroppedBound > logMax, states: totalStates, edges: totalEdges };
+}
+
+export class DpExhaustedError extends Error {
+  constructor(threshold: number) {
+    super(`decoder: no assignment survived the threshold ${threshold}`);
+    this.name = 'DpExhaustedError';
+  }
 }
 
 /** Plan once, run twice (the seed beam and the full pass share it). */
