@@ -92,9 +92,15 @@ export function readPhoto(bytes: Uint8Array, opts: ReadOptions = {}): PageReadin
   } catch (err) {
     if (err instanceof ReadReject) {
       lap('rejected');
+      const c = err.context;
       const extra: Partial<PageReading> = analysis
         ? { page: analysis.template.page, templateId: analysis.template.id, markId: analysis.markId, alignmentScore: round3(analysis.alignmentScore) }
-        : {};
+        : {
+            page: c.page ?? null,
+            templateId: c.templateId ?? null,
+            markId: c.markId ?? null,
+            alignmentScore: c.alignmentScore === undefined ? null : round3(c.alignmentScore),
+          };
       return finish(rejected(err.reason, err.detail, timings, extra));
     }
     throw err;

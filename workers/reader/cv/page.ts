@@ -97,7 +97,12 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
         const refined = refineCorners(cv, gray, pts, (g.quadrantMm * pxPerMmPhoto) / 3);
         const mmToImage = homography(cv, g.centresMm, refined);
         const tMark = performance.now();
-        checkInside(template, mmToImage, gray.cols, gray.rows);
+        try {
+          checkInside(template, mmToImage, gray.cols, gray.rows);
+        } catch (err) {
+          if (err instanceof ReadReject) throw new ReadReject(err.reason, err.detail, { page: template.page, templateId: template.id, markId: mark.id });
+          throw err;
+        }
         const fields = cutFields(cv, gray, mmToImage, template, PX_PER_MM);
         const scores = fields.map((f) => f.score).sort((a, b) => a - b);
         const alignmentScore = scores[Math.floor(scores.length / 2)]!;
@@ -107,6 +112,7 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
             'misaligned',
             `the printed boxes do not line up with template ${template.id} (alignment ${alignmentScore.toFixed(2)} < ${MIN_ALIGNMENT}); ` +
               `${fields.filter((f) => !f.located).length} of ${fields.length} fields not located`,
+            { page: template.page, templateId: template.id, markId: mark.id, alignmentScore },
           );
         }
         return {

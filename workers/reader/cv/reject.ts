@@ -3,6 +3,8 @@
  * PageReading with class REJECTED, so a bad upload never takes a reader process down and the
  * reviewer sees the reason beside the photo.
  */
+import type { PageKind } from '../types.js';
+
 export type RejectReason =
   | 'not_an_image'
   | 'unsupported_format'
@@ -21,6 +23,8 @@ export class ReadReject extends Error {
   constructor(
     readonly reason: RejectReason,
     readonly detail: string,
+    /** What was established before the photo was refused (the page was identified, then misaligned…). */
+    readonly context: { page?: PageKind; templateId?: string; markId?: number; alignmentScore?: number } = {},
   ) {
     super(`${reason}: ${detail}`);
     this.name = 'ReadReject';
