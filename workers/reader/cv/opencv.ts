@@ -28,7 +28,10 @@ export function loadCv(): Cv {
         'Run `npm run setup` (needs Debian libopencv-dev and OPENCV4NODEJS_DISABLE_AUTOBUILD=1 at install).',
     );
   }
-  // OpenCV already parallelises inside calls; readers are one per process, so keep each to its
-  // share of the cores rather than oversubscribing when several readers run.
+  // One thread, always. Not only for fairness between reader processes: when OpenCV parallelises a
+  // call (warpPerspective → remap on TBB threads), the addon's Mat allocator reports memory to V8
+  // from a non-JS thread, and V8 aborts the process ("Check failed: marking_done_") — seen here on a
+  // *sync* warpPerspective of a 12 MP photo. With one thread every allocation stays on the JS thread.
+  loaded.setNumThreads(1);
   return loaded;
 }
