@@ -138,21 +138,25 @@ function realToInk(img: RawSource, rgbPen: [number, number, number]): Canvas {
   const paper0 = all[Math.floor(all.length * 0.6)]!;
   const dark0 = all[Math.floor(all.length * 0.03)]!;
   const thr = (paper0 + dark0) / 2;
-  const rowInk = (y: number, x0: number, x1: number) => {
+  // A pixel counts as ink for border finding if it or its neighbour across the line is dark: a
+  // slightly rotated border still reads as one mostly-inked row.
+  const dark = (x: number, y: number) => x >= 0 && y >= 0 && x < w0 && y < h0 && grey[y * w0 + x]! < thr;
+  const rowInk = (y: number) => {
     let n = 0;
-    for (let x = x0; x < x1; x++) if (grey[y * w0 + x]! < thr) n++;
-    return n / Math.max(1, x1 - x0);
+    for (let x = 0; x < w0; x++) if (dark(x, y) || dark(x, y - 1) || dark(x, y + 1)) n++;
+    return n / w0;
   };
-  const colInk = (x: number, y0: number, y1: number) => {
+  const colInk = (x: number) => {
     let n = 0;
-    for (let y = y0; y < y1; y++) if (grey[y * w0 + x]! < thr) n++;
-    return n / Math.max(1, y1 - y0);
+    for (let y = 0; y < h0; y++) if (dark(x, y) || dark(x - 1, y) || dark(x + 1, y)) n++;
+    return n / h0;
   };
-  // The border line is the most inked row/column in the outer 30%; cut just inside it.
+  // The border line is the most inked row/column in the outer 20% (borders sit there; a digit's
+  // own bar rarely spans half the box that close to the edge); cut just inside it.
   const edge = (len: number, f: (i: number) => number, fromStart: boolean) => {
     let best = -1;
-    let bestInk = 0.3;
-    const band = Math.ceil(len * 0.3);
+    let bestInk = 0.5;
+    const band = Math.ceil(len * 0.2);
     for (let k = 0; k < band; k++) {
       const i = fromStart ? k : len - 1 - k;
       const v = f(i);
@@ -166,16 +170,16 @@ function realToInk(img: RawSource, rgbPen: [number, number, number]): Canvas {
     let i = best;
     while (fromStart ? i < band : i > len - 1 - band) {
       const next = fromStart ? i + 1 : i - 1;
-      if (f(next) < 0.2) break;
+      if (f(next) < 0.3) break;
       i = next;
     }
-    const margin = Math.max(1, Math.round(len * 0.04));
+    const margin = Math.max(1, Math.round(len * 0.02));
     return fromStart ? i + 1 + margin : i - margin;
   };
-  const top = edge(h0, (y) => rowInk(y, 0, w0), true);
-  const bottom = edge(h0, (y) => rowInk(y, 0, w0), false);
-  const left = edge(w0, (x) => colInk(x, 0, h0), true);
-  const right = edge(w0, (x) => colInk(x, 0, h0), false);
+  const top = edge(h0, rowInk, true);
+  const bottom = edge(h0, rowInk, false);
+  const left = edge(w0, colInk, true);
+  const right = edge(w0, colInk, false);
   const x0 = Math.min(left, Math.floor(w0 * 0.3));
   const x1 = Math.max(right, Math.ceil(w0 * 0.7));
   const y0 = Math.min(top, Math.floor(h0 * 0.3));
@@ -188,16 +192,30 @@ function realToInk(img: RawSource, rgbPen: [number, number, number]): Canvas {
   const paper = sorted[Math.floor(sorted.length * 0.7)]!;
   const darkest = sorted[Math.floor(sorted.length * 0.02)]!;
   const span = Math.max(25, paper - darkest);
+  // Faint dotted guides and paper texture fall below the 25% cut; strokes saturate.
+  const alpha = inner.map((g) => Math.min(1, Math.max(0, ((paper - g) / span - 0.25) / 0.5)));
+  // Second pass on what is left: a row/column near the edge inked over most of its length is a
+  // border remnant the first cut missed, never writing.
+  for (let y = 0; y < h; y++) {
+    if (y >= h * 0.18 && y < h * 0.82) continue;
+    let n = 0;
+    for (let x = 0; x < w; x++) if (alpha[y * w + x]! > 0.3) n++;
+    if (n > w * 0.6) for (let x = 0; x < w; x++) alpha[y * w + x] = 0;
+  }
+  for (let x = 0; x < w; x++) {
+    if (x >= w * 0.18 && x < w * 0.82) continue;
+    let n = 0;
+    for (let y = 0; y < h; y++) if (alpha[y * w + x]! > 0.3) n++;
+    if (n > h * 0.6) for (let y = 0; y < h; y++) alpha[y * w + x] = 0;
+  }
   const canvas = createCanvas(w, h);
   const ctx = canvas.getContext('2d');
   const out = ctx.createImageData(w, h);
   for (let i = 0; i < w * h; i++) {
-    // Faint dotted guides and paper texture fall below the 25% cut; strokes saturate.
-    const a = Math.min(1, Math.max(0, ((paper - inner[i]!) / span - 0.25) / 0.5));
     out.data[i * 4] = rgbPen[0];
     out.data[i * 4 + 1] = rgbPen[1];
     out.data[i * 4 + 2] = rgbPen[2];
-    out.data[i * 4 + 3] = Math.round(a * 255);
+    out.data[i * 4 + 3] = Math.round(alpha[i]! * 255);
   }
   ctx.putImageData(out, 0, 0);
   return canvas;
@@ -211,7 +229,9 @@ function mnistToInk(pixels: Float32Array, rgb: [number, number, number]): Canvas
     out.data[i * 4] = rgb[0];
     out.data[i * 4 + 1] = rgb[1];
     out.data[i * 4 + 2] = rgb[2];
-    out.data[i * 4 + 3] = Math.round(Math.min(1, Math.max(0, pixels[i]!)) * 255);
+    // MNIST strokes are ~15% of the digit height; scaled into a 9 mm box that is a felt-tip, not a
+    // ballpoint. Keeping only the stroke core thins them toward what KPPS write.
+    out.data[i * 4 + 3] = Math.round(Math.min(1, Math.max(0, (pixels[i]! - 0.45) * 2.5)) * 255);
   }
   ctx.putImageData(out, 0, 0);
   return canvas;
