@@ -202,7 +202,7 @@ export function decodePage(fields: DecodeField[], identities: IdentitySpec[], op
     // Pass 1: a narrow beam finds a good complete assignment; its score is the bound that lets
     // pass 2 drop partial assignments that cannot come within beamNats of it.
     const plan = planDp(dpFields, dpIdents, order, P.lambda);
-    const seed = runDp(dpFields, dpIdents, order, { lambda: P.lambda, threshold: -Infinity, maxStates: P.seedBeam, keepEdges: false }, plan);
+    const seed = runDp(dpFields, dpIdents, order, { lambda: P.lambda, threshold: -Infinity, maxStates: P.seedBeam, keepEdges: false, maxCands: 6 }, plan);
     let r: DpResult;
     try {
       r = runDp(dpFields, dpIdents, order, { lambda: P.lambda, threshold: seed.logMax - P.beamNats, maxStates: P.maxStates, keepEdges: true }, plan);

@@ -40,6 +40,8 @@ export interface DpOptions {
   maxStates: number;
   /** Record the transitions for the backward pass (marginals). */
   keepEdges: boolean;
+  /** Try only this many of each field's candidates (the seed pass needs a good assignment, not all). */
+  maxCands?: number;
 }
 
 export interface DpResult {
@@ -427,7 +429,7 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
     const eW: number[] = [];
     const tmp = new Array<number>(d);
     const extra: number[] = [];
-    const nc = fld.cands.length;
+    const nc = Math.min(fld.cands.length, opts.maxCands ?? Infinity);
 
     const nPrev = prevMax.length;
     for (let s = 0; s < nPrev; s++) {
