@@ -36,12 +36,17 @@ export interface CandidateSearch {
 /** Long side of the working image: a 600 × 900 mm plano or an A4 page at this size keeps a 10 mm checker ≥ 10 px. */
 export const WORK_LONG_SIDE = 1200;
 const MIN_SCORE = 0.62;
+
+/** Working-image scale for a photo whose long side is `long` px: 1/k for the smallest integer k reaching ≤ WORK_LONG_SIDE. */
+export function workFactor(long: number): number {
+  return 1 / Math.max(1, Math.ceil(long / WORK_LONG_SIDE));
+}
 const MIN_CONTRAST = 12; // grey levels (σ over the window)
 
 export function findCheckerCandidates(cv: Cv, gray: Mat, opts: { minQuadrant: number; maxQuadrant: number }): CandidateSearch {
-  const long = Math.max(gray.rows, gray.cols);
-  const factor = long > WORK_LONG_SIDE ? WORK_LONG_SIDE / long : 1;
-  const work = factor < 1 ? gray.resize(Math.round(gray.rows * factor), Math.round(gray.cols * factor), 0, 0, cv.INTER_AREA) : gray;
+  const factor = workFactor(Math.max(gray.rows, gray.cols));
+  // An integer shrink lets INTER_AREA take its fast block-averaging path (~3× cheaper on 12 MP).
+  const work = factor < 1 ? gray.resize(Math.floor(gray.rows * factor), Math.floor(gray.cols * factor), 0, 0, cv.INTER_AREA) : gray;
   const w = work.cols;
   const h = work.rows;
   // Integral images of grey and grey²: any window sum in four look-ups, at any scale. Built in JS
@@ -87,7 +92,7 @@ export function findCheckerCandidates(cv: Cv, gray: Mat, opts: { minQuadrant: nu
   // A window smaller than the real checker still scores 1 (all four quadrants lie inside it), so
   // scales need only be coarse; each scale is sampled on a grid half its size, then the peaks are
   // refined pixel by pixel.
-  for (let s = Math.max(3, Math.floor(opts.minQuadrant * 0.7)); s <= Math.max(4, opts.maxQuadrant); s = Math.ceil(s * 1.45)) {
+  for (let s = Math.max(3, Math.floor(opts.minQuadrant * 0.7)); s <= Math.max(4, opts.maxQuadrant); s = Math.ceil(s * 1.6)) {
     const step = Math.max(2, Math.floor(s / 2));
     const gw = Math.floor((w - 2 * s) / step) + 1;
     const gh = Math.floor((h - 2 * s) / step) + 1;

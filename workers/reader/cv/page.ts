@@ -6,7 +6,7 @@
  */
 import type { Cv, Mat } from './opencv.js';
 import type { FormTemplate } from '../template/types.js';
-import { findCheckerCandidates, rankQuads, refineCorners, type Pt } from './fiducials.js';
+import { findCheckerCandidates, rankQuads, refineCorners, workFactor, type Pt } from './fiducials.js';
 import { apply, homography, type H3 } from './geometry.js';
 import { readPageMark } from './pagemark-read.js';
 import { cutFields, type CutField } from './boxes.js';
@@ -61,7 +61,7 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
   const t0 = performance.now();
   const groups = geometries(templates);
   const L = Math.max(gray.rows, gray.cols);
-  const work = Math.min(1, 1200 / L) * L; // working long side, as in findCheckerCandidates
+  const work = workFactor(L) * L; // working long side, as in findCheckerCandidates
   // Checker size range: the page's long side spans 25%..110% of the photo's long side.
   const qMin = Math.min(...groups.map((g) => (0.25 * work * g.quadrantMm) / Math.max(g.widthMm, g.heightMm)));
   const qMax = Math.max(...groups.map((g) => (1.1 * work * g.quadrantMm) / Math.min(g.widthMm, g.heightMm)));
