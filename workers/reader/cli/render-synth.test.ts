@@ -59,6 +59,19 @@ describe('rekap form render', () => {
     expect(readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-');
   }, 300_000);
 
+  it('prints from --header-json without the database', async () => {
+    const out = join(dir, 'offline.png');
+    const header = JSON.stringify({ provinsi: 'P', kabupaten: 'K', kecamatan: 'C', desa: 'D', tps: '001' });
+    const r = rekap(['form', 'render', '--page', 'perolehan', '--candidates', '4', '--header-json', header, '--out', out, '--dpi', '60']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('c-hasil-kwk-perolehan-4-v1');
+    const meta = await sharp(out).metadata();
+    expect(meta.width).toBe(pageSizePx(templateFor('perolehan', 4), 60).width);
+    const bad = rekap(['form', 'render', '--page', 'administrasi', '--header-json', '{"provinsi": 3}', '--out', join(dir, 'y.png')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--header-json: provinsi/);
+  }, 300_000);
+
   it('refuses bad arguments with one clear line and exit 2', () => {
     const cases: [string[], RegExp][] = [
       [['--contest', 'pkwkp-99x', '--tps', tpsCode, '--page', 'perolehan', '--out', join(dir, 'x.png')], /unknown contest "pkwkp-99x"/],
