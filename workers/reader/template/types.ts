@@ -3,6 +3,19 @@
  * the synthesiser (to fill it), the reader (to find and cut boxes) and the decoder (its identities).
  * Templates are versioned JSON files in workers/reader/templates/. A new layout is a new file.
  * Geometry is in millimetres from the page's top-left corner.
+ *
+ * Contract for the code that reads these (kept stable; new members are optional and additive):
+ * - v1 layouts: F4 paper 215 × 330 mm; administrasi (34 fields) and perolehan for 1..6 paslon.
+ *   Load them through `template/index.ts` (loadTemplates, templateFor, templateByMarkId, knownMarkIds,
+ *   fieldKeysFor); never read the JSON directly, the loader validates it.
+ * - Boxes: `boxes[0]` is the hundreds box. A rect is the printed square's outer edge; the black
+ *   outline (`boxLineMm`, 0.4 mm) is drawn inside it. Boxes never overlap each other or the page mark.
+ * - Page mark: `pageMark` is the outer square of an 8 × 8-cell tag (black border + 6 × 6 data bits);
+ *   sample the data cells and decode with `decodePageMarkNearest(bits, knownMarkIds())` or
+ *   `decodePageMarkAnyRotation` from `template/pagemark.ts`. Mark id = 200 + 10·page + candidates
+ *   (210 administrasi, 221..226 perolehan).
+ * - Identities: 'sum' means total = Σ parts; 'le' means Σ parts ≤ total. Keys only name fields of the
+ *   same page; cross-page rules (H4: suara_total = pengguna_total_j) are not template identities.
  */
 import type { PageKind } from '../types.js';
 
