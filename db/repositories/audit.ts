@@ -85,16 +85,15 @@ export async function appendAudit(tx: Tx, entries: AuditInput[]): Promise<AuditR
     prevHash = hash;
     return row;
   });
+  const payload = JSON.stringify(rows.map((r) => ({
+    id: r.id, actor_id: r.actorId, actor: r.actor, action: r.action, entity: r.entity, entity_id: r.entityId,
+    before: r.before, after: r.after, photo_sha256: r.photoSha256, prev_hash: r.prevHash, hash: r.hash,
+  })));
   await tx`
     insert into audit_log (id, at, actor_id, actor, action, entity, entity_id, before, after, photo_sha256, prev_hash, hash)
-    select u.id, ${at}::timestamptz, u.actor_id, u.actor, u.action, u.entity, u.entity_id, u.before, u.after, u.photo_sha256, u.prev_hash, u.hash
-    from unnest(
-      ${tx.array(rows.map((r) => r.id) as never[], 20)}::bigint[], ${tx.array(rows.map((r) => r.actorId) as never[], 20)}::bigint[],
-      ${tx.array(rows.map((r) => r.actor) as never[], 25)}::text[], ${tx.array(rows.map((r) => r.action) as never[], 25)}::text[], ${tx.array(rows.map((r) => r.entity) as never[], 25)}::text[],
-      ${tx.array(rows.map((r) => r.entityId) as never[], 25)}::text[], ${tx.array(rows.map((r) => (r.before === null ? null : JSON.stringify(r.before))) as never[], 25)}::jsonb[],
-      ${tx.array(rows.map((r) => (r.after === null ? null : JSON.stringify(r.after))) as never[], 25)}::jsonb[], ${tx.array(rows.map((r) => r.photoSha256) as never[], 25)}::text[],
-      ${tx.array(rows.map((r) => r.prevHash) as never[], 25)}::text[], ${tx.array(rows.map((r) => r.hash) as never[], 25)}::text[])
-      as u(id, actor_id, actor, action, entity, entity_id, before, after, photo_sha256, prev_hash, hash)`;
+    select id, ${at}::timestamptz, actor_id, actor, action, entity, entity_id, nullif(before, 'null'::jsonb), nullif(after, 'null'::jsonb), photo_sha256, prev_hash, hash
+    from jsonb_to_recordset(${payload}::jsonb) as u(id bigint, actor_id bigint, actor text, action text, entity text, entity_id text,
+      before jsonb, after jsonb, photo_sha256 text, prev_hash text, hash text)`;
   return rows;
 }
 

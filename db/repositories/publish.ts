@@ -315,16 +315,20 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
     // Within one batch only the last row per TPS stays current.
     const lastIndex = new Map<string, number>();
     newRows.forEach((n, i) => lastIndex.set(`${n.req.tpsCode}|${n.req.contestId}`, i));
+    // One jsonb parameter instead of 14 arrays: big JSON columns in text arrays cost seconds of planning
+    // (every element is parsed as a constant); jsonb_to_recordset parses the payload once.
+    const versionPayload = JSON.stringify(newRows.map((n, i) => ({
+      ord: i, tps_code: n.req.tpsCode, contest_id: n.req.contestId, version: n.version, stage: n.req.stage, status: n.status,
+      is_current: lastIndex.get(`${n.req.tpsCode}|${n.req.contestId}`) === i, values: n.values, votes: n.votes,
+      suara_sah: n.values.suara_sah ?? null, suara_tidak_sah: n.values.suara_tidak_sah ?? null, rules: n.verdict.results,
+      reading_ids: n.readingIds, correction_id: n.req.correctionId ?? null, created_by: n.req.actorId,
+    })));
     const inserted = await tx<{ id: number }[]>`
       insert into tps_results (tps_code, contest_id, version, stage, status, is_current, values, votes, suara_sah, suara_tidak_sah, rules, reading_ids, correction_id, created_by)
-      select * from unnest(
-        ${tx.array(newRows.map((n) => n.req.tpsCode) as never[], 25)}::text[], ${tx.array(newRows.map((n) => n.req.contestId) as never[], 25)}::text[],
-        ${tx.array(newRows.map((n) => n.version) as never[], 23)}::int[], ${tx.array(newRows.map((n) => n.req.stage) as never[], 25)}::text[], ${tx.array(newRows.map((n) => n.status) as never[], 25)}::text[],
-        ${tx.array(newRows.map((_, i) => lastIndex.get(`${newRows[i].req.tpsCode}|${newRows[i].req.contestId}`) === i) as never[], 16)}::bool[],
-        ${tx.array(newRows.map((n) => JSON.stringify(n.values)) as never[], 25)}::jsonb[], ${tx.array(newRows.map((n) => JSON.stringify(n.votes)) as never[], 25)}::jsonb[],
-        ${tx.array(newRows.map((n) => n.values.suara_sah ?? null) as never[], 23)}::int[], ${tx.array(newRows.map((n) => n.values.suara_tidak_sah ?? null) as never[], 23)}::int[],
-        ${tx.array(newRows.map((n) => JSON.stringify(n.verdict.results)) as never[], 25)}::jsonb[], ${tx.array(newRows.map((n) => JSON.stringify(n.readingIds)) as never[], 25)}::jsonb[],
-        ${tx.array(newRows.map((n) => n.req.correctionId ?? null) as never[], 20)}::bigint[], ${tx.array(newRows.map((n) => n.req.actorId) as never[], 20)}::bigint[])
+      select tps_code, contest_id, version, stage, status, is_current, values, votes, suara_sah, suara_tidak_sah, rules, reading_ids, correction_id, created_by
+      from jsonb_to_recordset(${versionPayload}::jsonb) as x(tps_code text, contest_id text, version int, stage text, status text,
+        is_current bool, values jsonb, votes jsonb, suara_sah int, suara_tidak_sah int, rules jsonb, reading_ids jsonb, correction_id bigint, created_by bigint, ord bigint)
+      order by ord
       returning id`;
 
     lap('versions');
@@ -359,13 +363,9 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
     await tx`
       insert into area_tallies as a (contest_id, area_code, votes, suara_sah, suara_tidak_sah, tps_published, tps_quarantined,
                                      quarantined_votes, voters_registered, voters_used, version, updated_at)
-      select c, ar, v, sah, ts, pub, q, qv, reg, used, ${maxVersion}, now() from unnest(
-        ${tx.array(tallyRows.map((d) => d.contestId) as never[], 25)}::text[], ${tx.array(tallyRows.map((d) => d.areaCode) as never[], 25)}::text[],
-        ${tx.array(tallyRows.map((d) => JSON.stringify(d.votes)) as never[], 25)}::jsonb[], ${tx.array(tallyRows.map((d) => d.suaraSah) as never[], 20)}::bigint[],
-        ${tx.array(tallyRows.map((d) => d.suaraTidakSah) as never[], 20)}::bigint[], ${tx.array(tallyRows.map((d) => d.tpsPublished) as never[], 23)}::int[],
-        ${tx.array(tallyRows.map((d) => d.tpsQuarantined) as never[], 23)}::int[], ${tx.array(tallyRows.map((d) => d.quarantinedVotes) as never[], 20)}::bigint[],
-        ${tx.array(tallyRows.map((d) => d.votersRegistered) as never[], 20)}::bigint[], ${tx.array(tallyRows.map((d) => d.votersUsed) as never[], 20)}::bigint[])
-        as u(c, ar, v, sah, ts, pub, q, qv, reg, used)
+      select c, ar, v, sah, ts, pub, q, qv, reg, used, ${maxVersion}, now()
+      from jsonb_to_recordset(${JSON.stringify(tallyRows.map((d) => ({ c: d.contestId, ar: d.areaCode, v: d.votes, sah: d.suaraSah, ts: d.suaraTidakSah, pub: d.tpsPublished, q: d.tpsQuarantined, qv: d.quarantinedVotes, reg: d.votersRegistered, used: d.votersUsed })))}::jsonb)
+        as u(c text, ar text, v jsonb, sah bigint, ts bigint, pub int, q int, qv bigint, reg bigint, used bigint)
       on conflict (contest_id, area_code) do update set
         votes = (select coalesce(jsonb_object_agg(key, total), '{}'::jsonb) from (
                    select key, sum(value::bigint) as total
@@ -410,11 +410,8 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
     if (failing.length) {
       await tx`
         insert into anomalies as an (dedupe_key, rule, kind, contest_id, tps_code, area_code, severity, impact_votes, detail)
-        select * from unnest(${tx.array(failing.map((f) => f.key) as never[], 25)}::text[], ${tx.array(failing.map((f) => f.rule) as never[], 25)}::text[],
-          ${tx.array(failing.map((f) => (f.cls === 'HARD' ? 'hard_rule' : 'soft_rule')) as never[], 25)}::text[], ${tx.array(failing.map((f) => f.contestId) as never[], 25)}::text[],
-          ${tx.array(failing.map((f) => f.tps.code) as never[], 25)}::text[], ${tx.array(failing.map((f) => f.tps.desaCode) as never[], 25)}::text[],
-          ${tx.array(failing.map((f) => f.severity) as never[], 701)}::float8[], ${tx.array(failing.map((f) => f.impact) as never[], 23)}::int[],
-          ${tx.array(failing.map((f) => JSON.stringify(f.detail)) as never[], 25)}::jsonb[])
+        select k, r, kind, c, t, a, sev, imp, d from jsonb_to_recordset(${JSON.stringify(failing.map((f) => ({ k: f.key, r: f.rule, kind: f.cls === 'HARD' ? 'hard_rule' : 'soft_rule', c: f.contestId, t: f.tps.code, a: f.tps.desaCode, sev: f.severity, imp: f.impact, d: f.detail })))}::jsonb)
+          as x(k text, r text, kind text, c text, t text, a text, sev float8, imp int, d jsonb)
         on conflict (dedupe_key) do update set detail = excluded.detail, severity = excluded.severity,
           impact_votes = excluded.impact_votes, status = 'active', resolved_at = null, updated_at = now()`;
     }
