@@ -41,7 +41,7 @@ async function clickArea(p: Page, code: string) {
 
 beforeAll(async () => {
   ensureClientBuilt();
-  server = await startTestServer({ apiOptions: { databaseUrl: undefined } });
+  server = await startTestServer();
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
   watched = watchPage(page);
@@ -55,7 +55,7 @@ afterAll(async () => {
 describe('dashboard map', () => {
   const timings: Record<string, unknown> = {};
 
-  it('paints the national map and drills down to a desa of Kotawaringin Barat', async () => {
+  it('paints the national map and drills down to a kecamatan of Kotawaringin Barat', async () => {
     const t0 = Date.now();
     await page.goto(`${server.url}/`);
     await waitPainted(page, '00');
@@ -139,6 +139,27 @@ describe('dashboard map', () => {
     expect(await page.locator('[role="alert"]').textContent()).toMatch(/kode wilayah/);
     await page.locator('[role="alert"] a').click();
     await waitPainted(page, '00');
+  });
+
+  it('shows a card on hover and fits a phone screen', async () => {
+    await page.goto(`${server.url}/wilayah/62`);
+    await waitPainted(page, '62');
+    await page.locator('.area-map path[data-code="6201"]').dispatchEvent('mouseover');
+    await expect.poll(() => page.getByTestId('hover-card').textContent()).toMatch(/Kotawaringin Barat.*dari [\d.]+ TPS/);
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await phone.goto(`${server.url}/wilayah/6201`);
+    await waitPainted(phone, '6201');
+    await screenshot(phone, '11-phone-kab');
+    // Nothing wider than the screen: no sideways scrolling on a phone.
+    const wide = await phone.evaluate(() =>
+      [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > 391 && !e.closest('.leaflet-pane'))
+        .slice(0, 5)
+        .map((e) => `${e.tagName}.${e.className}`),
+    );
+    expect(wide).toEqual([]);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await phone.close();
   });
 
   it('logged no page errors', () => {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { CandidateInfo, FieldDetail, OperatorMeResponse, ReadingDetail, TpsDetailResponse } from '../../../server/contract/index.js';
+import type { CandidateInfo, FieldDetail, OperatorMeResponse, ReadingDetail, ReadingFrameResponse, TpsDetailResponse } from '../../../server/contract/index.js';
 import { apiFetch, ApiError, getToken, setToken } from '../lib/api.js';
 import { formatDateTime } from '../lib/format.js';
 import { useI18n } from '../lib/i18n.js';
@@ -274,24 +274,46 @@ function Outbox({ items, t, locale }: { items: QueueItem[]; t: Tr; locale: strin
   );
 }
 
-/** The boxes of one field cut from the photo, side by side (roi in the reader's page frame). */
-function FieldCrop({ img, roi }: { img: HTMLImageElement | null; roi?: [number, number, number, number][] }) {
+type H3 = number[][];
+const applyH = (h: H3, x: number, y: number): [number, number] => {
+  const w = h[2][0] * x + h[2][1] * y + h[2][2];
+  return [(h[0][0] * x + h[0][1] * y + h[0][2]) / w, (h[1][0] * x + h[1][1] * y + h[1][2]) / w];
+};
+
+/**
+ * The boxes of one field cut from the original photo. `roi`s live in the reader's flattened page
+ * frame; the homography says where that frame sits in the photo. Over one field the perspective is
+ * nearly affine, so three mapped corners place the crop. Without a frame nothing is drawn: a crop
+ * from the wrong place would mislead more than no crop.
+ */
+function FieldCrop({ img, roi, frame }: { img: HTMLImageElement | null; roi?: [number, number, number, number][]; frame: H3 | null }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const c = ref.current;
-    if (!c || !img || !roi?.length || !img.naturalWidth) return;
-    const x0 = Math.min(...roi.map((r) => r[0]));
-    const y0 = Math.min(...roi.map((r) => r[1]));
-    const x1 = Math.max(...roi.map((r) => r[0] + r[2]));
-    const y1 = Math.max(...roi.map((r) => r[1] + r[3]));
+    if (!c || !img || !frame || !roi?.length || !img.naturalWidth) return;
     const pad = 4;
-    const w = x1 - x0 + 2 * pad;
-    const h = y1 - y0 + 2 * pad;
-    c.width = Math.max(1, Math.round(w));
-    c.height = Math.max(1, Math.round(h));
-    c.getContext('2d')?.drawImage(img, x0 - pad, y0 - pad, w, h, 0, 0, c.width, c.height);
-  }, [img, roi]);
-  return roi?.length ? <canvas ref={ref} className="cap-crop" data-testid="field-crop" aria-hidden="true" /> : null;
+    const x0 = Math.min(...roi.map((r) => r[0])) - pad;
+    const y0 = Math.min(...roi.map((r) => r[1])) - pad;
+    const x1 = Math.max(...roi.map((r) => r[0] + r[2])) + pad;
+    const y1 = Math.max(...roi.map((r) => r[1] + r[3])) + pad;
+    const w = Math.max(1, Math.round(x1 - x0));
+    const h = Math.max(1, Math.round(y1 - y0));
+    c.width = w;
+    c.height = h;
+    const ctx = c.getContext('2d');
+    if (!ctx) return;
+    const [ax, ay] = applyH(frame, x0, y0);
+    const [bx, by] = applyH(frame, x1, y0);
+    const [dx, dy] = applyH(frame, x0, y1);
+    // Canvas (u, v) → photo: A + u·(B−A)/w + v·(D−A)/h; draw the photo through the inverse.
+    const toPhoto = new DOMMatrix([(bx - ax) / w, (by - ay) / w, (dx - ax) / h, (dy - ay) / h, ax, ay]);
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, w, h);
+    ctx.setTransform(toPhoto.inverse());
+    ctx.drawImage(img, 0, 0);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+  }, [img, roi, frame]);
+  return frame && roi?.length ? <canvas ref={ref} className="cap-crop" data-testid="field-crop" aria-hidden="true" /> : null;
 }
 
 function ReadBack({ watch, desaCode, candidates, t, lang, locale, userName, onRetake }: {
@@ -301,6 +323,8 @@ function ReadBack({ watch, desaCode, candidates, t, lang, locale, userName, onRe
   const [edits, setEdits] = useState<Record<string, string>>({});
   const [img, setImg] = useState<HTMLImageElement | null>(null);
   const [queued, setQueued] = useState(false);
+  const [frame, setFrame] = useState<H3 | null>(null);
+  const sectionRef = useRef<HTMLElement>(null);
   const load = useCallback(async () => {
     try {
       setDetail(await apiFetch<TpsDetailResponse>(`/api/tps/${watch.tps}?contest=${encodeURIComponent(watch.contest)}`));
@@ -358,6 +382,17 @@ function ReadBack({ watch, desaCode, candidates, t, lang, locale, userName, onRe
   const serverFails = (current?.rules ?? []).filter((r) => r.status === 'FAIL' && r.class === 'HARD');
   const changedByReader = new Set((reading?.changes ?? []).map((x) => (x as { key?: string }).key).filter(Boolean) as string[]);
   const kppsVersion = c?.versions.find((v) => v.stage === 'kpps' && v.isCurrent) ?? null;
+  const readingId = reading && reading.cls !== 'REJECTED' ? reading.id : null;
+  useEffect(() => {
+    if (readingId == null) return;
+    apiFetch<ReadingFrameResponse>(`/api/capture/readings/${readingId}/frame`)
+      .then((f) => setFrame(f.homography))
+      .catch(() => setFrame(null));
+  }, [readingId]);
+  // The officer's next step is here: bring it into view once the reading arrives.
+  useEffect(() => {
+    if (readingId != null) sectionRef.current?.scrollIntoView({ block: 'start' });
+  }, [readingId]);
   const fields = reading ? Object.entries(reading.fields).sort(([a], [b]) => fieldOrder(a) - fieldOrder(b) || a.localeCompare(b)) : [];
 
   const confirm = async () => {
@@ -379,7 +414,7 @@ function ReadBack({ watch, desaCode, candidates, t, lang, locale, userName, onRe
   );
 
   return (
-    <section className="cap-card cap-readback" data-testid="readback" data-state={!sub ? 'waiting' : sub.status}>
+    <section ref={sectionRef} className="cap-card cap-readback" data-testid="readback" data-state={!sub ? 'waiting' : sub.status}>
       <h2>{t('readback')}</h2>
       {(!sub || (!settled && !reading)) && <p className="cap-wait" data-testid="reading-wait">⏳ {t('reading')}</p>}
       {sub && (sub.status === 'rejected' || sub.status === 'failed') && (
@@ -405,7 +440,7 @@ function ReadBack({ watch, desaCode, candidates, t, lang, locale, userName, onRe
                     {edited && <span className="cap-flag edit">{t('youChanged')}</span>}
                   </div>
                   <div className="cap-field-row">
-                    <FieldCrop img={img} roi={f.roi} />
+                    <FieldCrop img={img} roi={f.roi} frame={frame} />
                     <input
                       inputMode="numeric"
                       pattern="[0-9]*"

@@ -22,7 +22,7 @@ const T = {
   pageAuto: ['Otomatis (tanda halaman)', 'Automatic (page mark)'],
   pageAdmin: ['Hal. 1 · Administrasi', 'P. 1 · Administration'],
   pageVotes: ['Hal. 2 · Perolehan suara', 'P. 2 · Vote count'],
-  takePhoto: ['📷 Ambil foto', '📷 Take photo'],
+  takePhoto: ['Ambil foto', 'Take photo'],
   chooseFile: ['Pilih dari galeri', 'Choose from gallery'],
   frameHelp: ['Letakkan formulir datar, seluruh halaman di dalam bingkai, keempat tanda sudut terlihat, tanpa bayangan.', 'Lay the form flat, the whole page inside the frame, all four corner marks visible, no shadows.'],
   send: ['Kirim foto', 'Send photo'],

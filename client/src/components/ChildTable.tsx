@@ -46,6 +46,7 @@ export function ChildTable({ items, tallies, search, onHover }: { items: AreaChi
   );
 
   return (
+    <div className="table-scroll">
     <table className="child-table" data-testid="child-table">
       <thead>
         <tr>
@@ -81,5 +82,6 @@ export function ChildTable({ items, tallies, search, onHover }: { items: AreaChi
         ))}
       </tbody>
     </table>
+    </div>
   );
 }
