@@ -66,3 +66,15 @@ export interface OperatorListResponse {
   summary: { operators: number; uploaded: number; notUploaded: number; tpsTotal: number; tpsWithoutOperator: number };
   generatedAt: string;
 }
+
+/**
+ * GET /api/capture/readings/:id/frame — how the reader's page frame (where field `roi`s live) sits in
+ * the original photo: a 3×3 homography (row-major) from frame pixels to photo pixels.
+ */
+export interface ReadingFrameResponse {
+  readingId: number;
+  photoUrl: string;
+  templateId: string;
+  pxPerMm: number;
+  homography: number[][];
+}

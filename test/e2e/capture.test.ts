@@ -112,9 +112,10 @@ describe('KPPS capture (phone)', () => {
 
     await page.waitForSelector('[data-testid="outbox-item"][data-state="done"]', { timeout: 30_000 });
     await page.waitForSelector('[data-testid="readback-fields"]', { timeout: 120_000 });
-    await page.waitForSelector('[data-testid="field-crop"]');
     const fieldKeys = await page.locator('[data-testid="readback-fields"] li').evaluateAll((els) => els.map((e) => e.getAttribute('data-field')));
-    expect(fieldKeys.sort()).toEqual(Object.keys(shot.truth.values).sort());
+    expect([...fieldKeys].sort()).toEqual(Object.keys(shot.truth.values).sort());
+    // Each field has the crop of its boxes, placed through the reader's page frame.
+    await expect.poll(() => page.locator('[data-testid="field-crop"]').count()).toBe(fieldKeys.length);
     await screenshot(page, 'capture-03-readback');
 
     // The machine result of a miswritten form is quarantined: the read-back explains it in plain words.
@@ -233,6 +234,14 @@ describe('KPPS capture (phone)', () => {
     const practiceId = practiceContestId(CONTEST);
     const { token } = await createUserWithToken(server.db.sql, { name: 'KPPS Latihan', role: 'kpps', scopeCode: t.code });
     const shot = await synthPhoto(practiceId, t, 'perolehan', { seed: 'practice', mistakes: 0 });
+    // Reads and publishes of the earlier tests run in the background: let them settle first, so that
+    // "before" is the real election's final state and any later change could only come from practice.
+    await expect.poll(async () => {
+      const [{ n }] = await server.db.sql`
+        select (select count(*) from submissions where status in ('received', 'reading'))::int
+             + (select count(*) from pgboss.job where name in ('read-page', 'publish-tps') and state in ('created', 'retry', 'active'))::int as n`;
+      return n;
+    }, { timeout: 180_000, interval: 1000 }).toBe(0);
     const before = await realTallies();
     const realFeedBefore = await (await fetch(`${server.url}/api/results/${CONTEST}/62`)).json() as ResultsResponse;
 

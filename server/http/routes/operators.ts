@@ -3,7 +3,8 @@ import type { Database } from '../../../db/client.js';
 import { areaPath, findArea } from '../../../db/repositories/areas.js';
 import { ensurePracticeElection, PRACTICE_PREFIX, practiceStatus, realContestOf } from '../../../db/seed/practice.js';
 import { authenticate, requireActor } from '../../auth/index.js';
-import type { AreaLevel, CaptureContest, OperatorListResponse, OperatorMeResponse, OperatorRow } from '../../contract/index.js';
+import { templateById } from '../../../workers/reader/template/index.js';
+import type { AreaLevel, CaptureContest, OperatorListResponse, OperatorMeResponse, OperatorRow, ReadingFrameResponse } from '../../contract/index.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
 
 /**
@@ -12,6 +13,33 @@ import { badRequest, HttpError, notFound } from '../errors.js';
  * GET /api/operators?area= — the command centre's list of KPPS operators under an area: who uploaded,
  * who has not, when each was last seen. Practice uploads are counted apart and never as "uploaded".
  */
+/**
+ * The homography taking four source points to four destination points (DLT with h33 = 1, solved by
+ * Gaussian elimination with partial pivoting). Null when the points are degenerate.
+ */
+export function homographyFrom(src: [number, number][], dst: [number, number][]): number[][] | null {
+  const a: number[][] = [];
+  for (let i = 0; i < 4; i++) {
+    const [x, y] = src[i];
+    const [u, v] = dst[i];
+    a.push([x, y, 1, 0, 0, 0, -u * x, -u * y, u]);
+    a.push([0, 0, 0, x, y, 1, -v * x, -v * y, v]);
+  }
+  for (let c = 0; c < 8; c++) {
+    let p = c;
+    for (let r = c + 1; r < 8; r++) if (Math.abs(a[r][c]) > Math.abs(a[p][c])) p = r;
+    if (Math.abs(a[p][c]) < 1e-12) return null;
+    [a[c], a[p]] = [a[p], a[c]];
+    for (let r = 0; r < 8; r++) {
+      if (r === c) continue;
+      const f = a[r][c] / a[c][c];
+      for (let k = c; k < 9; k++) a[r][k] -= f * a[c][k];
+    }
+  }
+  const h = a.map((row, i) => row[8] / row[i]);
+  return [[h[0], h[1], h[2]], [h[3], h[4], h[5]], [h[6], h[7], 1]];
+}
+
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 const AREA = /^(00|\d{2}|\d{4}|\d{6}|\d{10}|\d{13})$/;
 
@@ -58,6 +86,24 @@ export function operatorsRouter(deps: { database: Database }): Router {
     if (!practice) throw new HttpError(503, 'practice_unavailable', 'the practice election is missing: seed the real election first (rekap seed)');
     const body: OperatorMeResponse = { user: { id: actor.userId, name: actor.name, role: actor.role, scopeCode: actor.scopeCode }, tps, path, contests, practice };
     res.set('Cache-Control', 'no-store').json(body);
+  });
+
+  // Public like the reading itself (GET /api/tps/:code): it only says where the page sat in the photo.
+  router.get('/capture/readings/:id/frame', async (req, res) => {
+    const id = Number(req.params.id);
+    if (!Number.isSafeInteger(id) || id <= 0) throw badRequest(`"${req.params.id}" is not a reading id`, undefined, 'invalid_reading_id');
+    const [r] = await sql`select r.id, r.detail, s.photo_sha256 from readings r join submissions s on s.id = r.submission_id where r.id = ${id}`;
+    if (!r) throw notFound(`reading ${id}`, 'reading_not_found');
+    const frame = r.detail?.frame as { pxPerMm?: number; corners?: [number, number][] } | null | undefined;
+    const template = typeof r.detail?.templateId === 'string' ? templateById(r.detail.templateId) : null;
+    if (!frame?.pxPerMm || frame.corners?.length !== 4 || !template) {
+      throw new HttpError(404, 'no_frame', `reading ${id} does not record where the page sat in the photo (rejected, or read before frames were kept)`);
+    }
+    const src = template.fiducials.corners.map((c) => [(c.x + c.w / 2) * frame.pxPerMm!, (c.y + c.h / 2) * frame.pxPerMm!] as [number, number]);
+    const homography = homographyFrom(src, frame.corners);
+    if (!homography) throw new HttpError(422, 'degenerate_frame', `reading ${id} has a degenerate page frame`);
+    const body: ReadingFrameResponse = { readingId: id, photoUrl: `/api/photos/${r.photo_sha256}`, templateId: template.id, pxPerMm: frame.pxPerMm, homography };
+    res.set('Cache-Control', 'public, max-age=3600').json(body);
   });
 
   router.get('/operators', withActor, async (req, res) => {
