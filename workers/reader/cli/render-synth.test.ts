@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { createHash } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/db.js';
 import { templateFor } from '../template/index.js';
 import { pageSizePx } from '../render/index.js';
@@ -107,6 +108,17 @@ describe('rekap synth', () => {
     expect([truths[0]!.values.pemilih_dpt_l, truths[0]!.values.pemilih_dpt_p]).toEqual([t!.l, t!.p]);
     expect(truths[1]!.paslon_ids).toHaveLength(candidateCount);
     expect(truths[1]!.templateId).toBe(`c-hasil-kwk-perolehan-${candidateCount}-v1`);
+  }, 300_000);
+
+  it('same seed → the same files, byte for byte (offline mode)', () => {
+    const runs = ['a', 'b'].map((k) => {
+      const out = join(dir, `det-${k}`);
+      const r = rekap(['synth', '--contest', 'pkwkk-6201', '--no-db', '--candidates', '1', '--n', '1', '--page', 'perolehan', '--seed', '42', '--mistakes', '0.5', '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+      return Object.fromEntries(readdirSync(out).map((f) => [f, createHash('sha256').update(readFileSync(join(out, f))).digest('hex')]));
+    });
+    expect(Object.keys(runs[0]!)).toHaveLength(2);
+    expect(runs[1]).toEqual(runs[0]);
   }, 300_000);
 
   it('refuses bad arguments with exit 2', () => {

@@ -150,7 +150,7 @@ export async function synthesizePhoto(
   // Handwriting, drawn in template millimetres (renderFormCanvas left the mm transform in place).
   const hand = new Rng(`${seed}:hand:${index}`);
   const pen = randomPen(hand, glyphs.real.size > 0);
-  const leadingFill = hand.weighted<LeadingFill>({ X: 0.75, '0': 0.15, blank: 0.1 });
+  const leadingFill = hand.weighted<LeadingFill>({ X: 0.8, '0': 0.15, blank: 0.05 });
   const ctx = canvas.getContext('2d');
   const boxes: Record<string, BoxTruth[]> = {};
   for (const f of template.fields) {
