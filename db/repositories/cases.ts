@@ -60,8 +60,8 @@ export async function upsertCases(tx: Tx, rows: readonly CaseUpsert[]): Promise<
   const res = await tx<{ id: number; tpsCode: string; contestId: string; created: boolean; state: string }[]>`
     insert into cases as c (tps_code, contest_id, area_code, severity, band, finding_count, sla_due_at)
     select * from unnest(${rows.map((r) => r.tpsCode)}::text[], ${rows.map((r) => r.contestId)}::text[], ${rows.map((r) => r.areaCode)}::text[],
-      ${rows.map((r) => r.severity)}::float8[], ${rows.map((r) => r.band)}::text[], ${rows.map((r) => r.findingCount)}::int[],
-      ${rows.map((r) => r.slaDueAt.toISOString())}::timestamptz[])
+      ${rows.map((r) => String(r.severity))}::text[]::float8[], ${rows.map((r) => r.band)}::text[], ${rows.map((r) => String(r.findingCount))}::text[]::int[],
+      ${rows.map((r) => r.slaDueAt.toISOString())}::text[]::timestamptz[])
     on conflict (tps_code, contest_id) do update set severity = excluded.severity, band = excluded.band,
       finding_count = excluded.finding_count, updated_at = now()
     where c.severity is distinct from excluded.severity or c.band is distinct from excluded.band or c.finding_count is distinct from excluded.finding_count

@@ -60,7 +60,7 @@ export async function upsertFindings(tx: Tx, findings: readonly FindingInput[]):
       select * from unnest(
         ${rows.map((f) => f.dedupeKey)}::text[], ${rows.map((f) => f.rule)}::text[], ${rows.map((f) => f.kind)}::text[],
         ${rows.map((f) => f.contestId)}::text[], ${rows.map((f) => f.tpsCode)}::text[], ${rows.map((f) => f.areaCode)}::text[],
-        ${rows.map((f) => f.severity)}::float8[], ${rows.map((f) => f.confidence)}::float8[], ${rows.map((f) => Math.round(f.impactVotes))}::int[],
+        ${rows.map((f) => String(f.severity))}::text[]::float8[], ${rows.map((f) => String(f.confidence))}::text[]::float8[], ${rows.map((f) => String(Math.round(f.impactVotes)))}::text[]::int[],
         ${rows.map((f) => JSON.stringify({ ...f.detail, message: f.message, evidence: f.evidence }))}::jsonb[])
       on conflict (dedupe_key) do update set
         detail = excluded.detail, severity = excluded.severity, confidence = excluded.confidence,

@@ -50,3 +50,25 @@ export async function currentReadValues(sql: Tx, contestId: string, tpsCodes: st
     where r.contest_id = ${contestId} and r.is_current and r.tps_code in ${sql(tpsCodes)}`;
   return new Map(rows.map((r) => [r.tpsCode, r]));
 }
+
+/**
+ * The Pemilu 2024 presidential race that imported Sirekap PPWP records belong to, created if missing
+ * (election `pemilu-2024`, contest `ppwp`, the three pairs). The contest hangs on the province of the
+ * first imported TPS because contests reference a real area row and the national level has none.
+ */
+export async function ensurePpwpContest(tx: Tx, opts: { provCode: string; candidates: readonly { id: string; number: number; headName: string; deputyName: string; colour: string }[] }): Promise<{ contestId: string; created: boolean }> {
+  const [existing] = await tx<{ id: string }[]>`select id from contests where id = 'ppwp'`;
+  let created = false;
+  if (!existing) {
+    const [area] = await tx<{ code: string }[]>`select code from areas where code = ${opts.provCode}`;
+    if (!area) throw new Error(`area ${opts.provCode} is not in the database: seed areas first (rekap seed)`);
+    await tx`insert into elections (id, name, kind, polling_date) values ('pemilu-2024', 'Pemilu 2024', 'pemilu', '2024-02-14') on conflict (id) do nothing`;
+    await tx`insert into contests (id, election_id, type, area_code, name, tps_expected)
+             values ('ppwp', 'pemilu-2024', 'ppwp', ${opts.provCode}, 'Pemilu 2024 Presiden dan Wakil Presiden (PPWP)', 0) on conflict (id) do nothing`;
+    created = true;
+  }
+  for (const c of opts.candidates)
+    await tx`insert into candidates (id, contest_id, number, head_name, deputy_name, colour, is_empty_column)
+             values (${c.id}, 'ppwp', ${c.number}, ${c.headName}, ${c.deputyName}, ${c.colour}, false) on conflict do nothing`;
+  return { contestId: 'ppwp', created };
+}
