@@ -258,6 +258,8 @@ describe('KPPS capture (phone)', () => {
     }
     await page.getByTestId('confirm').click();
     await page.waitForSelector('[data-testid="kpps-version"][data-status="published"]', { timeout: 30_000 });
+    // The sandbox's own tally follows live on the phone, clearly labelled as practice.
+    await page.waitForSelector('[data-testid="practice-tally"][data-published="1"]', { timeout: 15_000 });
     await screenshot(page, 'capture-09-practice');
 
     const practiceFeed = await (await fetch(`${server.url}/api/results/${practiceId}/62`)).json() as ResultsResponse;
@@ -300,6 +302,10 @@ describe('KPPS capture (phone)', () => {
     expect(afterReset.tally.tpsPublished).toBe(0);
     expect(afterReset.tally.suaraSah).toBe(0);
     expect(await realTallies()).toEqual(before);
+    // The open practice screen falls back to zero without a reload (reset goes through the change feed).
+    await page.waitForSelector('[data-testid="practice-tally"][data-published="0"]', { timeout: 15_000 });
+    const [resetAudit] = await server.db.sql`select actor, after from audit_log where action = 'practice.reset' order by id desc limit 1`;
+    expect(resetAudit.actor).toContain('Admin');
     expect((await verifyAuditChain(server.db.sql)).ok).toBe(true);
     await ctx.close();
   }, 300_000);

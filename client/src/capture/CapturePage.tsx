@@ -3,7 +3,7 @@ import type { CandidateInfo, FieldDetail, OperatorMeResponse, ReadingDetail, Rea
 import { apiFetch, ApiError, getToken, setToken } from '../lib/api.js';
 import { formatDateTime } from '../lib/format.js';
 import { useI18n } from '../lib/i18n.js';
-import { getSocket, roomOf } from '../lib/live.js';
+import { getSocket, roomOf, useRoom } from '../lib/live.js';
 import { outbox, type QueueItem } from './queue.js';
 import { registerCaptureServiceWorker } from './sw.js';
 import { checkValues, ct, fieldLabel, fieldOrder, ruleText, type CaptureKey } from './text.js';
@@ -227,6 +227,7 @@ function Capture({ me, cached, t, onSignOut }: { me: OperatorMeResponse; cached:
       </section>
 
       <Outbox items={items} t={t} locale={locale} />
+      {practice && contest && <PracticeTally contest={contest.id} desaCode={tps.desaCode} t={t} locale={locale} />}
 
       {watch && (
         <ReadBack
@@ -245,6 +246,18 @@ function Capture({ me, cached, t, onSignOut }: { me: OperatorMeResponse; cached:
   );
 }
 
+/** The sandbox's own live tally for this desa, so a rehearsal ends on a number the officer can see. */
+function PracticeTally({ contest, desaCode, t, locale }: { contest: string; desaCode: string; t: Tr; locale: string }) {
+  const room = useRoom(contest, desaCode);
+  const tally = room?.tally;
+  return (
+    <section className="cap-card" data-testid="practice-tally" data-published={tally?.tpsPublished ?? ''}>
+      <h2>{t('practiceTally')}</h2>
+      {tally && <p>{t('practiceTallyLine', { x: tally.tpsPublished, y: tally.tpsExpected, s: tally.suaraSah.toLocaleString(locale) })}</p>}
+    </section>
+  );
+}
+
 function Outbox({ items, t, locale }: { items: QueueItem[]; t: Tr; locale: string }) {
   const label: Record<QueueItem['state'], string> = { queued: t('stQueued'), sending: t('stSending'), done: t('stDone'), failed: t('stFailed') };
   const waiting = items.filter((i) => i.state !== 'done').length;
@@ -260,7 +273,7 @@ function Outbox({ items, t, locale }: { items: QueueItem[]; t: Tr; locale: strin
             {' · '}<span className="muted">{formatDateTime(i.createdAt, locale)}</span>
             {i.kind === 'photo' && i.submissionId && <span className="muted"> · #{i.submissionId} {i.duplicate ? t('duplicate') : ''}</span>}
             {i.attempts > 1 && <span className="muted"> · {t('attempts', { n: i.attempts })}</span>}
-            {i.lastError && i.state !== 'done' && <div className="cap-error small">{i.lastError}</div>}
+            {i.lastError && i.state !== 'done' && <div className="cap-error small">{i.state === 'failed' ? i.lastError : t('netError')}</div>}
             {i.state === 'failed' && (
               <button type="button" className="cap-link" onClick={() => void outbox.retry(i.id!)}>{t('tryAgain')}</button>
             )}
