@@ -4,7 +4,7 @@ import type { IdentitySpec } from '../template/types.js';
 import { templateFor } from '../template/index.js';
 import { decodePage, fuseBoxes, fusePhotos, type DecodeField } from './decode.js';
 import { argmaxValue, DecoderInputError, fieldLikelihood, normaliseBox } from './likelihood.js';
-import { logPsi } from './dp.js';
+import { logPsi, slidingMax } from './dp.js';
 import { box, confidentBox, noisyBox, noisyPage, seededRng, trueAdministrasi, trueClasses, truePerolehan } from './noise.js';
 
 const X = CLASS_X;
@@ -249,6 +249,26 @@ describe('INTEGRITY §8.2 decoder scenarios', () => {
     expect(r2.argmax.suara_total).toBe(800);
     expect(['AUTO_CORRECTED', 'NEEDS_REVIEW']).toContain(r2.cls);
     expect(r2.values.suara_total).toBe(300);
+  });
+});
+
+describe('search bounds', () => {
+  it('slidingMax equals the naive window maximum for both coefficient signs', () => {
+    const rng = seededRng(11);
+    for (const c of [1, -1]) {
+      const size = 7;
+      const lo = -5;
+      const hi = 9;
+      const tlo = lo + Math.min(0, c * (size - 1));
+      const thi = hi + Math.max(0, c * (size - 1));
+      const tv = Float64Array.from({ length: thi - tlo + 1 }, () => Math.floor(rng() * 100) - 50);
+      const got = slidingMax(tv, tlo, lo, hi, c, size);
+      for (let res = lo; res <= hi; res++) {
+        let best = -Infinity;
+        for (let v = 0; v < size; v++) best = Math.max(best, tv[res + c * v - tlo]!);
+        expect(got[res - lo]).toBe(best);
+      }
+    }
   });
 });
 

@@ -314,7 +314,7 @@ function identityBounds(
       }
       if (devOut > -Infinity) {
         // Values outside the candidate list: bounded by devOut plus the best reachable bound (sliding max).
-        const win = slidingMax({ lo: tlo, values: tv, fLo: -Infinity, fHi: Infinity, p0: 0, invLambda: 0 }, lo, hi, c, size);
+        const win = slidingMax(tv, tlo, lo, hi, c, size);
         for (let j = 0; j < n; j++) values[j] = Math.max(values[j]!, devOut + win[j]!);
       }
     }
@@ -324,37 +324,40 @@ function identityBounds(
   return out;
 }
 
-/** For res in [lo, hi]: max over v in [0, size) of bound(res + c·v). */
-function slidingMax(b: ResidualBound, lo: number, hi: number, c: number, size: number): Float64Array {
+/**
+ * For res in [lo, hi]: max over v in [0, size) of tv[res + c·v − tlo] (a monotone-deque sliding
+ * maximum; tv covers every index the windows touch).
+ */
+export function slidingMax(tv: Float64Array, tlo: number, lo: number, hi: number, c: number, size: number): Float64Array {
   const out = new Float64Array(hi - lo + 1);
-  // Window over x = res + c·v: [res, res + size − 1] for c = +1, [res − size + 1, res] for c = −1.
-  const get = (x: number) => boundAt(b, x);
-  const deque: number[] = [];
+  const dq = new Int32Array(tv.length);
   let head = 0;
+  let tail = 0;
   if (c > 0) {
-    // Sweep res downward so that the window's upper end enters in decreasing x.
-    let nextX = hi + size - 1;
+    // Window [res, res + size − 1]: sweep res downward, entering indices in decreasing order.
+    let next = hi + size - 1 - tlo;
     for (let res = hi; res >= lo; res--) {
-      while (nextX >= res) {
-        const val = get(nextX);
-        while (deque.length > head && get(deque[deque.length - 1]!) <= val) deque.pop();
-        deque.push(nextX);
-        nextX--;
+      const low = res - tlo;
+      while (next >= low) {
+        const val = tv[next]!;
+        while (tail > head && tv[dq[tail - 1]!]! <= val) tail--;
+        dq[tail++] = next--;
       }
-      while (deque[head]! > res + size - 1) head++;
-      out[res - lo] = get(deque[head]!);
+      while (dq[head]! > low + size - 1) head++;
+      out[res - lo] = tv[dq[head]!]!;
     }
   } else {
-    let nextX = lo - size + 1;
+    // Window [res − size + 1, res]: sweep res upward.
+    let next = lo - size + 1 - tlo;
     for (let res = lo; res <= hi; res++) {
-      while (nextX <= res) {
-        const val = get(nextX);
-        while (deque.length > head && get(deque[deque.length - 1]!) <= val) deque.pop();
-        deque.push(nextX);
-        nextX++;
+      const high = res - tlo;
+      while (next <= high) {
+        const val = tv[next]!;
+        while (tail > head && tv[dq[tail - 1]!]! <= val) tail--;
+        dq[tail++] = next++;
       }
-      while (deque[head]! < res - size + 1) head++;
-      out[res - lo] = get(deque[head]!);
+      while (dq[head]! < high - size + 1) head++;
+      out[res - lo] = tv[dq[head]!]!;
     }
   }
   return out;
@@ -393,13 +396,16 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
   let capDroppedBound = -Infinity;
   let totalStates = 1;
   let totalEdges = 0;
-  const backS: Int32Array[] = [];
-  const backV: Int32Array[] = [];
-  const alphas: Float64Array[] = [];
-  const edgeLists: { from: Int32Array; to: Int32Array; val: Int32Array; w: Float64Array }[] = [];
+  // Per-step arrays are kept as built (no copies): the backward pass and the traceback only read them.
+  const backS: ArrayLike<number>[] = [];
+  const backV: ArrayLike<number>[] = [];
+  const alphas: ArrayLike<number>[] = [];
+  const edgeLists: { from: ArrayLike<number>; to: ArrayLike<number>; val: ArrayLike<number>; w: ArrayLike<number> }[] = [];
   let scale = 0;
   const limit = residualLimit(fields, idents);
   const base = 2 * limit + 1;
+  // One flat index for single-residual steps, reset entry by entry after each step.
+  const denseBuf = base <= 1 << 18 ? new Int32Array(base).fill(-1) : null;
 
   for (let i = 0; i < stages.length; i++) {
     const st = stages[i]!;
@@ -413,7 +419,7 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
     for (const v of fld.cands) inCands[v] = 1;
 
     // One open identity (a chain of sums): index states by residual in a flat array, no hashing.
-    const dense = d <= 1 && base <= 1 << 18 ? new Int32Array(base).fill(-1) : null;
+    const dense = d <= 1 ? denseBuf : null;
     const numeric = Math.pow(base, d) < 2 ** 52;
     const map = dense ? null : new Map<number | string, number>();
     const res: number[] = [];
@@ -510,6 +516,11 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
       }
     }
 
+    if (dense) {
+      // Before the cap rewrites res: every index this step set goes back to −1.
+      if (d === 0) dense[0] = -1;
+      else for (let k = 0; k < res.length; k++) dense[res[k]! + limit] = -1;
+    }
     let n = mx.length;
     // The cap: keep the maxStates states with the best bound on a complete assignment.
     let remap: Int32Array | null = null;
@@ -545,10 +556,10 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
       n = mx.length;
     }
 
-    backS.push(Int32Array.from(bs));
-    backV.push(Int32Array.from(bv));
+    backS.push(bs);
+    backV.push(bv);
     if (opts.keepEdges) {
-      alphas.push(Float64Array.from(prevAlpha));
+      alphas.push(prevAlpha);
       if (remap) {
         const keepE: number[] = [];
         for (let e = 0; e < eTo.length; e++) if (remap[eTo[e]!]! >= 0) keepE.push(e);
@@ -559,7 +570,7 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
           w: Float64Array.from(keepE, (e) => eW[e]!),
         });
       } else {
-        edgeLists.push({ from: Int32Array.from(eFrom), to: Int32Array.from(eTo), val: Int32Array.from(eVal), w: Float64Array.from(eW) });
+        edgeLists.push({ from: eFrom, to: eTo, val: eVal, w: eW });
       }
       totalEdges += eTo.length;
     }
