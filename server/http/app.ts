@@ -6,6 +6,8 @@ import type { Config } from '../config.js';
 import type { HealthResponse } from '../contract/index.js';
 import { errorHandler, unknownRoute } from './errors.js';
 import { areasRouter } from './routes/areas.js';
+import { casesRouter } from './routes/cases.js';
+import { findingsRouter } from './routes/findings.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { operatorsRouter } from './routes/operators.js';
 import { practiceRouter } from './routes/practice.js';
@@ -46,6 +48,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(areasRouter(database.sql));
   api.use(ingestRoutes({ config, database, queue: deps.queue ?? null, log: deps.log }));
   api.use(practiceRouter({ database, log: deps.log }), operatorsRouter({ database }));
+  api.use(findingsRouter(database.sql), casesRouter(database.sql));
   api.use(unknownRoute);
   app.use('/api', api);
 
