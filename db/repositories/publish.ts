@@ -178,13 +178,13 @@ export async function ensureTallyRows(sql: Sql, contest: ContestInfo): Promise<v
   done.add(contest.id);
 }
 
-interface ReadingForMerge { id: number; submissionId: number; page: string | null; values: Record<string, number>; photoSha256: string; tpsCode: string; contestId: string }
+interface ReadingForMerge { id: number; submissionId: number; page: string | null; cls: string; values: Record<string, number>; photoSha256: string; tpsCode: string; contestId: string }
 
 /**
  * The machine result of a TPS = the newest non-rejected reading of each page, merged. A field read on
  * two pages (e.g. totals repeated) keeps the value of the page read later and is reported as a conflict.
  */
-export function mergeReadings(readings: ReadingForMerge[]): { values: Record<string, number>; readingIds: number[]; photos: string[]; conflicts: string[] } {
+export function mergeReadings(readings: ReadingForMerge[]): { values: Record<string, number>; readingIds: number[]; photos: string[]; conflicts: string[]; needsReview: number[] } {
   const byPage = new Map<string, ReadingForMerge>();
   for (const r of readings) {
     const key = r.page ?? `submission:${r.submissionId}`;
@@ -200,7 +200,7 @@ export function mergeReadings(readings: ReadingForMerge[]): { values: Record<str
       values[k] = v;
     }
   }
-  return { values, readingIds: chosen.map((r) => r.id), photos: chosen.map((r) => r.photoSha256), conflicts };
+  return { values, readingIds: chosen.map((r) => r.id), photos: chosen.map((r) => r.photoSha256), conflicts, needsReview: chosen.filter((r) => r.cls === 'NEEDS_REVIEW').map((r) => r.id) };
 }
 
 const resultColumns = (sql: Tx) => sql`
@@ -246,7 +246,7 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
     const machineKeys = requests.filter((r) => r.values === null).map((r) => r.tpsCode);
     const readingRows = machineKeys.length
       ? await tx<ReadingForMerge[]>`
-          select r.id, r.submission_id as "submissionId", r.page, r.values, s.photo_sha256 as "photoSha256",
+          select r.id, r.submission_id as "submissionId", r.page, r.cls, r.values, s.photo_sha256 as "photoSha256",
                  s.tps_code as "tpsCode", s.contest_id as "contestId"
           from readings r join submissions s on s.id = r.submission_id
           where s.tps_code in ${tx([...new Set(machineKeys)])} and r.cls <> 'REJECTED' and s.status = 'read'
@@ -277,16 +277,22 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
       let readingIds: number[] = [];
       let photos: string[] = [];
       let conflicts: string[] = [];
+      let needsReview: number[] = [];
       if (req.values === null) {
         const merged = mergeReadings(readingRows.filter((r) => r.tpsCode === req.tpsCode && r.contestId === req.contestId));
         if (merged.readingIds.length === 0) { results.push({ ...base, outcome: 'no_readings' }); continue; }
-        ({ values, readingIds, photos, conflicts } = merged);
+        ({ values, readingIds, photos, conflicts, needsReview } = merged);
       } else {
         values = req.values;
         readingIds = prev?.readingIds ?? [];
       }
       const verdict = evaluate({ tps, contest, values });
       verdict.results = compactRules(verdict.results);
+      // The reader was not sure (DECODER: NEEDS_REVIEW is never published): the TPS waits for a person,
+      // counted with the quarantined ("menunggu verifikasi"), whatever the arithmetic says.
+      if (needsReview.length) {
+        verdict.results.push({ rule: 'NEEDS_REVIEW', class: 'HARD', status: 'FAIL', delta: 0, fields: needsReview.map((id) => `reading:${id}`) });
+      }
       if (conflicts.length) {
         verdict.results.push({ rule: 'M1', class: 'HARD', status: 'FAIL', delta: conflicts.length, fields: [...new Set(conflicts)] });
       }
@@ -350,8 +356,8 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
     });
 
     const changeRows = await tx<{ version: number }[]>`
-      insert into changes (contest_id, tps_code, area_codes, kind, status, result_version)
-      select c, t, string_to_array(a, ','), k, s, v from unnest(
+      insert into changes (contest_id, tps_code, area_codes, kind, status, result_version, at)
+      select c, t, string_to_array(a, ','), k, s, v, clock_timestamp() from unnest(
         ${tx.array(newRows.map((n) => n.req.contestId) as never[], 25)}::text[], ${tx.array(newRows.map((n) => n.req.tpsCode) as never[], 25)}::text[],
         ${tx.array(newRows.map((n) => areaCodesOf(n.tps).join(',')) as never[], 25)}::text[], ${tx.array(kinds as never[], 25)}::text[],
         ${tx.array(newRows.map((n) => n.status) as never[], 25)}::text[], ${tx.array(newRows.map((n) => n.version) as never[], 23)}::int[]) as u(c, t, a, k, s, v)
@@ -410,7 +416,7 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
     if (failing.length) {
       await tx`
         insert into anomalies as an (dedupe_key, rule, kind, contest_id, tps_code, area_code, severity, impact_votes, detail)
-        select k, r, kind, c, t, a, sev, imp, d from jsonb_to_recordset(${JSON.stringify(failing.map((f) => ({ k: f.key, r: f.rule, kind: f.cls === 'HARD' ? 'hard_rule' : 'soft_rule', c: f.contestId, t: f.tps.code, a: f.tps.desaCode, sev: f.severity, imp: f.impact, d: f.detail })))}::jsonb)
+        select k, r, kind, c, t, a, sev, imp, d from jsonb_to_recordset(${JSON.stringify(failing.map((f) => ({ k: f.key, r: f.rule, kind: f.rule === 'NEEDS_REVIEW' ? 'page' : f.cls === 'HARD' ? 'hard_rule' : 'soft_rule', c: f.contestId, t: f.tps.code, a: f.tps.desaCode, sev: f.severity, imp: f.impact, d: f.detail })))}::jsonb)
           as x(k text, r text, kind text, c text, t text, a text, sev float8, imp int, d jsonb)
         on conflict (dedupe_key) do update set detail = excluded.detail, severity = excluded.severity,
           impact_votes = excluded.impact_votes, status = 'active', resolved_at = null, updated_at = now()`;

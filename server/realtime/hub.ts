@@ -7,7 +7,7 @@ import type { Sql } from '../../db/client.js';
 import { anomaliesAfter, changesSince, latestChangeVersion, maxAnomalyId, tallyRows, type ChangeRecord } from '../../db/repositories/feeds.js';
 import type { Tx } from '../../db/repositories/audit.js';
 import { roomKey, type AnomalyEvent, type ClientToServerEvents, type RoomDelta, type RoomKey, type RoomSnapshot, type ServerToClientEvents, type SubscribeAck } from '../contract/socket.js';
-import type { ResultStatus } from '../contract/results.js';
+import type { ResultStatus, UnitTally } from '../contract/results.js';
 import { resolveRoom, RoomError, roomState, unitFromTally, unitsOf } from './snapshot.js';
 
 /**
@@ -88,17 +88,44 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
 
   const localRoomSize = (key: string) => io.of('/').adapter.rooms.get(key)?.size ?? 0;
 
-  /** Build the delta of one room for the changes (from, to], reading values in the given snapshot. */
-  async function buildDelta(tx: Tx, rc: RoomChanges, fromVersion: number, version: number, at: Date | null): Promise<RoomDelta> {
-    const codes = [...rc.units];
-    const [ownRow] = await tallyRows(tx, rc.contest, [rc.area]);
-    const own = unitFromTally(ownRow, rc.area);
-    const children = await unitsOf(tx, rc.contest, rc.area, codes);
-    return {
-      kind: 'delta', room: roomKey(rc.contest, rc.area), area: rc.area, contest: rc.contest, fromVersion, version,
-      tally: own, children: Object.fromEntries(children.map((u) => [u.code, u])), tps: [...rc.tps.values()],
-      at: new Date(at ?? Date.now()).toISOString(),
-    };
+  /**
+   * Deltas for many rooms from one snapshot with two queries in all (area tallies of every room and
+   * changed child, TPS rows of desa rooms), so the cost of a tick grows with what changed, not with
+   * the number of rooms.
+   */
+  async function buildDeltas(tx: Tx, rooms: RoomChanges[], fromVersion: number, version: number, at: Date | null): Promise<RoomDelta[]> {
+    const areaPairs = new Map<string, Set<string>>();
+    const tpsPairs = new Map<string, Set<string>>();
+    for (const rc of rooms) {
+      const a = areaPairs.get(rc.contest) ?? new Set<string>();
+      areaPairs.set(rc.contest, a);
+      a.add(rc.area);
+      if (rc.area.length === 10) {
+        const t = tpsPairs.get(rc.contest) ?? new Set<string>();
+        tpsPairs.set(rc.contest, t);
+        for (const u of rc.units) t.add(u);
+      } else for (const u of rc.units) a.add(u);
+    }
+    const areaUnits = new Map<string, UnitTally>();
+    for (const [contest, codes] of areaPairs) {
+      const rows = await tallyRows(tx, contest, [...codes]);
+      const byCode = new Map(rows.map((r) => [r.code, r]));
+      for (const c of codes) areaUnits.set(`${contest}|${c}`, unitFromTally(byCode.get(c), c));
+    }
+    const tpsUnitsByKey = new Map<string, UnitTally>();
+    for (const [contest, codes] of tpsPairs) {
+      for (const u of await unitsOf(tx, contest, '0000000000', [...codes])) tpsUnitsByKey.set(`${contest}|${u.code}`, u);
+    }
+    const stamp = new Date(at ?? Date.now()).toISOString();
+    return rooms.map((rc) => {
+      const source = rc.area.length === 10 ? tpsUnitsByKey : areaUnits;
+      const children = [...rc.units].map((u) => source.get(`${rc.contest}|${u}`)).filter((u): u is UnitTally => !!u);
+      return {
+        kind: 'delta', room: roomKey(rc.contest, rc.area), area: rc.area, contest: rc.contest, fromVersion, version,
+        tally: areaUnits.get(`${rc.contest}|${rc.area}`), children: Object.fromEntries(children.map((u) => [u.code, u])),
+        tps: [...rc.tps.values()], at: stamp,
+      };
+    });
   }
 
   async function tick(): Promise<void> {
@@ -110,8 +137,7 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
       const head = Number(changes[changes.length - 1].version);
       const rooms = [...roomsTouched(changes).values()].filter((r) => localRoomSize(roomKey(r.contest, r.area)) > 0);
       const at = changes[changes.length - 1].at;
-      const deltas: RoomDelta[] = [];
-      for (const rc of rooms) deltas.push(await buildDelta(tx, rc, emittedVersion, head, at));
+      const deltas = rooms.length ? await buildDeltas(tx, rooms, emittedVersion, head, at) : [];
       return { head, deltas, more: changes.length === 20_000 };
     });
     if (work) {
@@ -166,6 +192,34 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
   const listener = postgres(opts.url, { max: 1, onnotice: () => {} });
   await listener.listen('rekap_changes', () => { pending = true; }, () => { pending = true; });
 
+  // Thousands of viewers subscribe to a few dozen rooms: one snapshot read per room and version.
+  const snapshots = new Map<string, { emitted: number; at: number; state: Promise<RoomSnapshot> }>();
+  const validRooms = new Map<string, Promise<unknown>>();
+  const checkRoom = (contest: string, area: string) => {
+    const key = roomKey(contest, area);
+    let p = validRooms.get(key);
+    if (!p) {
+      p = resolveRoom(sql, contest, area);
+      validRooms.set(key, p);
+      p.catch(() => validRooms.delete(key));
+      if (validRooms.size > 10_000) validRooms.clear();
+    }
+    return p;
+  };
+  function snapshotOf(contest: string, area: string): Promise<RoomSnapshot> {
+    const key = roomKey(contest, area);
+    const hit = snapshots.get(key);
+    if (hit && hit.emitted === emittedVersion && Date.now() - hit.at < 5000) return hit.state;
+    const state = roomState(sql, contest, area).then((s): RoomSnapshot => ({
+      kind: 'snapshot', room: key, area, contest, version: s.version, tally: s.tally,
+      children: Object.fromEntries(s.children.map((c) => [c.unit.code, c.unit])), at: new Date().toISOString(),
+    }));
+    snapshots.set(key, { emitted: emittedVersion, at: Date.now(), state });
+    state.catch(() => snapshots.delete(key));
+    if (snapshots.size > 5000) snapshots.clear();
+    return state;
+  }
+
   async function catchUpOrSnapshot(contest: string, area: string, since: number | undefined): Promise<RoomSnapshot | (RoomDelta & { catchUp: true })> {
     if (since !== undefined && since >= 0) {
       const result = await sql.begin('isolation level repeatable read read only', async (tx) => {
@@ -174,15 +228,12 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
         const head = await latestChangeVersion(tx);
         if (changes.length && Number(changes[0].version) <= since) return null;
         const rc = roomsTouched(changes).get(roomKey(contest, area)) ?? { contest, area, units: new Set<string>(), tps: new Map() };
-        return { ...(await buildDelta(tx, rc, since, head, changes.length ? changes[changes.length - 1].at : null)), catchUp: true as const };
+        const [delta] = await buildDeltas(tx, [rc], since, head, changes.length ? changes[changes.length - 1].at : null);
+        return { ...delta, catchUp: true as const };
       });
       if (result) return result;
     }
-    const state = await roomState(sql, contest, area);
-    return {
-      kind: 'snapshot', room: roomKey(contest, area), area, contest, version: state.version, tally: state.tally,
-      children: Object.fromEntries(state.children.map((c) => [c.unit.code, c.unit])), at: new Date().toISOString(),
-    };
+    return snapshotOf(contest, area);
   }
 
   io.on('connection', (socket: Socket<ClientToServerEvents, ServerToClientEvents>) => {
@@ -195,7 +246,7 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
         if (!contest) throw new RoomError('missing_contest', 'contest is required', 400);
         const since = req?.since === undefined || req?.since === null ? undefined : Number(req.since);
         if (since !== undefined && (!Number.isInteger(since) || since < 0)) throw new RoomError('invalid_since', 'since must be a non-negative integer version', 400);
-        await resolveRoom(sql, contest, area);
+        await checkRoom(contest, area);
         // Read, then join; if a delta went out in between, read again so no change falls in the gap.
         let state = await catchUpOrSnapshot(contest, area, since);
         for (let i = 0; i < 3 && emittedVersion > state.version; i++) state = await catchUpOrSnapshot(contest, area, state.version);
