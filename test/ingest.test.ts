@@ -310,4 +310,17 @@ describe('upload → read → publish → aggregate → socket delta', () => {
     expect(st.statusReason).toContain('reader crashed');
     expect(readCalls.filter((h) => h === sha(photo)).length).toBe(2); // first try + 1 retry, then no more
   }, 40_000);
+
+  it('a reading the reader was unsure of (NEEDS_REVIEW) is not published, even when its arithmetic holds', async () => {
+    const [third] = (await pickTps(db.sql, tps.desaCode, 5)).filter((t) => t.code !== tps.code).slice(-1);
+    const opToken = (await createUserWithToken(db.sql, { name: 'KPPS 3', role: 'kpps', scopeCode: third.code })).token;
+    const v = formValues(third, n, rng(21));
+    const photo = await syntheticPhoto(21);
+    readings.set(sha(photo), readingFor(v, 'perolehan', 'NEEDS_REVIEW'));
+    expect((await upload(photo, { tps: third.code, contest: CONTEST }, opToken)).status).toBe(202);
+    const row = await waitFor(async () => (await db.sql`select status, rules from tps_results where tps_code = ${third.code} and is_current`)[0], 'result');
+    expect(row.status).toBe('quarantined');
+    expect(row.rules.find((r: { rule: string }) => r.rule === 'NEEDS_REVIEW')).toMatchObject({ status: 'FAIL' });
+    expect(row.rules.filter((r: { status: string; rule: string }) => r.status === 'FAIL' && r.rule !== 'NEEDS_REVIEW')).toEqual([]);
+  }, 40_000);
 });
