@@ -212,20 +212,24 @@ async function main(): Promise<number> {
     const pools = await buildPools(seed);
     const params = await trainMember(pools, seed, epochs, budgetMs);
     writeFileSync(values['member-out'], Buffer.from(params.buffer));
+    writeFileSync(`${values['member-out']}.json`, JSON.stringify({ realTrain: pools.real.length }));
     return 0;
   }
 
   const outDir = values.out ?? WEIGHTS_DIR;
   let params: Float32Array[];
   let pools: Pools;
+  let realTrain = 0;
   if (members === 1) {
     pools = await buildPools(seed);
     params = [await trainMember(pools, seed, epochs, budgetMs)];
+    realTrain = pools.real.length;
   } else {
     const tmp = mkdtempSync(join(tmpdir(), 'rekap-digits-'));
     try {
       const files = Array.from({ length: members }, (_, i) => join(tmp, `member-${i}.bin`));
       await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : [])])));
+      realTrain = JSON.parse(readFileSync(`${files[0]}.json`, 'utf8')).realTrain;
       params = files.map((f) => {
         const b = readFileSync(f);
         return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
@@ -259,7 +263,7 @@ async function main(): Promise<number> {
     epochs,
     seed,
     trainSeconds: Math.round((Date.now() - started) / 1000),
-    data: { realTrain: pools.real.length, calibration: pools.calib.length, realTest: ev.realN },
+    data: { realTrain, calibration: pools.calib.length, realTest: ev.realN },
     realTop1: ev.realTop1,
     realTop1ZeroXMerged: ev.realTop1ZeroXMerged,
     mnistTop1: ev.mnistTop1,
