@@ -111,7 +111,8 @@ async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, what:
   }
 }
 
-describe('TPS page, review queue, embeds', () => {
+// A shared 2-core machine under load can be slow: generous timeouts, no speed assertions here.
+describe('TPS page, review queue, embeds', { timeout: 180_000 }, () => {
   let okValues: Record<string, number>;
 
   it('opens the TPS page of a published form with its photo, fields, rules, versions and audit', async () => {
@@ -145,12 +146,26 @@ describe('TPS page, review queue, embeds', () => {
     const votes = Object.fromEntries(Object.entries(truth).filter(([k]) => k.startsWith('suara_')));
     const { photo, roi } = await formPhoto(202, votes);
     readings.set(sha(photo), withBoxes(readingFor(misread, 'perolehan', 'NEEDS_REVIEW'), roi, ['suara_paslon_1']));
+    // Bawaslu's feed is open on the kab/kota before the form arrives: the finding must appear live.
+    const feed = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    await feed.goto(`${server.url}/anomali?wilayah=6201`);
+    await feed.waitForSelector('[data-testid="live-status"][data-status="live"]');
+    await feed.waitForTimeout(1500); // let the room subscriptions settle
     await upload(reviewTps, photo);
     await waitFor(async () => {
       const r = await fetch(`${server.url}/api/review-queue?contest=${CONTEST}&area=62`);
       const body = (await r.json()) as { items: { tpsCode: string }[] };
       return body.items.some((i) => i.tpsCode === reviewTps.code);
     }, 'the review queue item');
+
+    const anomalyRow = feed.locator('[data-testid="anomalies"] tbody tr', { hasText: reviewTps.code }).first();
+    await anomalyRow.waitFor({ timeout: 20_000 });
+    expect(await anomalyRow.textContent()).toMatch(/H1/);
+    await screenshot(feed, '12-anomaly-feed');
+    await anomalyRow.locator('a').click();
+    await feed.waitForSelector('[data-testid="tps-page"]');
+    expect(new URL(feed.url()).pathname).toBe(`/tps/${reviewTps.code}`);
+    await feed.close();
 
     // A second window watches the desa of the TPS: its row must follow the correction live.
     const watcher = await browser.newPage({ viewport: { width: 1200, height: 800 } });

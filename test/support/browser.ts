@@ -16,8 +16,16 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/** Debian's chromium; pages of its contexts wait up to 60 s (a loaded 2-core CI machine is slow). */
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (opts) => {
+    const ctx = await newContext(opts);
+    ctx.setDefaultTimeout(60_000);
+    return ctx;
+  };
+  return browser;
 }
 
 export const screenshotDir = join(repoRoot, 'test-output', 'screenshots');
