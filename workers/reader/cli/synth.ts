@@ -1,6 +1,6 @@
 /**
  * `rekap synth --contest <id> --n <N> --out <dir> [--seed S] [--mistakes 0.05] [--unreadable 0.05]
- *   [--page both|administrasi|perolehan] [--candidates N] [--no-db] [--no-real-crops]`
+ *   [--page both|administrasi|perolehan] [--candidates N] [--handwriting train|heldout] [--no-db] [--no-real-crops]`
  *
  * Writes N synthetic photos (<index>-<tps>-<page>.jpg) with their ground truth (<same name>.json) and
  * prints one summary JSON document on stdout. The contest, its candidates and the TPS (area names,
@@ -15,7 +15,7 @@ import { loadGlyphLibrary, Rng, synthesizePhoto, synthPlan, type SynthContest, t
 import type { Database } from '../../../db/client.js';
 
 const USAGE =
-  'usage: rekap synth --contest <id> --n <N> --out <dir> [--seed S] [--mistakes 0.05] [--unreadable 0.05] [--page both|administrasi|perolehan] [--candidates N] [--no-db] [--no-real-crops]';
+  'usage: rekap synth --contest <id> --n <N> --out <dir> [--seed S] [--mistakes 0.05] [--unreadable 0.05] [--page both|administrasi|perolehan] [--candidates N] [--handwriting train|heldout] [--no-db] [--no-real-crops]';
 
 function share(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -59,6 +59,7 @@ export async function run(args: string[]): Promise<number> {
     unreadable: { type: 'string' },
     page: { type: 'string' },
     candidates: { type: 'string' },
+    handwriting: { type: 'string' },
     'no-db': { type: 'boolean' },
     'no-real-crops': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -74,6 +75,8 @@ export async function run(args: string[]): Promise<number> {
   const page = (values.page ?? 'both') as SynthPage;
   if (!['both', 'administrasi', 'perolehan'].includes(page)) throw new CliError(`--page must be both, administrasi or perolehan, got "${values.page}"`);
   const seed = values.seed ?? '1';
+  const handwriting = values.handwriting ?? 'train';
+  if (handwriting !== 'train' && handwriting !== 'heldout') throw new CliError(`--handwriting must be train or heldout, got "${handwriting}"`);
   const mistakes = share('mistakes', values.mistakes, 0.05);
   const unreadable = share('unreadable', values.unreadable, 0.05);
   let candidates: number | undefined;
@@ -128,7 +131,7 @@ export async function run(args: string[]): Promise<number> {
   }
 
   try {
-    const lib = await loadGlyphLibrary({ realCrops: !values['no-real-crops'] });
+    const lib = await loadGlyphLibrary({ realCrops: !values['no-real-crops'], part: handwriting });
     const bar = progress('synth', n);
     const started = Date.now();
     let readable = 0;

@@ -17,7 +17,7 @@ import { applyHomography, photograph, planPhoto, type Degradation, type Point } 
 
 export { generateTpsValues, checkIdentities, plantMistake, pageValues } from './values.js';
 export { Rng, hashSeed } from './random.js';
-export { loadGlyphLibrary } from './handwriting.js';
+export { loadGlyphLibrary, type HandwritingPart } from './handwriting.js';
 
 export const SYNTH_SCHEMA = 'rekap-synth/1';
 
@@ -77,6 +77,8 @@ export interface GroundTruth {
   /** Per field, the class written in each box (most significant first) and where its glyph came from. */
   boxes: Record<string, BoxTruth[]>;
   leadingFill: LeadingFill;
+  /** Which writers the glyphs come from: 'train' (digit model's training side) or 'heldout'. */
+  handwriting: 'train' | 'heldout';
   pen: Omit<PenStyle, 'rgb'>;
   degradation: Degradation;
   /** Template millimetres → photo pixels (row-major 3 × 3 homography). */
@@ -200,6 +202,7 @@ export async function synthesizePhoto(
     violatedIdentities,
     boxes,
     leadingFill,
+    handwriting: glyphs.part,
     pen: penTruth,
     degradation,
     mmToPhoto,
