@@ -222,6 +222,7 @@ describe('KPPS capture (phone)', () => {
     expect(subs.map((s) => s.photo_sha256)).toEqual([p1.sha, p2.sha]);
     expect(subs.map((s) => s.page)).toEqual(['perolehan', 'administrasi']);
     expect(await page.locator('[data-testid="outbox-item"][data-state="done"]').first().textContent()).toMatch(/sudah diterima sebelumnya/);
+    await page.getByTestId('outbox').scrollIntoViewIfNeeded();
     await screenshot(page, 'capture-08-back-online');
     ({ n } = (await server.db.sql`select count(*)::int as n from photos where sha256 in ${server.db.sql([p1.sha, p2.sha])}`)[0] as { n: number });
     expect(n).toBe(2);

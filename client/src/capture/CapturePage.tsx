@@ -64,6 +64,14 @@ export function CapturePage() {
     outbox.start();
   }, []);
 
+  // Refetched when the network returns, so "offline, using saved data" never outlives the outage.
+  const [online, setOnline] = useState(0);
+  useEffect(() => {
+    const up = () => setOnline((n) => n + 1);
+    window.addEventListener('online', up);
+    return () => window.removeEventListener('online', up);
+  }, []);
+
   useEffect(() => {
     if (!token) return;
     let stop = false;
@@ -91,7 +99,7 @@ export function CapturePage() {
     return () => {
       stop = true;
     };
-  }, [token, t]);
+  }, [token, t, online]);
 
   if (!token || !me) return <Login t={t} error={meError} onToken={(v) => (setToken(v), setTok(v), setMeError(null))} />;
   if (!me.tps) {
@@ -194,7 +202,7 @@ function Capture({ me, cached, t, onSignOut }: { me: OperatorMeResponse; cached:
             </label>
           ))}
         </fieldset>
-        <fieldset className="cap-choices">
+        <fieldset className="cap-choices row">
           <legend>{t('page')}</legend>
           {[['', t('pageAuto')], ['administrasi', t('pageAdmin')], ['perolehan', t('pageVotes')]].map(([v, label]) => (
             <label key={v} className={`cap-choice${page === v ? ' on' : ''}`}>
