@@ -126,7 +126,7 @@ async function clientsRole(url: string, count: number, rooms: string[]) {
     // Connect in small waves so the accept queue never overflows.
     if (i % 200 === 199) await new Promise((r) => setTimeout(r, 50));
   }
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 360_000;
   while (sockets.filter((s) => s.connected).length + failed < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 1500)); // let subscriptions settle
   process.on('message', (m: { type: string }) => {
@@ -223,10 +223,11 @@ async function main() {
     const rooms = ['00', '62', ...kabs, ...kecs];
     const runs = [];
     for (const count of counts) {
+      try {
       const server = fork(here, ['--role', 'server', '--url', url], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
       const { url: apiUrl } = await ask<{ url: string }>(server, {}, 'ready');
       const clients = fork(here, ['--role', 'clients', '--url', apiUrl, '--count', String(count), '--rooms', rooms.join(',')], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-      const ready = await ask<{ connected: number; failed: number }>(clients, {}, 'ready', 180_000);
+      const ready = await ask<{ connected: number; failed: number }>(clients, {}, 'ready', 400_000);
       log(`${count} sockets: ${ready.connected} connected, ${ready.failed} failed`);
       await ask(clients, { type: 'record' }, 'recording');
       await ask(server, { type: 'mark' }, 'marked');
@@ -251,8 +252,14 @@ async function main() {
       await ask(server, { type: 'stop' }, 'never', 5000).catch(() => {});
       server.kill();
       clients.kill();
+      } catch (err) {
+        // A run that cannot complete (e.g. sockets not all connected in time on a loaded machine) is
+        // reported, not hidden, and the others still run.
+        runs.push({ sockets: count, error: (err as Error).message } as never);
+        log(`${count} sockets: ${(err as Error).message}`);
+      }
     }
-    const largest = runs[runs.length - 1];
+    const largest = [...runs].reverse().find((x) => !(x as { error?: string }).error) ?? runs[runs.length - 1];
     out.latencyMs = largest.latencyMs;
     out.sockets = largest.sockets;
     out.cpuUsPerMessage = largest.cpuUsPerMessage;
