@@ -111,7 +111,7 @@ async function clientsRole(url: string, count: number, rooms: string[]) {
   const latencies: number[] = [];
   let received = 0;
   let recording = false;
-  const sockets = [];
+  const sockets: { connected: boolean; close(): void }[] = [];
   let failed = 0;
   for (let i = 0; i < count; i++) {
     const s = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 60_000 });
