@@ -110,16 +110,19 @@ export interface CaseUpdate {
 
 /** Apply a transition's changes, bumping the version (callers hold the row lock). */
 export async function updateCase(tx: Tx, id: number, u: CaseUpdate): Promise<CaseRow> {
-  const set: Record<string, unknown> = { state: u.state, updated_at: new Date() };
-  if (u.assigneeId !== undefined) set.assignee_id = u.assigneeId;
-  if (u.lockedUntil !== undefined) set.locked_until = u.lockedUntil;
-  if (u.resolution !== undefined) set.resolution = u.resolution;
-  if (u.reasonCode !== undefined) set.reason_code = u.reasonCode;
-  if (u.escalation !== undefined) set.escalation = u.escalation;
-  if (u.duplicateOfId !== undefined) set.duplicate_of_id = u.duplicateOfId;
-  if (u.pending !== undefined) set.pending = u.pending === null ? null : tx.json(u.pending as postgres.JSONValue);
-  if (u.touched !== undefined) set.touched = u.touched;
-  const [r] = await tx<CaseRow[]>`update cases set ${tx(set)}, version = version + 1 where id = ${id} returning ${columns(tx)}`;
+  // Parameters go as text with explicit casts: the shared client registers a custom bigint type,
+  // which leaves postgres.js without its Date/JSON serialisers.
+  const frags = [tx`state = ${u.state}`, tx`updated_at = now()`];
+  if (u.assigneeId !== undefined) frags.push(tx`assignee_id = ${u.assigneeId === null ? null : String(u.assigneeId)}::bigint`);
+  if (u.lockedUntil !== undefined) frags.push(tx`locked_until = ${u.lockedUntil ? u.lockedUntil.toISOString() : null}::timestamptz`);
+  if (u.resolution !== undefined) frags.push(tx`resolution = ${u.resolution}`);
+  if (u.reasonCode !== undefined) frags.push(tx`reason_code = ${u.reasonCode}`);
+  if (u.escalation !== undefined) frags.push(tx`escalation = ${u.escalation}`);
+  if (u.duplicateOfId !== undefined) frags.push(tx`duplicate_of_id = ${u.duplicateOfId === null ? null : String(u.duplicateOfId)}::bigint`);
+  if (u.pending !== undefined) frags.push(tx`pending = ${u.pending === null ? null : JSON.stringify(u.pending)}::jsonb`);
+  if (u.touched !== undefined) frags.push(tx`touched = ${u.touched}`);
+  const set = frags.reduce((a, f) => tx`${a}, ${f}`);
+  const [r] = await tx<CaseRow[]>`update cases set ${set}, version = version + 1 where id = ${id} returning ${columns(tx)}`;
   return num(r);
 }
 
