@@ -1,5 +1,5 @@
 /**
- * `npm run train:digits [-- --epochs N --members M --seed S --budget-minutes B --out DIR]`
+ * `npm run train:digits [-- --epochs N --members M --seed S --budget-minutes B --init DIR --out DIR]`
  *
  * Trains the 12-class box classifier from the real KPPS crops (training-side TPS only), MNIST's train
  * part, MNIST digits written into synthetic boxes, and synthetic X fillers and blank boxes. Fits the
@@ -22,7 +22,7 @@ import { Adam, Cnn, rng, softmax, type CnnShape } from './cnn.js';
 import { hasRealCrops, loadMnist, loadRealCrops, realCropsDir } from './data.js';
 import { evaluateDigits } from './evaluate.js';
 import { realTarget } from './labels.js';
-import { DigitModel, saveDigitModel, WEIGHTS_DIR } from './model.js';
+import { DigitModel, loadDigitModel, saveDigitModel, WEIGHTS_DIR } from './model.js';
 import { normaliseBox } from './preprocess.js';
 import { jitterCrop, mnistInBox, syntheticBlank, syntheticX } from './synth.js';
 
@@ -118,16 +118,15 @@ function accuracy(net: Cnn, set: { pixels: Float32Array; target: number }[]): nu
  * whichever is further along, steps or time, so a run on a busy machine still anneals properly and
  * ends on time instead of being cut off at a high learning rate.
  */
-export async function trainMember(p: Pools, seed: number, epochs: number, budgetMs = Infinity, shape = DEFAULT_SHAPE): Promise<Float32Array> {
+export async function trainMember(p: Pools, seed: number, epochs: number, budgetMs = Infinity, init?: Float32Array, lrMax = 2e-3, shape = DEFAULT_SHAPE): Promise<Float32Array> {
   const rand = rng(seed);
-  const net = new Cnn(shape, undefined, seed);
+  const net = new Cnn(shape, init ? Float32Array.from(init) : undefined, seed);
   const opt = new Adam(net.params.length);
   const grad = new Float32Array(net.params.length);
   const dl = new Float32Array(shape.classes);
   const batch = 32;
   const perEpoch = epochItems(p, rng(0)).length;
   const totalSteps = Math.ceil((epochs * perEpoch) / batch);
-  const lrMax = 2e-3;
   const warm = 200;
   let step = 0;
   const t0 = Date.now();
@@ -187,6 +186,9 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       'member-out': { type: 'string' },
       'budget-minutes': { type: 'string' },
+      // Fine-tune: start every member from the committed (or given) model's members, at a lower peak rate.
+      init: { type: 'string' },
+      member: { type: 'string', default: '0' },
     },
   });
   const epochs = Number(values.epochs);
@@ -210,7 +212,8 @@ async function main(): Promise<number> {
   // Child mode: train one member and write its raw parameters.
   if (values['member-out']) {
     const pools = await buildPools(seed);
-    const params = await trainMember(pools, seed, epochs, budgetMs);
+    const init = values.init ? loadDigitModel(values.init).nets[Number(values.member)]?.params : undefined;
+    const params = await trainMember(pools, seed, epochs, budgetMs, init, init ? 5e-4 : 2e-3);
     writeFileSync(values['member-out'], Buffer.from(params.buffer));
     writeFileSync(`${values['member-out']}.json`, JSON.stringify({ realTrain: pools.real.length }));
     return 0;
@@ -222,13 +225,14 @@ async function main(): Promise<number> {
   let realTrain = 0;
   if (members === 1) {
     pools = await buildPools(seed);
-    params = [await trainMember(pools, seed, epochs, budgetMs)];
+    const init = values.init ? loadDigitModel(values.init).nets[0]?.params : undefined;
+    params = [await trainMember(pools, seed, epochs, budgetMs, init, init ? 5e-4 : 2e-3)];
     realTrain = pools.real.length;
   } else {
     const tmp = mkdtempSync(join(tmpdir(), 'rekap-digits-'));
     try {
       const files = Array.from({ length: members }, (_, i) => join(tmp, `member-${i}.bin`));
-      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : [])])));
+      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : []), ...(values.init ? ['--init', values.init, '--member', String(i)] : [])])));
       realTrain = JSON.parse(readFileSync(`${files[0]}.json`, 'utf8')).realTrain;
       params = files.map((f) => {
         const b = readFileSync(f);
