@@ -156,7 +156,14 @@ function Capture({ me, cached, t, onSignOut }: { me: OperatorMeResponse; cached:
   useEffect(
     () =>
       outbox.onSent((it) => {
-        if (it.kind === 'photo') setWatch((w) => (w && w.itemId === it.id ? { ...w, submissionId: it.submissionId ?? null } : w));
+        // A photo queued before a reload (or while another screen was open) still gets its read-back.
+        if (it.kind === 'photo') {
+          setWatch((w) =>
+            w && w.itemId === it.id
+              ? { ...w, submissionId: it.submissionId ?? null }
+              : (w ?? { tps: it.tps, contest: it.contest, submissionId: it.submissionId ?? null, itemId: it.id! }),
+          );
+        }
       }),
     [],
   );
