@@ -96,10 +96,17 @@ function bestShift(signal: Float64Array, comb: Float64Array, range: number): { s
   return best;
 }
 
-export function cutFields(cv: Cv, gray: Mat, mmToImage: H3, template: FormTemplate, pxPerMm: number): CutField[] {
+export function cutFields(
+  cv: Cv,
+  gray: Mat,
+  mmToImage: H3,
+  template: FormTemplate,
+  pxPerMm: number,
+  opts: { searchMm?: number; keepOwnOffsets?: boolean } = {},
+): CutField[] {
   const P = pxPerMm;
   const lineMm = template.boxLineMm ?? 0.4;
-  const range = Math.round(SEARCH_MM * P);
+  const range = Math.round((opts.searchMm ?? SEARCH_MM) * P);
   const found: { field: FieldSpec; patch: Mat; x0: number; y0: number; dx: number; dy: number; score: number }[] = [];
   for (const field of template.fields) {
     const bb = bboxOf(field.boxes);
@@ -160,7 +167,9 @@ export function cutFields(cv: Cv, gray: Mat, mmToImage: H3, template: FormTempla
       .filter((g) => g !== f)
       .sort((a, b) => dist(a.field, f.field) - dist(b.field, f.field))
       .slice(0, 6);
-    if (near.length >= 3) {
+    if (opts.keepOwnOffsets) {
+      // Caller wants each field's own measurement (to fit a better page map).
+    } else if (near.length >= 3) {
       const mx = med(near.map((n) => n.dx));
       const my = med(near.map((n) => n.dy));
       if (!located || Math.abs(dx - mx) > tolerance || Math.abs(dy - my) > tolerance) {

@@ -5,7 +5,7 @@ import { decodeGray } from './decode.js';
 import { ReadReject } from './reject.js';
 
 /** A 600 × 400 picture: black block in the top-left corner, white elsewhere (as seen upright). */
-async function upright(): Promise<sharp.Sharp> {
+async function upright(): Promise<ReturnType<typeof sharp>> {
   const w = 600;
   const h = 400;
   const px = Buffer.alloc(w * h, 255);

@@ -111,6 +111,19 @@ describe('one degradation at a time (perolehan, 4 candidates)', () => {
     await expectReads(loadTemplates().find((x) => x.page === 'administrasi')!, { rotationDeg: 90, width: 4000, height: 3000, fill: 1.1 });
   });
 
+  it('one corner checkerboard covered (a thumb): read from the other three', async () => {
+    const tpl = t();
+    const { gray, values } = await page(tpl);
+    const covered = gray.copy();
+    const bl = tpl.fiducials.corners[3];
+    const P = RENDER_DPI / 25.4;
+    covered.drawRectangle(new cv.Rect(Math.round((bl.x - 4) * P), Math.round((bl.y - 4) * P), Math.round((bl.w + 8) * P), Math.round((bl.h + 8) * P)), new cv.Vec3(150, 150, 150), -1);
+    const photo = photographPage(cv, covered, P, tpl, { rotationDeg: 4, keystone: 0.05 });
+    const a = analyse(photo.jpeg);
+    expect(a.template.id).toBe(tpl.id);
+    for (const f of a.fields) f.boxes.forEach((b) => expect(normaliseBox(b).empty).toBe(values[f.key] === undefined));
+  });
+
   it('rejects a photo cutting off the lower part of the page', async () => {
     const { gray } = await page(t());
     const photo = photographPage(cv, gray, RENDER_DPI / 25.4, t(), { shiftY: 900 });

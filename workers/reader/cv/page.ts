@@ -67,69 +67,211 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
   const qMax = Math.max(...groups.map((g) => (1.1 * work * g.quadrantMm) / Math.min(g.widthMm, g.heightMm)));
   const search = findCheckerCandidates(cv, gray, { minQuadrant: qMin, maxQuadrant: qMax });
   const tFind = performance.now();
-  if (search.candidates.length < 4) {
+  if (search.candidates.length < 3) {
     throw new ReadReject('no_page_found', `found ${search.candidates.length} of the 4 corner checkerboards; is the whole page in the photo?`);
   }
   let tried = 0;
   let sawQuad = false;
   let markFailure = '';
+  const attempt = (g: Geometry, pts: Pt[], found: boolean[]): PageAnalysis | null => {
+    tried++;
+    const ids = g.templates.map((t) => t.markId);
+    const h = homography(cv, g.centresMm, pts);
+    const mark = readPageMark(cv, gray, h, g.templates[0]!.pageMark, ids);
+    if (mark.id === null) {
+      if (mark.contrast >= 0.25) markFailure = `a page mark was seen but not decoded (${mark.bits.join('')})`;
+      return null;
+    }
+    const template = g.templates.find((t) => t.markId === mark.id)!;
+    // Sub-pixel corners now that the page is known; the window is a third of a checker quadrant.
+    const pxPerMmPhoto = Math.hypot(pts[1]!.x - pts[0]!.x, pts[1]!.y - pts[0]!.y) / g.widthMm;
+    const refinedAll = refineCorners(cv, gray, pts, (g.quadrantMm * pxPerMmPhoto) / 3);
+    const refined = refinedAll.map((p, i) => (found[i] ? p : pts[i]!));
+    let mmToImage = homography(cv, g.centresMm, refined);
+    if (!found.every(Boolean)) mmToImage = refitFromFields(cv, gray, mmToImage, template, g, refined, found);
+    const tMark = performance.now();
+    const context = { page: template.page, templateId: template.id, markId: mark.id };
+    try {
+      checkInside(template, mmToImage, gray.cols, gray.rows);
+    } catch (err) {
+      if (err instanceof ReadReject) throw new ReadReject(err.reason, err.detail, context);
+      throw err;
+    }
+    const fields = cutFields(cv, gray, mmToImage, template, PX_PER_MM);
+    const scores = fields.map((f) => f.score).sort((x, y) => x - y);
+    const alignmentScore = scores[Math.floor(scores.length / 2)]!;
+    const tCut = performance.now();
+    if (alignmentScore < MIN_ALIGNMENT) {
+      throw new ReadReject(
+        'misaligned',
+        `the printed boxes do not line up with template ${template.id} (alignment ${alignmentScore.toFixed(2)} < ${MIN_ALIGNMENT}); ` +
+          `${fields.filter((f) => !f.located).length} of ${fields.length} fields not located` +
+          (found.every(Boolean) ? '' : '; one corner checkerboard was not seen'),
+        { ...context, alignmentScore },
+      );
+    }
+    return {
+      template,
+      markId: mark.id,
+      markErrors: mark.errors,
+      corners: refined,
+      mmToImage,
+      alignmentScore,
+      fields,
+      timingsMs: { find: tFind - t0, mark: tMark - tFind, cut: tCut - tMark },
+    };
+  };
+  const full = (p: Pt) => ({ x: p.x / search.factor, y: p.y / search.factor });
   for (const g of groups) {
     const quads = rankQuads(search, g, 6);
     if (quads.length) sawQuad = true;
-    const ids = g.templates.map((t) => t.markId);
     for (const q of quads) {
-      const coarse = q.points.map((p) => ({ x: p.x / search.factor, y: p.y / search.factor }));
+      const coarse = q.points.map(full);
       // The checkers look alike after a half turn (and alike-but-negated after a quarter turn), so
       // each cyclic labelling is a hypothesis; only the right one shows the page mark where expected.
       const shifts = q.points[0].score > 0 ? [0, 2, 1, 3] : [1, 3, 0, 2];
       for (const shift of shifts) {
-        tried++;
-        const pts = [0, 1, 2, 3].map((k) => coarse[(k + shift) % 4]!);
-        const h = homography(cv, g.centresMm, pts);
-        const mark = readPageMark(cv, gray, h, g.templates[0]!.pageMark, ids);
-        if (mark.id === null) {
-          if (mark.contrast >= 0.25) markFailure = `a page mark was seen but not decoded (${mark.bits.join('')})`;
-          continue;
-        }
-        const template = g.templates.find((t) => t.markId === mark.id)!;
-        // Sub-pixel corners now that the page is known; the window is a third of a checker quadrant.
-        const pxPerMmPhoto = Math.hypot(pts[1]!.x - pts[0]!.x, pts[1]!.y - pts[0]!.y) / g.widthMm;
-        const refined = refineCorners(cv, gray, pts, (g.quadrantMm * pxPerMmPhoto) / 3);
-        const mmToImage = homography(cv, g.centresMm, refined);
-        const tMark = performance.now();
-        try {
-          checkInside(template, mmToImage, gray.cols, gray.rows);
-        } catch (err) {
-          if (err instanceof ReadReject) throw new ReadReject(err.reason, err.detail, { page: template.page, templateId: template.id, markId: mark.id });
-          throw err;
-        }
-        const fields = cutFields(cv, gray, mmToImage, template, PX_PER_MM);
-        const scores = fields.map((f) => f.score).sort((a, b) => a - b);
-        const alignmentScore = scores[Math.floor(scores.length / 2)]!;
-        const tCut = performance.now();
-        if (alignmentScore < MIN_ALIGNMENT) {
-          throw new ReadReject(
-            'misaligned',
-            `the printed boxes do not line up with template ${template.id} (alignment ${alignmentScore.toFixed(2)} < ${MIN_ALIGNMENT}); ` +
-              `${fields.filter((f) => !f.located).length} of ${fields.length} fields not located`,
-            { page: template.page, templateId: template.id, markId: mark.id, alignmentScore },
-          );
-        }
-        return {
-          template,
-          markId: mark.id,
-          markErrors: mark.errors,
-          corners: refined,
-          mmToImage,
-          alignmentScore,
-          fields,
-          timingsMs: { find: tFind - t0, mark: tMark - tFind, cut: tCut - tMark },
-        };
+        const hit = attempt(g, [0, 1, 2, 3].map((k) => coarse[(k + shift) % 4]!), [true, true, true, true]);
+        if (hit) return hit;
       }
     }
   }
-  if (!sawQuad) throw new ReadReject('no_page_found', `no four checkerboards form a page (${search.candidates.length} candidates)`);
+  // Fallback: a corner covered by a thumb, lost in glare or just outside the frame. Three
+  // checkerboards fix an affine map; the fourth is looked for where it predicts, else predicted.
+  for (const g of groups) {
+    for (const t of rankTriples(search, g, 4)) {
+      const hit = attempt(g, t.points.map(full), t.found);
+      if (hit) return hit;
+    }
+  }
+  // Without four checkerboards a page-mark failure is more likely a wrong guess than a bad mark.
+  if (!sawQuad) {
+    throw new ReadReject('no_page_found', `fewer than four corner checkerboards form a page (${search.candidates.length} candidates); is the whole page in the photo?`);
+  }
   throw new ReadReject('page_mark_unreadable', markFailure || `no page mark found at the expected place (${tried} page hypotheses tried)`);
+}
+
+/**
+ * With a corner predicted rather than seen, perspective can put far fields several mm off. Locate
+ * every field with a wide search, then fit the homography to the seen checkerboards plus the
+ * located fields (RANSAC: a field mislocated by a whole box pitch is an outlier, not a pull).
+ */
+function refitFromFields(cv: Cv, gray: Mat, h: H3, template: FormTemplate, g: Geometry, corners: Pt[], found: boolean[]): H3 {
+  const wide = cutFields(cv, gray, h, template, PX_PER_MM, { searchMm: 5, keepOwnOffsets: true });
+  const src: Pt[] = [];
+  const dst: Pt[] = [];
+  corners.forEach((p, i) => {
+    if (found[i]) {
+      src.push(g.centresMm[i]!);
+      dst.push(p);
+    }
+  });
+  for (const f of wide) {
+    if (f.score < 0.6) continue;
+    const spec = template.fields.find((x) => x.key === f.key)!;
+    const b0 = spec.boxes[0]!;
+    const b1 = spec.boxes[spec.boxes.length - 1]!;
+    for (const c of [
+      { x: b0.x, y: b0.y },
+      { x: b1.x + b1.w, y: b1.y + b1.h },
+    ]) {
+      src.push(c);
+      dst.push(apply(h, { x: c.x + f.dx / PX_PER_MM, y: c.y + f.dy / PX_PER_MM }));
+    }
+  }
+  if (src.length < 8) return h;
+  const m = cv.findHomography(
+    src.map((p) => new cv.Point2(p.x, p.y)),
+    dst.map((p) => new cv.Point2(p.x, p.y)),
+    cv.RANSAC,
+    3,
+  );
+  const out = m.homography.getDataAsArray().flat();
+  return out.length === 9 && out.every(Number.isFinite) ? out : h;
+}
+
+/** Affine map from three point pairs (solves the 3 × 3 system directly). */
+function affine3(src: Pt[], dst: Pt[]): ((p: Pt) => Pt) | null {
+  const [a, b, c] = src as [Pt, Pt, Pt];
+  const det = a.x * (b.y - c.y) - a.y * (b.x - c.x) + (b.x * c.y - c.x * b.y);
+  if (Math.abs(det) < 1e-9) return null;
+  const solve = (ra: number, rb: number, rc: number) => {
+    const m0 = (ra * (b.y - c.y) - a.y * (rb - rc) + (rb * c.y - rc * b.y)) / det;
+    const m1 = (a.x * (rb - rc) - ra * (b.x - c.x) + (b.x * rc - c.x * rb)) / det;
+    const m2 = (a.x * (b.y * rc - c.y * rb) - a.y * (b.x * rc - c.x * rb) + ra * (b.x * c.y - c.x * b.y)) / det;
+    return [m0, m1, m2] as const;
+  };
+  const X = solve(dst[0]!.x, dst[1]!.x, dst[2]!.x);
+  const Y = solve(dst[0]!.y, dst[1]!.y, dst[2]!.y);
+  return (p) => ({ x: X[0] * p.x + X[1] * p.y + X[2], y: Y[0] * p.x + Y[1] * p.y + Y[2] });
+}
+
+/**
+ * Page hypotheses from three checkerboards (working-image coordinates, TL TR BR BL order), best
+ * first; `found` says which of the four were seen (the missing one is predicted, or found near its
+ * prediction with a lower bar).
+ */
+function rankTriples(search: ReturnType<typeof findCheckerCandidates>, g: Geometry, limit: number): { points: Pt[]; found: boolean[]; rank: number }[] {
+  const top = search.candidates.slice(0, 12);
+  const out: { points: Pt[]; found: boolean[]; rank: number }[] = [];
+  const cross = (p: Pt, q: Pt, r: Pt) => (q.x - p.x) * (r.y - p.y) - (q.y - p.y) * (r.x - p.x);
+  for (let i = 0; i < top.length; i++)
+    for (let j = 0; j < top.length; j++)
+      for (let k = 0; k < top.length; k++) {
+        if (i === j || j === k || i === k) continue;
+        const tri = [top[i]!, top[j]!, top[k]!];
+        if (tri.some((p) => Math.sign(p.score) !== Math.sign(tri[0]!.score))) continue;
+        for (let missing = 0; missing < 4; missing++) {
+          const idx = [0, 1, 2, 3].filter((c) => c !== missing);
+          const mm = idx.map((c) => g.centresMm[c]!);
+          // Same turning direction as the template (a photo is never mirrored).
+          if (Math.sign(cross(tri[0]!, tri[1]!, tri[2]!)) !== Math.sign(cross(mm[0]!, mm[1]!, mm[2]!))) continue;
+          const map = affine3(mm, tri);
+          if (!map) continue;
+          // Scale along the two page axes must agree with a plausible view (aspect within 45%).
+          const o = map({ x: 0, y: 0 });
+          const ux = map({ x: 1, y: 0 });
+          const uy = map({ x: 0, y: 1 });
+          const sx = Math.hypot(ux.x - o.x, ux.y - o.y);
+          const sy = Math.hypot(uy.x - o.x, uy.y - o.y);
+          if (Math.abs(Math.log(sx / sy)) > Math.log(1.45)) continue;
+          const cos = ((ux.x - o.x) * (uy.x - o.x) + (ux.y - o.y) * (uy.y - o.y)) / (sx * sy);
+          if (Math.abs(cos) > 0.6) continue;
+          const quadrant = g.quadrantMm * Math.sqrt(sx * sy);
+          const sc = Math.max(2, quadrant * 0.75);
+          let minScore = Infinity;
+          for (const p of tri) {
+            let best = 0;
+            for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) best = Math.max(best, Math.abs(search.scoreAt(p.x + dx, p.y + dy, sc)));
+            minScore = Math.min(minScore, best);
+          }
+          if (minScore < 0.6) continue;
+          const predicted = map(g.centresMm[missing]!);
+          // Look for the fourth around its prediction (perspective moves it a few % of the page).
+          const radius = Math.max(4, 0.06 * Math.sqrt(sx * sy) * Math.max(g.widthMm, g.heightMm));
+          let best = { x: predicted.x, y: predicted.y, score: 0 };
+          for (let y = predicted.y - radius; y <= predicted.y + radius; y += 2) {
+            for (let x = predicted.x - radius; x <= predicted.x + radius; x += 2) {
+              const v = search.scoreAt(x, y, sc) * Math.sign(tri[0]!.score);
+              if (v > best.score) best = { x, y, score: v };
+            }
+          }
+          // 0.7: a real checker turned ≤ 15° scores ≥ 0.75; the corner of a solid block (a thumb, a
+          // shadow) scores ≈ 0.58.
+          const found = best.score >= 0.7;
+          const fourth = found ? { x: best.x, y: best.y } : predicted;
+          const points: Pt[] = [];
+          const seen: boolean[] = [];
+          let t = 0;
+          for (let c = 0; c < 4; c++) {
+            points.push(c === missing ? fourth : tri[t++]!);
+            seen.push(c === missing ? found : true);
+          }
+          out.push({ points, found: seen, rank: minScore + (found ? 0.5 : 0) + 0.1 * Math.log(sx * sy) });
+        }
+      }
+  out.sort((a, b) => b.rank - a.rank);
+  return out.slice(0, limit);
 }
 
 /** Every box must be in the photo: a cut-off field would otherwise read as blank. */
