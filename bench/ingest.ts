@@ -13,7 +13,7 @@
  * PostgreSQL in a temporary folder. Options: --sockets 1000,5000 --forms <n> --quick
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -81,12 +81,35 @@ function ask<T>(child: ChildProcess, msg: object, reply: string, timeoutMs = 120
   });
 }
 
+/**
+ * CPU time (ms) of an embedded PostgreSQL: the postmaster and every backend (from /proc). With the
+ * bench's own CPU this gives the cost per form independent of what else the machine is running.
+ */
+function pgCpuMs(pgDataDir: string | null): number | null {
+  if (!pgDataDir) return null;
+  try {
+    const pm = Number(readFileSync(join(pgDataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    let ticks = 0;
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      let stat: string;
+      try { stat = readFileSync(`/proc/${d}/stat`, 'utf8'); } catch { continue; }
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const pid = Number(d), ppid = Number(f[1]);
+      if (pid === pm || ppid === pm) ticks += Number(f[11]) + Number(f[12]);
+    }
+    return (ticks * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
 // ───────────────────────────── server process ─────────────────────────────
 async function serverRole(url: string) {
   const { loadConfig } = await import('../server/config.js');
   const { startApi } = await import('../server/runtime/api.js');
   const database = connect(url, { max: 8 });
-  const config = loadConfig({ DATABASE_URL: url, PORT: '0', HOST: '127.0.0.1', REKAP_SERVE_CLIENT: '0', REKAP_DELTA_INTERVAL_MS: '250', REKAP_DATA_DIR: mkdtempSync(join(tmpdir(), 'rekap-bench-srv-')) });
+  const config = loadConfig({ DATABASE_URL: url, PORT: '0', HOST: '127.0.0.1', REKAP_SERVE_CLIENT: '0', REKAP_DELTA_INTERVAL_MS: '250', REKAP_RATE_PER_IP: '0', REKAP_RATE_HANDSHAKES_PER_IP: '0', REKAP_DATA_DIR: mkdtempSync(join(tmpdir(), 'rekap-bench-srv-')) });
   const api = await startApi(config, database, (m, e) => process.stderr.write(`[server] ${m} ${e ?? ''}\n`), { databaseUrl: url });
   let cpu0 = process.cpuUsage();
   process.on('message', async (m: { type: string }) => {
@@ -155,6 +178,7 @@ async function main() {
   const log = (l: string) => process.stderr.write(`[bench:ingest] ${l}\n`);
   let stopDb = async () => {};
   let url: string;
+  let pgDataDir: string | null = null;
   if (process.env.DATABASE_URL) {
     const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
     const name = `rekap_bench_${Date.now()}`;
@@ -172,6 +196,7 @@ async function main() {
     const dir = mkdtempSync(join(tmpdir(), 'rekap-bench-pg-'));
     const { chmodSync } = await import('node:fs');
     chmodSync(dir, 0o777);
+    pgDataDir = join(dir, 'pg');
     const server = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: 55000 + Math.floor(Math.random() * 5000) });
     url = server.url;
     stopDb = async () => {
@@ -199,19 +224,31 @@ async function main() {
       // 5% deliberate H1 failures: quarantine + anomaly rows are part of the cost.
       for (const q of reqs) if (r() < 0.05) q.values!.suara_paslon_1 += 7;
       const timings: Record<string, number> = {};
+      const cpu0 = process.cpuUsage();
+      const pg0 = pgCpuMs(pgDataDir);
       const t0 = performance.now();
       let created = 0;
       for (let i = 0; i < reqs.length; i += batchSize) {
         const outs = await publishBatch(sql, reqs.slice(i, i + batchSize), evaluate, { timings });
         created += outs.filter((o) => o.outcome === 'created').length;
       }
-      return { forms: reqs.length, created, ms: performance.now() - t0, stepsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) };
+      const cpu = process.cpuUsage(cpu0);
+      const pg1 = pgCpuMs(pgDataDir);
+      const cpuMs = (cpu.user + cpu.system) / 1000 + (pg0 !== null && pg1 !== null ? pg1 - pg0 : 0);
+      return { forms: reqs.length, created, ms: performance.now() - t0, cpuMs: Math.round(cpuMs), dbCpuMeasured: pg0 !== null, stepsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) };
     };
     await publishBatch(sql, [], evaluate);
     const first = await runPass('kpps', 1);
     const second = await runPass('reviewer', 2);
     const totalMs = first.ms + second.ms;
     out.publishFormsPerSec = Math.round(((first.created + second.created) / totalMs) * 1000);
+    // Publishing is one serial transaction stream (publisher ⇄ database), so on an otherwise idle
+    // machine its rate is bounded by the CPU it needs per form; reported beside the measured rate
+    // because shared machines can be far from idle.
+    const cpuPerForm = (first.cpuMs + second.cpuMs) / (first.created + second.created);
+    out.publishCpuMsPerForm = Math.round(cpuPerForm * 1000) / 1000;
+    out.publishFormsPerSecIfIdle = first.dbCpuMeasured ? Math.round(1000 / cpuPerForm) : null;
+    out.loadAverage = (await import('node:os')).loadavg().map((x) => Math.round(x * 10) / 10);
     out.publish = { batchSize, firstPass: { ...first, ms: Math.round(first.ms) }, correctionPass: { ...second, ms: Math.round(second.ms) } };
     log(`publish: ${out.publishFormsPerSec} forms/s`);
 
