@@ -34,6 +34,12 @@ export const configSchema = z.object({
   REKAP_PUBLIC_URL: z.string().url().optional(),
   REKAP_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   REKAP_SERVE_CLIENT: bool.default(true),
+  // Rate limits (per fixed window, shared by every node through PostgreSQL); 0 disables a bucket.
+  REKAP_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  REKAP_RATE_PER_IP: z.coerce.number().int().min(0).default(1200),
+  REKAP_RATE_PER_TOKEN: z.coerce.number().int().min(0).default(600),
+  REKAP_RATE_HANDSHAKES_PER_IP: z.coerce.number().int().min(0).default(120),
+  REKAP_RATE_EXEMPT_LOOPBACK: bool.default(true),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

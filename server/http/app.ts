@@ -5,6 +5,8 @@ import type { Database } from '../../db/client.js';
 import type { Config } from '../config.js';
 import type { HealthResponse } from '../contract/index.js';
 import { errorHandler, unknownRoute } from './errors.js';
+import { rateLimiterFor } from './middleware/ratelimit.js';
+import { corsForFeeds, securityHeaders } from './middleware/security.js';
 import { areasRouter } from './routes/areas.js';
 import { casesRouter } from './routes/cases.js';
 import { findingsRouter } from './routes/findings.js';
@@ -33,6 +35,10 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // Hardening (docs/SECURITY.md): headers with CSP, CORS only on the public feeds, rate limits in PostgreSQL.
+  app.use(securityHeaders({ tileUrl: config.REKAP_TILE_URL ?? null }));
+  app.use(corsForFeeds());
+  app.use('/api', rateLimiterFor(config, database.sql, deps.log).middleware({ exempt: /^\/health$/ }));
 
   const api = express.Router();
   api.get('/health', async (_req, res) => {

@@ -19,6 +19,8 @@ import { resolveRoom, RoomError, roomState, unitFromTally, unitsOf } from './sna
  */
 
 export interface RealtimeOptions {
+  /** Handshake gate (rate limit, server/http/middleware/ratelimit.ts); refused → HTTP 403 to the client. */
+  allowRequest?: (req: import('node:http').IncomingMessage, cb: (err: string | null | undefined, ok: boolean) => void) => void;
   sql: Sql;
   /** Database URL for the LISTEN connection and the adapter's pg pool. */
   url: string;
@@ -66,6 +68,7 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
     serveClient: false,
     maxHttpBufferSize: 64 * 1024,
     cors: { origin: true },
+    ...(opts.allowRequest ? { allowRequest: opts.allowRequest } : {}),
   });
 
   let pool: pg.Pool | null = null;

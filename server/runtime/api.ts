@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Database } from '../../db/client.js';
 import type { Config } from '../config.js';
 import { createApp } from '../http/app.js';
+import { rateLimiterFor } from '../http/middleware/ratelimit.js';
 import { attachRealtime, type Realtime } from '../realtime/hub.js';
 import { openQueue, type JobQueue } from '../../workers/jobs/queue.js';
 
@@ -31,7 +32,7 @@ export async function startApi(config: Config, database: Database, log: (msg: st
   const app = createApp({ config, database, log, queue });
   const server = createServer(app);
   const realtime = opts.databaseUrl
-    ? await attachRealtime(server, { sql: database.sql, url: opts.databaseUrl, deltaIntervalMs: config.REKAP_DELTA_INTERVAL_MS, log, adapter: opts.socketAdapter })
+    ? await attachRealtime(server, { sql: database.sql, url: opts.databaseUrl, deltaIntervalMs: config.REKAP_DELTA_INTERVAL_MS, log, adapter: opts.socketAdapter, allowRequest: rateLimiterFor(config, database.sql, log).allowHandshake() })
     : null;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
