@@ -141,3 +141,20 @@ export async function contestMargin(sql: Tx, contestId: string): Promise<number 
   if (v.length === 0 || v[0] === 0) return null;
   return v[0] - (v[1] ?? 0);
 }
+
+export interface PublishedRecordRow {
+  tpsCode: string; contestId: string; desaCode: string; kecCode: string; kabCode: string;
+  registered: number | null; votersDpt: number | null; votersTotal: number | null;
+  votes: Record<string, number>; suaraSah: number | null; suaraTidakSah: number | null;
+}
+
+/** Current published results of a contest with their TPS hierarchy: the input of the statistical detectors. */
+export async function publishedRecords(sql: Tx, contestId: string): Promise<PublishedRecordRow[]> {
+  return sql<PublishedRecordRow[]>`
+    select r.tps_code as "tpsCode", r.contest_id as "contestId", t.desa_code as "desaCode", t.kec_code as "kecCode", t.kab_code as "kabCode",
+           (r.values->>'pemilih_dpt_j')::int as registered, (r.values->>'pengguna_dpt_j')::int as "votersDpt",
+           (r.values->>'pengguna_total_j')::int as "votersTotal", r.votes, r.suara_sah as "suaraSah", r.suara_tidak_sah as "suaraTidakSah"
+    from tps_results r join tps t on t.code = r.tps_code
+    where r.contest_id = ${contestId} and r.is_current and r.status = 'published'
+    order by r.tps_code`;
+}
