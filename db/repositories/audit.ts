@@ -51,17 +51,15 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function auditEntryHash(prevHash: string, row: Omit<AuditRow, 'prevHash' | 'hash'>): string {
-  const body = canonicalJson({
-    id: row.id, at: row.at, actorId: row.actorId, actor: row.actor, action: row.action,
-    entity: row.entity, entityId: row.entityId, before: row.before ?? null, after: row.after ?? null,
-    photoSha256: row.photoSha256 ?? null,
-  });
+export function auditEntryHash(prevHash: string, row: Omit<AuditRow, 'prevHash' | 'hash'>, canon?: { before: string; after: string }): string {
+  // canonicalJson of the whole entry, written out with its keys in sorted order; before/after may be
+  // given already canonical so that appending a batch serialises each value once.
+  const q = JSON.stringify;
+  const body = `{"action":${q(row.action)},"actor":${q(row.actor)},"actorId":${canonicalJson(row.actorId)},"after":${canon?.after ?? canonicalJson(row.after ?? null)},` +
+    `"at":${q(row.at)},"before":${canon?.before ?? canonicalJson(row.before ?? null)},"entity":${q(row.entity)},"entityId":${q(row.entityId)},` +
+    `"id":${canonicalJson(row.id)},"photoSha256":${canonicalJson(row.photoSha256 ?? null)}}`;
   return createHash('sha256').update(prevHash).update(body).digest('hex');
 }
-
-/** Round-trip a value through JSON so that what we hash is exactly what jsonb gives back. */
-const normalise = (v: unknown) => (v === undefined || v === null ? null : JSON.parse(canonicalJson(v)));
 
 /**
  * Append entries inside the caller's transaction. Takes PUBLISH_LOCK (a no-op if the caller holds it).
@@ -76,11 +74,12 @@ export async function appendAudit(tx: Tx, entries: AuditInput[]): Promise<AuditR
     select nextval(pg_get_serial_sequence('audit_log', 'id'))::bigint as id from generate_series(1, ${entries.length})`;
   const at = new Date().toISOString();
   const rows: AuditRow[] = entries.map((e, i) => {
+    const canon = { before: canonicalJson(e.before ?? null), after: canonicalJson(e.after ?? null) };
     const base = {
       id: Number(ids[i].id), at, actorId: e.actorId, actor: e.actor, action: e.action, entity: e.entity,
-      entityId: e.entityId, before: normalise(e.before), after: normalise(e.after), photoSha256: e.photoSha256 ?? null,
+      entityId: e.entityId, before: JSON.parse(canon.before), after: JSON.parse(canon.after), photoSha256: e.photoSha256 ?? null,
     };
-    const hash = auditEntryHash(prevHash, base);
+    const hash = auditEntryHash(prevHash, base, canon);
     const row = { ...base, prevHash, hash };
     prevHash = hash;
     return row;

@@ -257,6 +257,7 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
     const results: PublishOutcome[] = [];
     const newRows: { req: PublishRequest; tps: TpsMaster; contest: ContestInfo; prev: CurrentResult | null; version: number; status: ResultStatus; values: Record<string, number>; votes: Record<string, number>; verdict: Verdict; readingIds: number[]; photos: string[] }[] = [];
 
+    const pendingByKey = new Map<string, (typeof newRows)[number]>();
     for (const req of requests) {
       const base = { tpsCode: req.tpsCode, contestId: req.contestId };
       const tps = masterByCode.get(req.tpsCode);
@@ -265,7 +266,7 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
       if (!contest || !tps.code.startsWith(contest.areaCode)) { results.push({ ...base, outcome: 'unknown_contest' }); continue; }
       const key = `${req.tpsCode}|${req.contestId}`;
       // A request earlier in this batch for the same TPS is "current" for the later ones.
-      const pendingSame = [...newRows].reverse().find((n) => n.req.tpsCode === req.tpsCode && n.req.contestId === req.contestId);
+      const pendingSame = pendingByKey.get(key);
       const prev: CurrentResult | null = pendingSame
         ? { id: -1, tpsCode: req.tpsCode, contestId: req.contestId, version: pendingSame.version, stage: pendingSame.req.stage, status: pendingSame.status, values: pendingSame.values, votes: pendingSame.votes, suaraSah: pendingSame.values.suara_sah ?? null, suaraTidakSah: pendingSame.values.suara_tidak_sah ?? null, rules: pendingSame.verdict.results, readingIds: pendingSame.readingIds }
         : current.get(key) ?? null;
@@ -306,6 +307,7 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
       }
       const votes = votesByCandidate(values, contest);
       newRows.push({ req, tps, contest, prev, version: (prev?.version ?? 0) + 1, status, values, votes, verdict, readingIds, photos });
+      pendingByKey.set(key, newRows[newRows.length - 1]);
       results.push({ ...base, outcome: 'created', status, version: (prev?.version ?? 0) + 1, resultId: 0, changeVersion: 0 });
     }
     if (newRows.length === 0) {
