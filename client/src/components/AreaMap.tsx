@@ -144,6 +144,7 @@ export function AreaMap(props: AreaMapProps) {
         e.setAttribute('aria-label', props.children.find((c) => c.code === code)?.name ?? code);
       }
     }
+    performance.mark(`rekap:layer:${props.areaCode}`);
     let bounds: L.LatLngBounds | null = null;
     if (layer.current && 'getBounds' in layer.current && byCode.current.size) bounds = (layer.current as L.GeoJSON).getBounds();
     else if (byCode.current.size) bounds = L.latLngBounds([...byCode.current.values()].map((p) => (p as L.CircleMarker).getLatLng()));

@@ -45,7 +45,7 @@ export function dress(meta: AreaTally, unit: UnitTally): AreaTally {
  * Everything the map and the area panel need for one area and contest. Area names, shapes and
  * contests come from REST once; the numbers come from live rooms (REST first, then Socket.IO deltas).
  */
-export function useAreaView(code: string, requestedContest: string | null): AreaView {
+export function useAreaView(code: string, requestedContest: string | null, opts: { deferRoomsUntil?: boolean } = {}): AreaView {
   const [loaded, setLoaded] = useState<{ code: string; area: AreaResponse; shapes: AreaFeature[] | null; outline: AreaFeature | null } | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [nonce, setNonce] = useState(0);
@@ -57,6 +57,7 @@ export function useAreaView(code: string, requestedContest: string | null): Area
     Promise.all([fetchArea(code, { fresh: nonce > 0 }), childShapes(level, code), level === 4 ? ownShape(level, code) : Promise.resolve(null)])
       .then(([area, shapes, outline]) => {
         if (cancelled) return;
+        performance.mark(`rekap:data:${code}`);
         // Area and shapes switch together so the map never shows new names over old polygons.
         setLoaded({ code, area, shapes, outline });
         // The next step down will want these shapes: parse them once the browser is idle, after
@@ -88,10 +89,12 @@ export function useAreaView(code: string, requestedContest: string | null): Area
   const wanted = useMemo(() => {
     if (!area) return [];
     if (contestId) return [{ contest: contestId, area: area.area.code }];
-    // National: each province in its own governor race (only provinces that hold one).
+    // National: each province in its own governor race (only provinces that hold one). These 37
+    // rooms wait until the map is on screen so they do not compete with the first paint.
+    if (opts.deferRoomsUntil === false) return [];
     const races = new Set(area.tallies.map((t) => t.contestId));
     return area.children.filter((c) => races.has(`pkwkp-${c.code}`)).map((c) => ({ contest: `pkwkp-${c.code}`, area: c.code }));
-  }, [area, contestId]);
+  }, [area, contestId, opts.deferRoomsUntil]);
   const rooms = useRooms(wanted);
 
   const { tally, childTallies, tpsUnits } = useMemo(() => {

@@ -27,7 +27,8 @@ export function AreaPage() {
   const { t } = useI18n();
   const requestedContest = params.get('kontes');
   const mode = (COLOUR_MODES as string[]).includes(params.get('warna') ?? '') ? (params.get('warna') as ColourMode) : 'leader';
-  const view = useAreaView(isAreaCode(code) ? code : '00', requestedContest);
+  const [firstPaintDone, setFirstPaintDone] = useState(false);
+  const view = useAreaView(isAreaCode(code) ? code : '00', requestedContest, { deferRoomsUntil: firstPaintDone });
   const { area, shapes, outline, tally, childTallies, tpsUnits, contestId, error } = view;
   const [hovered, setHovered] = useState<string | null>(null);
   const anomalyCounts = useAnomalyCounts(area?.area.code ?? null, area?.children.map((c) => c.code) ?? [], mode === 'anomalies');
@@ -85,7 +86,10 @@ export function AreaPage() {
                 markDrillStart();
                 navigate(`/wilayah/${c}${search}`);
               }}
-              onPainted={recordPaint}
+              onPainted={(c) => {
+                recordPaint(c);
+                setFirstPaintDone(true);
+              }}
             />
           )}
           <HoverCard name={hoveredChild?.name ?? null} tally={hovered ? childTallies[hovered] : undefined} anomalies={hovered ? anomalyCounts[hovered] : 0} />
