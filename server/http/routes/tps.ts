@@ -50,6 +50,9 @@ function rethrow(err: unknown): never {
   throw err;
 }
 
+/** Who may propose, approve or reject a correction: KPU staff in their area and admins. Bawaslu supervises; it never edits results. */
+const RESULT_EDITORS: Actor['role'][] = ['kpu_operator', 'kpu_reviewer', 'admin'];
+
 export function tpsRouter(deps: { sql: Sql; evaluate: () => Promise<EvaluateFn> }): Router {
   const router = Router();
   const { sql } = deps;
@@ -113,7 +116,7 @@ export function tpsRouter(deps: { sql: Sql; evaluate: () => Promise<EvaluateFn> 
   });
 
   router.post('/tps/:code/:contest/corrections', async (req, res) => {
-    const actor = requireActor(req, ['kpu_operator', 'kpu_reviewer', 'bawaslu', 'admin']);
+    const actor = requireActor(req, RESULT_EDITORS);
     const code = tpsParam(req.params.code);
     requireScope(actor, code);
     const body = parseBody(correctionSchema, req.body);
@@ -127,7 +130,7 @@ export function tpsRouter(deps: { sql: Sql; evaluate: () => Promise<EvaluateFn> 
   });
 
   router.post('/corrections/:id/approve', async (req, res) => {
-    const actor = requireActor(req, ['kpu_operator', 'kpu_reviewer', 'bawaslu', 'admin']);
+    const actor = requireActor(req, RESULT_EDITORS);
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id) || id <= 0) throw badRequest(`"${req.params.id}" is not a correction id`, undefined, 'invalid_correction_id');
     const [c] = await sql`select tps_code from corrections where id = ${id}`;
@@ -138,10 +141,12 @@ export function tpsRouter(deps: { sql: Sql; evaluate: () => Promise<EvaluateFn> 
   });
 
   router.post('/corrections/:id/reject', async (req, res) => {
-    const actor = requireActor(req, ['kpu_operator', 'kpu_reviewer', 'bawaslu', 'admin']);
+    const actor = requireActor(req, RESULT_EDITORS);
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id) || id <= 0) throw badRequest(`"${req.params.id}" is not a correction id`, undefined, 'invalid_correction_id');
     const reason = String(req.body?.reason ?? '').trim();
+    const [c] = await sql`select tps_code from corrections where id = ${id}`;
+    if (c) requireScope(actor, c.tps_code);
     if (reason.length < 3) throw badRequest('say why the correction is rejected (reason)', undefined, 'missing_reason');
     const correction = await rejectCorrection(sql, id, person(actor), reason).catch(rethrow);
     res.json({ correction: correctionInfo(correction), result: null } satisfies CorrectionResponse);
