@@ -1,0 +1,160 @@
+/**
+ * `npm run bench [-- --quick] [-- --skip read,national,...]` — every benchmark, one JSON document on stdout,
+ * also written to `bench/results/<date>-<host>.json` with a description of the machine. Each benchmark
+ * runs in its own process (its own CPU and memory, and a crash in one is reported, not fatal); each
+ * headline figure stands beside its baseline from the same run and its target.
+ *
+ *   read       bench/read.ts      reader per photo vs decode-only of the same JPEGs
+ *   ingest     bench/ingest.ts    publish path forms/s; socket fan-out CPU per message, publish→client p50/p99
+ *   national   bench/national.ts  429k TPS seeded + published, area snapshot p50/p99 per level (vs empty)
+ *   firstPaint (inline)           dashboard first contentful paint in Debian's chromium, vs a blank page
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, skip: { type: 'string', default: '' }, only: { type: 'string' } } });
+const quick = !!opts.quick;
+const skip = new Set(opts.skip!.split(',').filter(Boolean));
+const wanted = (name: string) => !skip.has(name) && (!opts.only || opts.only.split(',').includes(name));
+const log = (l: string) => process.stderr.write(`[bench] ${l}\n`);
+
+/** Run one bench script; its stdout must end with one JSON document. */
+function runJson(script: string, args: string[], timeoutMs: number): Promise<{ ok: true; seconds: number; result: Record<string, unknown> } | { ok: false; seconds: number; error: string }> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn('nice', ['-n', '10', process.execPath, '--import', 'tsx', join(root, script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const seconds = Math.round((Date.now() - t0) / 1000);
+      const start = out.indexOf('{');
+      try {
+        if (code !== 0) throw new Error(`exited with ${code}`);
+        resolve({ ok: true, seconds, result: JSON.parse(out.slice(start)) });
+      } catch (err) {
+        resolve({ ok: false, seconds, error: `${script}: ${(err as Error).message}${Date.now() - t0 >= timeoutMs ? ' (timed out)' : ''}` });
+      }
+    });
+  });
+}
+
+/** First contentful paint of the dashboard served by a real rekap, beside a blank page in the same browser. */
+async function firstPaint(): Promise<Record<string, unknown>> {
+  const chromium = '/usr/bin/chromium';
+  if (!existsSync(chromium)) return { error: 'chromium not installed (/usr/bin/chromium)' };
+  if (!existsSync(join(root, 'dist', 'client', 'index.html'))) return { error: 'dashboard not built: npm run build:client' };
+  const { chromium: pw } = await import('playwright-core');
+  const { loadConfig } = await import('../server/config.js');
+  const { startApi } = await import('../server/runtime/api.js');
+  const { connect } = await import('../db/client.js');
+  const { startEmbeddedPostgres } = await import('../db/embedded.js');
+  const { runMigrations } = await import('../db/migrate.js');
+  const { ensureSeeded } = await import('../db/seed/index.js');
+  const { mkdtempSync, rmSync, chmodSync } = await import('node:fs');
+  const dir = mkdtempSync(join(os.tmpdir(), 'rekap-bench-paint-'));
+  chmodSync(dir, 0o777);
+  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: 45000 + Math.floor(Math.random() * 4000) });
+  const database = connect(pg.url, { max: 6 });
+  const browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox'] });
+  try {
+    await runMigrations(database);
+    await ensureSeeded(database, { scope: 'kalteng', seed: 2024 }, { log: () => {} });
+    const config = loadConfig({ DATABASE_URL: pg.url, PORT: '0', HOST: '127.0.0.1', REKAP_SERVE_CLIENT: '1', REKAP_LOG_LEVEL: 'warn', REKAP_DATA_DIR: join(dir, 'data') }, root);
+    const api = await startApi(config, database, () => {}, { databaseUrl: pg.url });
+    const url = api.url.replace('localhost', '127.0.0.1');
+    const fcp = async (target: string) => {
+      const page = await browser.newPage();
+      await page.goto(target, { waitUntil: 'load' });
+      await page.waitForTimeout(300);
+      const v = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null);
+      await page.close();
+      return v;
+    };
+    const runs = quick ? 3 : 7;
+    const dash: number[] = [];
+    const blank: number[] = [];
+    await fcp(`${url}/`); // warm the server's caches once, as a CDN would be
+    for (let i = 0; i < runs; i++) {
+      const d = await fcp(`${url}/`);
+      const b = await fcp(`data:text/html,<p>rekap</p>`);
+      if (d !== null) dash.push(d);
+      if (b !== null) blank.push(b);
+    }
+    await api.close();
+    const med = (xs: number[]) => (xs.length ? Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]) : null);
+    return { dashboardFcpMs: med(dash), baselineBlankPageFcpMs: med(blank), runs, target: { dashboardFcpMs: 1500 } };
+  } finally {
+    await browser.close();
+    await database.close();
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const started = new Date();
+  const cpus = os.cpus();
+  const machine = {
+    host: os.hostname(), cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 1e9 * 10) / 10,
+    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100), os: `${os.type()} ${os.release()}`, node: process.version,
+    note: 'shared development machine: other engineers were building and testing at the same time, so figures are conservative',
+  };
+  const out: Record<string, unknown> = { startedAt: started.toISOString(), quick, machine };
+  const summary: Record<string, unknown> = {};
+
+  if (wanted('read')) {
+    log('read pipeline…');
+    const r = await runJson('bench/read.ts', ['--n', quick ? '40' : '200', '--workers', '2', '--skip-digits'], 60 * 60_000);
+    out.read = r;
+    if (r.ok) {
+      const x = r.result as Record<string, any>;
+      summary.readPerPhoto = { pipelineMs: x.timing?.pipelineMsPerPhoto ?? null, baselineDecodeOnlyMs: x.timing?.decodeMsPerPhoto ?? null, photosPerSecond: x.timing?.photosPerSecond ?? null, target: { photosPerSecondPerCore: 1 } };
+    }
+  }
+  if (wanted('ingest')) {
+    log('publish path and socket fan-out…');
+    const r = await runJson('bench/ingest.ts', quick ? ['--quick'] : ['--sockets', '1000,5000'], 60 * 60_000);
+    out.ingest = r;
+    if (r.ok) {
+      const x = r.result as Record<string, any>;
+      summary.publishFormsPerSec = { measured: x.publishFormsPerSec, target: 300, note: 'national peak ≈ 300 forms/s' };
+      summary.fanOut = { runs: (x.runs ?? []).map((run: any) => ({ sockets: run.sockets, p50Ms: run.latencyMs?.p50, p99Ms: run.latencyMs?.p99, cpuUsPerMessage: run.cpuUsPerMessage, error: run.error })), target: { p99Ms: 2000 } };
+    }
+  }
+  if (wanted('national')) {
+    log(`national scale (${quick ? 'Kalimantan Tengah only, --quick' : '429k TPS'})…`);
+    const r = await runJson('bench/national.ts', quick ? ['--quick', '--samples', '50'] : ['--samples', '200'], 3 * 60 * 60_000);
+    out.national = r;
+    if (r.ok) {
+      const x = r.result as Record<string, any>;
+      summary.snapshot = { scope: x.scope, tps: x.seed?.tps, worstP99Ms: x.snapshotWorstP99Ms, perLevel: x.snapshotMs?.published, baselineEmpty: x.snapshotMs?.baselineEmpty, target: { p99Ms: 10 } };
+      summary.nationalPublish = { formsPerSec: x.publish?.formsPerSec, seconds: x.publish?.seconds, seedSeconds: x.seed?.seconds };
+    }
+  }
+  if (wanted('firstPaint')) {
+    log('dashboard first paint…');
+    try { out.firstPaint = await firstPaint(); } catch (err) { out.firstPaint = { error: (err as Error).message }; }
+    summary.firstPaint = out.firstPaint;
+  }
+  out.summary = summary;
+  out.finishedAt = new Date().toISOString();
+  const json = JSON.stringify(out, null, 2);
+  console.log(json);
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${started.toISOString().slice(0, 10)}-${os.hostname()}${quick ? '-quick' : ''}.json`);
+  writeFileSync(file, `${json}\n`);
+  log(`written ${file}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
