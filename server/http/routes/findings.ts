@@ -54,7 +54,7 @@ export function findingsRouter(sql: Sql): Router {
     const status = queryString(req, 'status') ?? 'active';
     if (!['active', 'resolved', 'all'].includes(status)) throw badRequest('status must be active, resolved or all', { param: 'status' }, 'invalid_query');
     const { total, rows } = await listFindings(sql, {
-      area, rule: rule?.toUpperCase() === rule ? rule : rule, contestId, status: status as 'active' | 'resolved' | 'all',
+      area, rule, contestId, status: status as 'active' | 'resolved' | 'all',
       limit: intParam(req, 'limit', 1, 1000, 100), offset: intParam(req, 'offset', 0, 10_000_000, 0),
     });
     const body: FindingsResponse = { total, findings: rows.map(findingDto) };
