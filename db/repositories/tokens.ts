@@ -23,7 +23,7 @@ export async function createUserWithToken(sql: Sql, opts: { name: string; role: 
       insert into users (name, role, scope_code) values (${opts.name}, ${opts.role}, ${opts.scopeCode}) returning id`;
     const [tok] = await tx<{ id: number }[]>`
       insert into tokens (user_id, token_hash, kind, expires_at)
-      values (${user.id}, ${hashToken(token)}, ${opts.kind ?? 'device'}, ${opts.expiresAt ?? null}) returning id`;
+      values (${user.id}, ${hashToken(token)}, ${opts.kind ?? 'device'}, ${opts.expiresAt ? opts.expiresAt.toISOString() : null}) returning id`;
     return { userId: Number(user.id), tokenId: Number(tok.id), token };
   });
 }
