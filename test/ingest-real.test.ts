@@ -76,6 +76,7 @@ describe('real photo through the real reader', () => {
     let result;
     while (Date.now() < end && !(result = (await db.sql`select * from tps_results where tps_code = ${tpsCode} and is_current`)[0])) await sleep(500);
     expect(result).toBeTruthy();
+    if (!result) return;
     const truth = Object.assign({}, ...truths.map((t) => t.values)) as Record<string, number>;
     const [national] = await db.sql`select suara_sah, tps_published, tps_quarantined from area_tallies where contest_id = ${CONTEST} and area_code = '00'`;
     if (result.status === 'published') {
