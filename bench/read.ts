@@ -126,7 +126,8 @@ async function main() {
   }
   log(`decode-only pass done (${r1(mean(decodeGrayMs))} ms grey, ${r1(mean(decodeColourMs))} ms colour)`);
 
-  const pool = createReaderPool(WORKERS);
+  // A generous job timeout: on a shared, overloaded machine a photo can take tens of seconds.
+  const pool = createReaderPool(WORKERS, { jobTimeoutMs: 300_000 });
   const readings: (PageReading | { error: string })[] = new Array(N);
   let done = 0;
   const started = performance.now();

@@ -37,6 +37,10 @@ export interface CutField {
 /** Search this far (mm) around the fiducial-predicted position. */
 const SEARCH_MM = 2.5;
 const MIN_LOCATED_SCORE = 0.45;
+/** Cut this far inside the printed outline (mm). */
+const INSET_MM = 0.15;
+/** Paper margin added around each cut, as a share of its side (see padWithPaper). */
+const PAD_SHARE = 0.2;
 
 function bboxOf(rects: RectMm[]): RectMm {
   const x0 = Math.min(...rects.map((r) => r.x));
@@ -183,7 +187,8 @@ export function cutFields(
     }
     const boxes: GrayImage[] = [];
     const roi: CutField['roi'] = [];
-    const inset = Math.round((lineMm + 0.35) * P);
+    // Just past the printed outline: strokes that touch the box edge (the bar of a 7) keep their ends.
+    const inset = Math.round((lineMm + INSET_MM) * P);
     for (const b of f.field.boxes) {
       const rx = Math.round(b.x * P) + dx;
       const ry = Math.round(b.y * P) + dy;
@@ -197,7 +202,7 @@ export function cutFields(
       const crop = f.patch.getRegion(new cv.Rect(clamp(cx, 0, f.patch.cols - cw), clamp(cy, 0, f.patch.rows - ch), cw, ch)).copy();
       const data = new Uint8Array(crop.getData());
       eraseEdgeLines(data, cw, ch);
-      boxes.push({ data, width: cw, height: ch, channels: 1 });
+      boxes.push(padWithPaper(data, cw, ch, PAD_SHARE));
     }
     out.push({ key: f.field.key, dx, dy, score: f.score, located, boxes, roi });
   }
@@ -240,4 +245,21 @@ export function eraseEdgeLines(data: Uint8Array, w: number, h: number): void {
     for (let x = 0; x < w; x++) if (isDark(data[y * w + x]!)) n++;
     if (n >= w * 0.7) for (let x = 0; x < w; x++) whiten(y * w + x);
   }
+}
+
+/**
+ * Surrounds the cut with a margin of its own paper colour. Writing often touches the box edge (the
+ * bar of a 7, the top of a 5); the digit normaliser strips border-like strokes at the edges of a
+ * crop, so ink must not sit on the edge of what it receives.
+ */
+export function padWithPaper(data: Uint8Array, w: number, h: number, share: number): GrayImage {
+  const m = Math.round(Math.max(w, h) * share);
+  if (m <= 0) return { data, width: w, height: h, channels: 1 };
+  const sorted = Uint8Array.from(data).sort();
+  const paper = sorted[Math.floor(sorted.length * 0.9)]!;
+  const W = w + 2 * m;
+  const H = h + 2 * m;
+  const out = new Uint8Array(W * H).fill(paper);
+  for (let y = 0; y < h; y++) out.set(data.subarray(y * w, (y + 1) * w), (y + m) * W + m);
+  return { data: out, width: W, height: H, channels: 1 };
 }

@@ -63,7 +63,7 @@ interface Slot {
 export function createReaderPool(n = 1, options: ReaderPoolOptions = {}): ReaderPool {
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`reader pool size must be 1..64, got ${n}`);
   const maxRssMb = options.maxRssMb ?? 380;
-  const jobTimeoutMs = options.jobTimeoutMs ?? 60_000;
+  const jobTimeoutMs = options.jobTimeoutMs ?? 120_000;
   const log = options.log ?? ((l: string) => process.stderr.write(`reader-pool: ${l}\n`));
   const queue: Pending[] = [];
   const slots: Slot[] = [];
