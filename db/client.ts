@@ -5,7 +5,12 @@ import * as schema from './schema/index.js';
 export type Sql = postgres.Sql;
 export type Db = PostgresJsDatabase<typeof schema>;
 
-/** One connection pool: raw postgres.js for bulk and hot paths, drizzle on top for ordinary queries. */
+/**
+ * One connection pool: raw postgres.js for bulk and hot paths, drizzle on top for ordinary queries.
+ * Caution: drizzle's postgres-js driver makes the pool's date/timestamp/json (de)serialisers
+ * pass-through, for every user of this pool. In raw `sql` queries pass timestamps as ISO strings with
+ * a `::timestamptz` cast and JSON as a string with `::jsonb`, and expect timestamps back as strings.
+ */
 export interface Database {
   sql: Sql;
   db: Db;
