@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { launchBrowser } from '../support/browser.js';
 import { ensureClientBuilt, startTestServer, type TestServer } from '../support/server.js';
 
@@ -29,7 +31,13 @@ async function visit(path: string) {
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
   });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('requestfailed', (r) => pageErrors.push(`failed ${r.url()}`));
+  page.on('response', (r) => { if (r.status() >= 400) pageErrors.push(`${r.status()} ${r.url()}`); });
   const res = await page.goto(server.url + path, { waitUntil: 'networkidle' });
+  await page.waitForTimeout(1500);
+  if (pageErrors.length) console.log(path, pageErrors);
   const text = (await page.locator('body').innerText()) + (await page.locator('#root').innerHTML());
   await ctx.close();
   return { status: res?.status(), csp: res?.headers()['content-security-policy'] ?? '', violations, text };
@@ -51,10 +59,14 @@ describe('CSP in a real browser', () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     // A news site on another origin (served by the test itself) frames both pages.
-    // localhost vs 127.0.0.1: another origin, both local (Chromium blocks public pages framing local ones).
-    const host = server.url.replace('127.0.0.1', 'localhost') + '/news-article';
-    await page.route(host, (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><iframe src="${server.url}/embed/scoreboard" width="600" height="400"></iframe><iframe src="${server.url}/area/62" width="600" height="400"></iframe>` }));
-    await page.goto(host);
+    // A "news site": a real server on another port (another origin, and a local address: Chromium
+    // blocks pages it considers public from framing local ones, which is not what is tested here).
+    const news = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<!doctype html><iframe src="${server.url}/embed/scoreboard" width="600" height="400"></iframe><iframe src="${server.url}/area/62" width="600" height="400"></iframe>`);
+    });
+    await new Promise<void>((r) => news.listen(0, '127.0.0.1', () => r()));
+    await page.goto(`http://127.0.0.1:${(news.address() as AddressInfo).port}/article`);
     await page.waitForTimeout(6000);
     const embed = page.frames().find((f) => f.url().includes('/embed/scoreboard'));
     expect(embed).toBeTruthy();
@@ -64,5 +76,6 @@ describe('CSP in a real browser', () => {
     const dashText = dash ? await dash.locator('body').innerText().catch(() => '') : '';
     expect(dashText.trim()).toBe('');
     await ctx.close();
+    news.close();
   });
 });
