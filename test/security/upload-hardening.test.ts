@@ -32,7 +32,7 @@ async function upload(bytes: Buffer | Uint8Array, opts: { filename?: string; typ
   const form = new FormData();
   form.set('tps', opts.tps ?? tps);
   form.set('contest', opts.contest ?? CONTEST);
-  form.set('photo', new Blob([bytes], { type: opts.type ?? 'image/jpeg' }), opts.filename ?? 'c1.jpg');
+  form.set('photo', new Blob([new Uint8Array(bytes)], { type: opts.type ?? 'image/jpeg' }), opts.filename ?? 'c1.jpg');
   const res = await fetch(`${server.url}/api/submissions`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
   const text = await res.text();
   let json: { error?: { code: string; message: string } } | null = null;
