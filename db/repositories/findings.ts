@@ -92,7 +92,11 @@ export async function resolveStaleFindings(tx: Tx, scope: { rules: string[]; con
   return rows.map((r) => r.dedupeKey);
 }
 
-export interface FindingFilter { area?: string; rule?: string; contestId?: string; tpsCode?: string; status?: 'active' | 'resolved' | 'all'; limit?: number; offset?: number }
+export interface FindingFilter {
+  area?: string; rule?: string; contestId?: string; tpsCode?: string; status?: 'active' | 'resolved' | 'all'; limit?: number; offset?: number;
+  /** Public view: no statistical findings (a statistic is not proof) and nothing from practice elections. */
+  publicOnly?: boolean;
+}
 
 /** Findings under an area (prefix of the TPS or region code; '00' = all), newest first. */
 export async function listFindings(sql: Tx, f: FindingFilter): Promise<{ total: number; rows: FindingRow[] }> {
@@ -102,7 +106,9 @@ export async function listFindings(sql: Tx, f: FindingFilter): Promise<{ total: 
     ${f.rule ? sql`and rule = ${f.rule}` : sql``}
     ${f.contestId ? sql`and contest_id = ${f.contestId}` : sql``}
     ${f.tpsCode ? sql`and tps_code = ${f.tpsCode}` : sql``}
-    ${f.status && f.status !== 'all' ? sql`and status = ${f.status}` : f.status === 'all' ? sql`` : sql`and status = 'active'`}`;
+    ${f.status && f.status !== 'all' ? sql`and status = ${f.status}` : f.status === 'all' ? sql`` : sql`and status = 'active'`}
+    ${f.publicOnly ? sql`and kind <> 'statistical' and (contest_id is null or contest_id not in (
+        select c.id from contests c join elections e on e.id = c.election_id where e.is_practice))` : sql``}`;
   const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from anomalies ${where}`;
   const rows = await sql<FindingRow[]>`
     select ${columns(sql)} from anomalies ${where}

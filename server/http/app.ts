@@ -51,6 +51,11 @@ export function createApp(deps: AppDeps): Express {
     const body: HealthResponse = { ok: dbOk, version: REKAP_VERSION, database: dbOk ? 'ok' : 'unreachable', roles: config.REKAP_ROLES, time: new Date().toISOString() };
     res.status(dbOk ? 200 : 503).json(body);
   });
+  // Settings the dashboard needs at run time (optional tile layer, public URL for embed snippets).
+  api.get('/client-config', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300');
+    res.json({ tileUrl: config.REKAP_TILE_URL ?? null, publicUrl: config.REKAP_PUBLIC_URL ?? null });
+  });
   api.use(areasRouter(database.sql));
   api.use(ingestRoutes({ config, database, queue: deps.queue ?? null, log: deps.log }));
   api.use(practiceRouter({ database, log: deps.log }), operatorsRouter({ database }));

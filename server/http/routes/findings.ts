@@ -60,5 +60,25 @@ export function findingsRouter(sql: Sql): Router {
     const body: FindingsResponse = { total, findings: rows.map(findingDto) };
     res.json(body);
   });
+
+  // The anomaly feed (dashboard, newsrooms): anyone may read the deterministic findings, which are
+  // facts about the forms (hard-rule failures, duplicates, source mismatches); statistical findings
+  // and practice elections only for investigators.
+  router.use('/anomalies', ensureActor(sql));
+  router.get('/anomalies', async (req, res) => {
+    const investigator = req.actor !== undefined && INVESTIGATOR_ROLES.includes(req.actor.role);
+    const raw = queryString(req, 'area')?.replace(/\./g, '');
+    if (raw !== undefined && !AREA.test(raw)) throw badRequest(`area must be an area or TPS code (2, 4, 6, 10 or 13 digits, or 00), got "${raw}"`, { param: 'area' }, 'invalid_area_code');
+    const rule = queryString(req, 'rule');
+    if (rule !== undefined && !/^[A-Za-z0-9_]{1,24}$/.test(rule)) throw badRequest(`rule must be a rule id such as H1, M1, D1, got "${rule}"`, { param: 'rule' }, 'invalid_query');
+    const contestId = queryString(req, 'contest');
+    if (contestId !== undefined && !/^[a-z0-9-]{1,40}$/.test(contestId)) throw badRequest(`contest must be a contest id such as pkwkp-62, got "${contestId}"`, { param: 'contest' }, 'invalid_query');
+    const { total, rows } = await listFindings(sql, {
+      area: raw ?? '00', rule, contestId, status: 'active', publicOnly: !investigator,
+      limit: intParam(req, 'limit', 1, 1000, 100), offset: intParam(req, 'offset', 0, 10_000_000, 0),
+    });
+    res.set('Cache-Control', 'no-cache');
+    res.json({ total, anomalies: rows.map(findingDto) });
+  });
   return router;
 }
