@@ -5,6 +5,7 @@
  *                  change feed, audit: the real transaction), forms/s
  *   snapshotMs     area snapshot (roomState: the read a subscribe does on a cache miss) p50/p99 per level,
  *                  after publishing, beside the same reads on the seeded-but-empty database (baseline)
+ * --budget <s> stops publishing after s seconds and measures at the scale reached (reported as such).
  * Uses DATABASE_URL (a scratch database is created and dropped) or an embedded PostgreSQL in a temp folder.
  */
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { loadEvaluator } from '../workers/jobs/rules.js';
 import { roomState } from '../server/realtime/snapshot.js';
 import { formValues, rng, type SimContest, type SimTps } from '../server/simulate/night.js';
 
-const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, samples: { type: 'string', default: '200' }, batch: { type: 'string', default: '1000' } } });
+const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, samples: { type: 'string', default: '200' }, batch: { type: 'string', default: '1000' }, budget: { type: 'string' } } });
 const log = (l: string) => process.stderr.write(`[bench:national] ${l}\n`);
 const pct = (xs: number[], p: number) => {
   if (!xs.length) return null;
@@ -107,7 +108,10 @@ async function main() {
     let created = 0;
     let quarantined = 0;
     const empty = new Map();
+    let stoppedEarly = false;
+    const budgetMs = opts.budget ? Number(opts.budget) * 1000 : Infinity;
     for (let i = 0; i < tps.length; i += batch) {
+      if (performance.now() - t > budgetMs) { stoppedEarly = true; log(`publish budget of ${opts.budget} s spent at ${i} TPS`); break; }
       const reqs: PublishRequest[] = [];
       for (const x of tps.slice(i, i + batch)) {
         const c = raceOf(x);
@@ -119,7 +123,7 @@ async function main() {
       if ((i / batch) % 20 === 0) log(`published ${i + reqs.length}/${tps.length} (${Math.round((created / (performance.now() - t)) * 1000)} forms/s)`);
     }
     const publishS = (performance.now() - t) / 1000;
-    out.publish = { forms: created, quarantined, seconds: Math.round(publishS), formsPerSec: Math.round(created / publishS), batch };
+    out.publish = { forms: created, ofTps: tps.length, complete: !stoppedEarly, quarantined, seconds: Math.round(publishS), formsPerSec: Math.round(created / publishS), batch };
     log(`published ${created} in ${Math.round(publishS)} s`);
     const after = await measure();
     out.snapshotMs = { published: after, baselineEmpty: baseline, samplesPerLevel: samples, target: { p99: 10 } };

@@ -6,7 +6,8 @@
  *
  *   read       bench/read.ts      reader per photo vs decode-only of the same JPEGs
  *   ingest     bench/ingest.ts    publish path forms/s; socket fan-out CPU per message, publish→client p50/p99
- *   national   bench/national.ts  429k TPS seeded + published, area snapshot p50/p99 per level (vs empty)
+ *   national   bench/national.ts  429k TPS seeded + published, area snapshot p50/p99 per level (vs empty);
+ *                                 --budget <s> caps its publish phase (the full run takes ~30 min on 2 cores)
  *   firstPaint (inline)           dashboard first contentful paint in Debian's chromium, vs a blank page
  */
 import { spawn } from 'node:child_process';
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, skip: { type: 'string', default: '' }, only: { type: 'string' } } });
+const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, skip: { type: 'string', default: '' }, only: { type: 'string' }, budget: { type: 'string' } } });
 const quick = !!opts.quick;
 const skip = new Set(opts.skip!.split(',').filter(Boolean));
 const wanted = (name: string) => !skip.has(name) && (!opts.only || opts.only.split(',').includes(name));
@@ -130,7 +131,7 @@ async function main() {
   }
   if (wanted('national')) {
     log(`national scale (${quick ? 'Kalimantan Tengah only, --quick' : '429k TPS'})…`);
-    const r = await runJson('bench/national.ts', quick ? ['--quick', '--samples', '50'] : ['--samples', '200'], 3 * 60 * 60_000);
+    const r = await runJson('bench/national.ts', quick ? ['--quick', '--samples', '50'] : ['--samples', '200', ...(opts.budget ? ['--budget', opts.budget] : [])], 3 * 60 * 60_000);
     out.national = r;
     if (r.ok) {
       const x = r.result as Record<string, any>;
