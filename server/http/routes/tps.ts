@@ -172,16 +172,18 @@ export function tpsRouter(deps: { sql: Sql; evaluate: () => Promise<EvaluateFn> 
     const area = typeof req.query.area === 'string' && req.query.area && req.query.area !== '00' ? req.query.area.replace(/\./g, '') : null;
     if (area && !/^(\d{2}|\d{4}|\d{6}|\d{10}|\d{13})$/.test(area)) throw badRequest(`"${req.query.area}" is not an area code`, undefined, 'invalid_area_code');
     const limit = Math.min(Math.max(Number(req.query.limit ?? 200) || 200, 1), 1000);
+    // Practice uploads ("mode latihan") never mix into the real queue unless asked for by contest id.
+    const practiceContests = sql`(select c.id from contests c join elections e on e.id = c.election_id where e.is_practice)`;
     const quarantined = await sql`
       select r.tps_code, r.contest_id, r.version, r.rules, r.values, r.created_at, r.reading_ids
       from tps_results r where r.is_current and r.status = 'quarantined'
-        ${contest ? sql`and r.contest_id = ${contest}` : sql``} ${area ? sql`and r.tps_code like ${area + '%'}` : sql``}`;
+        ${contest ? sql`and r.contest_id = ${contest}` : sql`and r.contest_id not in ${practiceContests}`} ${area ? sql`and r.tps_code like ${area + '%'}` : sql``}`;
     const flagged = await sql`
       select distinct on (s.tps_code, s.contest_id) s.tps_code, s.contest_id, rd.id as reading_id, rd.cls, s.id as submission_id,
              s.photo_sha256, rd.values, rd.created_at
       from readings rd join submissions s on s.id = rd.submission_id
       where rd.cls in ('NEEDS_REVIEW', 'FORM_INCONSISTENT') and s.status = 'read'
-        ${contest ? sql`and s.contest_id = ${contest}` : sql``} ${area ? sql`and s.tps_code like ${area + '%'}` : sql``}
+        ${contest ? sql`and s.contest_id = ${contest}` : sql`and s.contest_id not in ${practiceContests}`} ${area ? sql`and s.tps_code like ${area + '%'}` : sql``}
         and not exists (select 1 from tps_results t where t.tps_code = s.tps_code and t.contest_id = s.contest_id and t.is_current
                         and t.stage in ('reviewer', 'recap') and t.created_at > rd.created_at)
       order by s.tps_code, s.contest_id, rd.id desc`;
