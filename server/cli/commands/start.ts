@@ -3,6 +3,7 @@ import { openDatabase } from '../../runtime/database.js';
 import { startApi } from '../../runtime/api.js';
 import { parseCliArgs } from '../context.js';
 import { ensureSeeded } from '../../../db/seed/index.js';
+import { takeOverShutdownSignals } from '../../../db/embedded.js';
 
 /**
  * `rekap start`: database up (embedded when no DATABASE_URL), migrations, seed on first run, then
@@ -11,7 +12,15 @@ import { ensureSeeded } from '../../../db/seed/index.js';
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCliArgs(args, { role: { type: 'string' } });
   const config = loadConfig(values.role ? { ...process.env, REKAP_ROLES: values.role } : process.env);
-  const log = (msg: string, err?: unknown) => console.error(`[rekap] ${msg}`, err ?? '');
+  // One line per error (message and where), not a dump of the driver's connection object.
+  const log = (msg: string, err?: unknown) =>
+    console.error(`[rekap] ${msg}`, err instanceof Error ? (err.stack ?? err.message).split('\n').slice(0, 3).join('\n') : (err ?? ''));
+  takeOverShutdownSignals();
+  // Listen from the start: a Ctrl-C during start-up finishes starting, then stops in order.
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   const t0 = Date.now();
   const db = await openDatabase(config, { log: (l) => console.error(`[pg] ${l}`) });
   console.error(`[rekap] database ready (${db.embedded ? `embedded PostgreSQL on port ${db.embedded.port}, data in ${config.pgDataDir}` : 'DATABASE_URL'}) in ${Date.now() - t0} ms`);
@@ -33,11 +42,7 @@ export async function run(args: string[]): Promise<number> {
     console.log(`rekap is running at ${api.url}  (roles: ${config.REKAP_ROLES.join(', ')}; Ctrl-C to stop)`);
   }
 
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopRequested;
   console.error('[rekap] stopping…');
   for (const close of closers) {
     try {
