@@ -12,6 +12,7 @@
  * another, the publisher in this one. Uses DATABASE_URL (a scratch database is created) or an embedded
  * PostgreSQL in a temporary folder. Options: --sockets 1000,5000 --forms <n> --quick
  */
+import { mulberry32 } from '../db/seed/random.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,16 +31,7 @@ const here = import.meta.filename;
 
 interface TpsRow { code: string; votersL: number; votersP: number; kabCode: string; kecCode: string; desaCode: string }
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Both pages of a consistent Pilkada form for a TPS (what the reader would hand over). */
 function formValues(t: TpsRow, candidates: number, r: () => number): Record<string, number> {

@@ -2,6 +2,7 @@
  * Helpers for the ingest/publish/realtime/feeds tests: TPS of the seeded Kalimantan Tengah database and
  * plausible form values that satisfy every identity of INTEGRITY §2 for a TPS's master register.
  */
+import { mulberry32 } from '../db/seed/random.js';
 import type { Sql } from '../db/client.js';
 import type { PageReading } from '../workers/reader/types.js';
 
@@ -18,17 +19,8 @@ export async function candidateCount(sql: Sql, contestId: string): Promise<numbe
   return r.n;
 }
 
-/** Deterministic PRNG (mulberry32) so a failing run can be replayed. */
-export function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so a failing run can be replayed. */
+export const rng = mulberry32;
 
 const split = (total: number, parts: number, r: () => number) => {
   const cuts = Array.from({ length: parts - 1 }, () => Math.floor(r() * (total + 1))).sort((a, b) => a - b);

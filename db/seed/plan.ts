@@ -3,6 +3,7 @@
  * desa, a seeded PRNG, and the TPS rows (numbers, register sizes) of a desa.
  * No I/O here, so the same inputs always give the same rows on any machine.
  */
+import { mulberry32 } from './random.js';
 import type { DesaTpsData } from './data.js';
 
 /** Pilkada register cap per regular TPS (PKPU 7/2024: at most 600 voters per TPS). */
@@ -72,17 +73,7 @@ export function hash32(s: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: tiny, fast, good enough for simulation; deterministic across platforms. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);

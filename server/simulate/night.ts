@@ -2,6 +2,7 @@
  * The shape of an election night, independent of any server: which TPS report, when, with what numbers,
  * and which uploads go wrong. Deterministic for a given seed so two runs can be compared.
  */
+import { mulberry32 } from '../../db/seed/random.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -18,16 +19,7 @@ export const ERROR_PROFILES: Record<ErrorProfile, { neverReport: number; duplica
   heavy: { neverReport: 0.05, duplicate: 0.15, wrongPage: 0.06, mistake: 0.08, hardToRead: 0.1 },
 };
 
-export function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /**
  * Minutes after polls close (13:00 local) when a TPS's form arrives. Counting takes 2–5 hours, then

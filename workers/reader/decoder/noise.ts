@@ -6,23 +6,14 @@
  * X→1/4/5/8) and the true class keeps 5–45% of the mass; otherwise the true class gets U(0.7, 0.999)
  * and half of the rest goes to one confusable class, half spread evenly. Every class gets a small floor.
  */
+import { mulberry32 } from '../../../db/seed/random.js';
 import { CLASS_BLANK, CLASS_X } from '../types.js';
 import { NUM_CLASSES } from './likelihood.js';
 import type { DecodeField } from './decode.js';
 
 export type Rng = () => number;
 
-/** mulberry32: small, fast, seedable; good enough for test data. */
-export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRng: (seed: number) => Rng = mulberry32;
 
 export function randInt(rng: Rng, lo: number, hi: number): number {
   return lo + Math.floor(rng() * (hi - lo + 1));

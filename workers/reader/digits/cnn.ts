@@ -6,6 +6,7 @@
  * native ML runtimes are heavy or need install-time downloads. A LeNet-sized network trains in minutes
  * on two cores and infers a whole form's boxes in milliseconds.
  */
+import { mulberry32 } from '../../../db/seed/random.js';
 
 export interface CnnShape {
   c1: number;
@@ -49,17 +50,8 @@ export function layoutOf(s: CnnShape): Layout {
   return { w1, b1, w2, b2, w3, b3, w4, b4, size: o };
 }
 
-/** Deterministic PRNG (mulberry32) so training runs are reproducible from a seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so training runs are reproducible from a seed. */
+export const rng = mulberry32;
 
 export function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);

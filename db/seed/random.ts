@@ -1,0 +1,14 @@
+/**
+ * The project's one seeded PRNG (mulberry32): tiny, fast, deterministic across platforms. It lives in
+ * db/ (the lowest layer) because seeding needs it; workers, server, benches and tests import it from here.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
