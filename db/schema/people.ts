@@ -1,4 +1,4 @@
-import { pgTable, text, bigserial, bigint, timestamp, index } from 'drizzle-orm/pg-core';
+import { pgTable, text, bigserial, bigint, timestamp, index, uniqueIndex } from 'drizzle-orm/pg-core';
 
 export type Role = 'public' | 'kpps' | 'kpu_operator' | 'kpu_reviewer' | 'bawaslu' | 'admin';
 
@@ -9,12 +9,14 @@ export type Role = 'public' | 'kpps' | 'kpu_operator' | 'kpu_reviewer' | 'bawasl
 export const users = pgTable('users', {
   id: bigserial({ mode: 'number' }).primaryKey(),
   name: text().notNull(),
+  /** Sign-in name for people with a password (lower-case); device-only users have none. */
+  username: text(),
   role: text().$type<Role>().notNull(),
   scopeCode: text(),
   passwordHash: text(),
   createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   revokedAt: timestamp({ withTimezone: true }),
-});
+}, (t) => [uniqueIndex('users_username_idx').on(t.username)]);
 
 /** Bearer tokens (device tokens for phones, sessions for browsers). Only a SHA-256 of the token is stored. */
 export const tokens = pgTable(
