@@ -170,7 +170,11 @@ export const changes = pgTable(
     resultVersion: integer(),
     at: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('changes_contest_idx').on(t.contestId, t.version)],
+  (t) => [
+    index('changes_contest_idx').on(t.contestId, t.version),
+    // The latest change of each TPS of a desa (its unit version in a desa snapshot): an index-only lookup.
+    index('changes_tps_idx').on(t.tpsCode, t.contestId, t.version),
+  ],
 );
 
 /**

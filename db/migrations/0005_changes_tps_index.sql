@@ -1,0 +1,1 @@
+CREATE INDEX "changes_tps_idx" ON "changes" USING btree ("tps_code","contest_id","version");
