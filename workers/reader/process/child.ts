@@ -10,7 +10,10 @@ import { loadTemplates } from '../template/index.js';
 import { readPhoto, rejected } from '../pipeline.js';
 import type { ReadJob, ReadReply, ReadyMessage } from './protocol.js';
 
-const send = (m: ReadReply | ReadyMessage) => process.send?.(m);
+// The parent may be gone already (stopped during our start-up): a send on a closed channel would throw.
+const send = (m: ReadReply | ReadyMessage) => {
+  if (process.connected) process.send?.(m);
+};
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
 
 // Warm everything that is loaded once, so the first job is not slower than the rest.
