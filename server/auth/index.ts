@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Sql } from '../../db/client.js';
-import { findActorByToken, type Actor, type Role } from '../../db/repositories/tokens.js';
+import { findActorByToken, type Actor, type Role, type SessionPolicy } from '../../db/repositories/tokens.js';
 import { HttpError } from '../http/errors.js';
 
 /**
@@ -27,12 +27,12 @@ export function bearerToken(header: string | undefined): string | null {
 }
 
 /** Resolve the actor (if any) without requiring one. */
-export function authenticate(sql: Sql): RequestHandler {
+export function authenticate(sql: Sql, policy?: SessionPolicy): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const token = bearerToken(req.headers.authorization);
     if (!token) return next();
     try {
-      const actor = await findActorByToken(sql, token);
+      const actor = await findActorByToken(sql, token, policy);
       if (!actor) return next(new HttpError(401, 'invalid_token', 'the bearer token is unknown, revoked or expired'));
       req.actor = actor;
       next();

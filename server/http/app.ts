@@ -7,6 +7,8 @@ import type { HealthResponse } from '../contract/index.js';
 import { errorHandler, unknownRoute } from './errors.js';
 import { rateLimiterFor } from './middleware/ratelimit.js';
 import { corsForFeeds, securityHeaders } from './middleware/security.js';
+import { databaseUnavailable } from './middleware/unavailable.js';
+import { authRouter } from '../auth/routes.js';
 import { areasRouter } from './routes/areas.js';
 import { casesRouter } from './routes/cases.js';
 import { findingsRouter } from './routes/findings.js';
@@ -56,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
     res.set('Cache-Control', 'public, max-age=300');
     res.json({ tileUrl: config.REKAP_TILE_URL ?? null, publicUrl: config.REKAP_PUBLIC_URL ?? null });
   });
+  api.use(authRouter({ sql: database.sql }));
   api.use(areasRouter(database.sql));
   api.use(ingestRoutes({ config, database, queue: deps.queue ?? null, log: deps.log }));
   api.use(practiceRouter({ database, log: deps.log }), operatorsRouter({ database }));
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps): Express {
     app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => res.sendFile(join(clientDistDir, 'index.html')));
   }
   app.use(unknownRoute);
+  app.use(databaseUnavailable(deps.log));
   app.use(errorHandler(deps.log));
   return app;
 }
