@@ -76,6 +76,9 @@ export function createReaderPool(n = 1, options: ReaderPoolOptions = {}): Reader
     const child = fork(CHILD, [], {
       execArgv: ['--import', TSX_LOADER],
       serialization: 'advanced',
+      // Own process group: a Ctrl-C in the terminal reaches the parent, which stops readers in order;
+      // if the parent dies, the IPC channel closes and the child exits on 'disconnect'.
+      detached: true,
       // Child stdout goes to our stderr: nothing a reader prints may corrupt JSON lines on stdout.
       stdio: ['ignore', 2, 2, 'ipc'],
     });
