@@ -72,19 +72,46 @@ export class RoomError extends Error {
   }
 }
 
+/**
+ * Rooms are validated on every subscribe and every public read; contests and areas do not change during
+ * a night, so a validated room is remembered (per database handle) instead of costing two queries each time.
+ */
+type ResolvedRoom = { contest: NonNullable<Awaited<ReturnType<typeof contestById>>>; area: NonNullable<Awaited<ReturnType<typeof findArea>>> };
+const RESOLVED_TTL_MS = 10 * 60_000;
+const MAX_CACHED_ROOMS = 20_000;
+const resolvedCache = new WeakMap<object, Map<string, { at: number; room: ResolvedRoom }>>();
+
+function cacheOf<V>(store: WeakMap<object, Map<string, V>>, sql: object): Map<string, V> {
+  let m = store.get(sql);
+  if (!m) store.set(sql, (m = new Map()));
+  return m;
+}
+
+/** Insert with a bound: the oldest entries go first (Map keeps insertion order; a hit re-inserts). */
+function remember<V>(m: Map<string, V>, key: string, value: V) {
+  m.delete(key);
+  m.set(key, value);
+  while (m.size > MAX_CACHED_ROOMS) m.delete(m.keys().next().value as string);
+}
+
 /** Validate a room and return its contest. */
-export async function resolveRoom(sql: Tx, contestId: string, areaCode: string) {
+export async function resolveRoom(sql: Tx, contestId: string, areaCode: string): Promise<ResolvedRoom> {
+  const cache = cacheOf(resolvedCache, sql);
+  const key = `${contestId}|${areaCode}`;
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.at < RESOLVED_TTL_MS) return hit.room;
   const contest = await contestById(sql, contestId);
   if (!contest) throw new RoomError('contest_not_found', `contest ${contestId} not found`);
   const area = await findArea(sql as unknown as Sql, areaCode);
   if (!area) throw new RoomError('area_not_found', `area ${areaCode} not found`);
   const inside = areaCode === '00' || areaCode.startsWith(contest.areaCode) || contest.areaCode.startsWith(areaCode);
   if (!inside) throw new RoomError('area_outside_contest', `area ${areaCode} is outside contest ${contestId} (${contest.areaCode})`, 400);
+  remember(cache, key, { at: Date.now(), room: { contest, area } });
   return { contest, area };
 }
 
-async function readRoom(tx: Tx, contestId: string, areaCode: string, contestArea: string): Promise<RoomState> {
-  const version = await latestChangeVersion(tx);
+async function readRoom(tx: Tx, contestId: string, areaCode: string, contestArea: string): Promise<RoomState & { tag: string }> {
+  const { head: version, tag } = await roomHead(tx, contestId, areaCode);
   const kids = await childUnits(tx, areaCode, contestArea);
   const [own] = await tallyRows(tx, contestId, [areaCode]);
   const tally = unitFromTally(own, areaCode);
@@ -98,14 +125,81 @@ async function readRoom(tx: Tx, contestId: string, areaCode: string, contestArea
     const byCode = new Map(rows.map((r) => [r.code, r]));
     children = kids.map((k) => ({ unit: unitFromTally(byCode.get(k.code), k.code), name: k.name, level: k.level }));
   }
-  return { version, tally, children };
+  return { version, tally, children, tag };
 }
 
-/** Consistent state of one room at the change feed's current head. */
-export async function roomState(sql: Sql, contestId: string, areaCode: string): Promise<RoomState & { contest: NonNullable<Awaited<ReturnType<typeof contestById>>>; area: NonNullable<Awaited<ReturnType<typeof findArea>>> }> {
+/**
+ * The room's cache validator and the feed head, in one statement (one snapshot, one round trip by primary
+ * key). Every publish rewrites the tally row of each of the five areas a TPS belongs to (new `version` =
+ * the change's feed version, new `xmin`), so an unchanged validator means nothing under this room changed:
+ * its children included, and the TPS of a desa, whose every change goes through its desa's tally row.
+ */
+async function roomHead(sql: Tx, contestId: string, areaCode: string): Promise<{ head: number; tag: string }> {
+  const [r] = await sql<{ head: string | null; tag: string | null }[]>`
+    select (select max(version) from changes)::text as head,
+           (select version::text || '.' || xmin::text from area_tallies where contest_id = ${contestId} and area_code = ${areaCode}) as tag`;
+  return { head: Number(r?.head ?? 0), tag: r?.tag ?? 'none' };
+}
+
+/**
+ * Snapshots kept per (contest, area) with the validator they were read at: a read whose validator still
+ * matches costs one primary-key lookup and no aggregation; the serialised public JSON is kept beside it.
+ */
+interface CachedRoom { tag: string; at: number; state: RoomState; json?: string }
+const roomCache = new WeakMap<object, Map<string, CachedRoom>>();
+/** Belt and braces for writes that bypass the publish path (`recount --write` fixing drift in place). */
+const ROOM_MAX_AGE_MS = 60_000;
+export const snapshotCacheStats = { hits: 0, misses: 0 };
+
+/** Forget every cached snapshot (after tallies were rewritten outside the publish path). */
+export function clearSnapshotCache(sql: object) {
+  roomCache.get(sql)?.clear();
+}
+
+async function cachedRoom(sql: Sql, contestId: string, areaCode: string, contestArea: string): Promise<{ entry: CachedRoom; head: number }> {
+  const cache = cacheOf(roomCache, sql);
+  const key = `${contestId}|${areaCode}`;
+  const { head, tag } = await roomHead(sql, contestId, areaCode);
+  const hit = cache.get(key);
+  if (hit && hit.tag === tag && Date.now() - hit.at < ROOM_MAX_AGE_MS) {
+    snapshotCacheStats.hits++;
+    return { entry: hit, head };
+  }
+  snapshotCacheStats.misses++;
+  const state = await sql.begin('isolation level repeatable read read only', (tx) => readRoom(tx, contestId, areaCode, contestArea));
+  const { tag: readTag, ...rest } = state as RoomState & { tag: string };
+  const entry: CachedRoom = { tag: readTag, at: Date.now(), state: rest };
+  remember(cache, key, entry);
+  return { entry, head: Math.max(head, rest.version) };
+}
+
+/**
+ * Consistent state of one room at the change feed's current head. Served from the per-room cache when
+ * its validator is unchanged: the state at the cached read's version is then also the state at the head
+ * (no change since touched the room), so the head is reported as the version.
+ */
+export async function roomState(sql: Sql, contestId: string, areaCode: string): Promise<RoomState & ResolvedRoom> {
   const { contest, area } = await resolveRoom(sql, contestId, areaCode);
-  const state = await sql.begin('isolation level repeatable read read only', (tx) => readRoom(tx, contestId, areaCode, contest.areaCode));
-  return { ...(state as RoomState), contest, area };
+  const { entry, head } = await cachedRoom(sql, contestId, areaCode, contest.areaCode);
+  return { ...entry.state, version: Math.max(head, entry.state.version), contest, area };
+}
+
+/**
+ * The public results document of a room, serialised once per room version. `etag` changes exactly when
+ * the room's numbers change (not with every unrelated publish), so a CDN or browser revalidates cheaply;
+ * the body's `version` is the feed head at the read (what to pass as `since`), spliced in without
+ * re-serialising. `build` turns the state into the document (the route adds candidates and names).
+ */
+export async function roomJson(sql: Sql, contestId: string, areaCode: string, build: (state: RoomState & ResolvedRoom) => Promise<object>): Promise<{ etag: string; json: string; version: number }> {
+  const { contest, area } = await resolveRoom(sql, contestId, areaCode);
+  const { entry, head } = await cachedRoom(sql, contestId, areaCode, contest.areaCode);
+  if (entry.json === undefined) {
+    const { version: _drop, ...doc } = (await build({ ...entry.state, contest, area })) as { version?: number };
+    entry.json = JSON.stringify(doc);
+  }
+  const version = Math.max(head, entry.state.version);
+  const json = entry.json === '{}' ? `{"version":${version}}` : `{"version":${version},${entry.json.slice(1)}`;
+  return { etag: `${contestId}-${areaCode}-${entry.tag}`, json, version };
 }
 
 /** New full values of the given units of one room (for deltas), read in one snapshot. */

@@ -3,7 +3,7 @@ import type { Sql } from '../../../db/client.js';
 import { auditHead } from '../../../db/repositories/audit.js';
 import { candidatesOf, changesSince, latestChangeVersion, tpsUnits } from '../../../db/repositories/feeds.js';
 import type { AreaLevel, AuditHeadResponse, ChangesResponse, ResultsResponse } from '../../contract/index.js';
-import { roomState, RoomError } from '../../realtime/snapshot.js';
+import { roomJson, roomState, RoomError } from '../../realtime/snapshot.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
 
 /**
@@ -24,16 +24,28 @@ function areaParam(raw: string): string {
 async function results(sql: Sql, contestId: string, area: string): Promise<ResultsResponse> {
   try {
     const state = await roomState(sql, contestId, area);
-    const candidates = await candidatesOf(sql, contestId);
-    return {
-      contest: { id: state.contest.id, name: state.contest.name, type: state.contest.type, areaCode: state.contest.areaCode },
-      area: { code: state.area.code, name: state.area.name, level: state.area.level as AreaLevel, parentCode: state.area.parentCode },
-      candidates: candidates.map((c) => ({ ...c })),
-      version: state.version,
-      tally: state.tally,
-      children: state.children.map((c) => ({ ...c.unit, name: c.name, level: c.level as AreaLevel | 5 })),
-      generatedAt: new Date().toISOString(),
-    };
+    return toResults(state, await candidatesOf(sql, contestId));
+  } catch (err) {
+    if (err instanceof RoomError) throw new HttpError(err.status, err.code, err.message);
+    throw err;
+  }
+}
+
+function toResults(state: Awaited<ReturnType<typeof roomState>>, candidates: Awaited<ReturnType<typeof candidatesOf>>): ResultsResponse {
+  return {
+    contest: { id: state.contest.id, name: state.contest.name, type: state.contest.type, areaCode: state.contest.areaCode },
+    area: { code: state.area.code, name: state.area.name, level: state.area.level as AreaLevel, parentCode: state.area.parentCode },
+    candidates: candidates.map((c) => ({ ...c })),
+    version: state.version,
+    tally: state.tally,
+    children: state.children.map((c) => ({ ...c.unit, name: c.name, level: c.level as AreaLevel | 5 })),
+    generatedAt: new Date().toISOString(),
+  };
+}
+
+async function cachedResults(sql: Sql, contestId: string, area: string) {
+  try {
+    return await roomJson(sql, contestId, area, async (state) => toResults(state, await candidatesOf(sql, contestId)));
   } catch (err) {
     if (err instanceof RoomError) throw new HttpError(err.status, err.code, err.message);
     throw err;
@@ -93,6 +105,13 @@ export function feedsRouter(deps: { sql: Sql }): Router {
     } else if (rawArea.endsWith('.json')) rawArea = rawArea.slice(0, -5);
     if (req.query.format !== undefined && req.query.format !== 'csv' && req.query.format !== 'json') throw badRequest('format must be json or csv', undefined, 'invalid_format');
     const area = areaParam(rawArea);
+    if (!csv) {
+      // Serialised once per room version (server/realtime/snapshot.ts); the ETag moves only when this room's numbers do.
+      const doc = await cachedResults(sql, req.params.contest, area);
+      if (notModified(req, res, `${doc.etag}-json`)) return;
+      res.type('application/json').send(doc.json);
+      return;
+    }
     const head = await latestChangeVersion(sql);
     if (notModified(req, res, `${req.params.contest}-${area}-${head}-${csv ? 'csv' : 'json'}`)) return;
     const body = await results(sql, req.params.contest, area);
