@@ -268,7 +268,7 @@ describe('upload → read → publish → aggregate → socket delta', () => {
     expect(Number(after.suara_sah)).toBe(Number(before.suara_sah));
     expect(after.tps_quarantined).toBe(before.tps_quarantined + 1);
     await waitFor(async () => anomalies.find((a) => (a as { rule: string; tpsCode: string }).rule === 'H1' && (a as { tpsCode: string }).tpsCode === other.code), 'the anomaly event');
-    const queue = await (await fetch(`${api.url}/api/review-queue?contest=${CONTEST}&area=62`)).json() as { items: { tpsCode: string; reason: string; failingRules: { rule: string; delta?: number }[] }[] };
+    const queue = await (await fetch(`${api.url}/api/review-queue?contest=${CONTEST}&area=62`, { headers: { authorization: `Bearer ${reviewerToken}` } })).json() as { items: { tpsCode: string; reason: string; failingRules: { rule: string; delta?: number }[] }[] };
     const item = queue.items.find((i) => i.tpsCode === other.code)!;
     expect(item.reason).toBe('quarantined');
     expect(item.failingRules).toContainEqual(expect.objectContaining({ rule: 'H1', delta: 500 }));

@@ -152,8 +152,10 @@ describe('TPS page, review queue, embeds', { timeout: 180_000 }, () => {
     await feed.waitForSelector('[data-testid="live-status"][data-status="live"]');
     await feed.waitForTimeout(1500); // let the room subscriptions settle
     await upload(reviewTps, photo);
+    // The review queue is for KPU staff and Bawaslu (SECURITY.md): the check signs in as Bawaslu.
+    const watcherToken = (await createUserWithToken(server.db.sql, { name: 'Bawaslu watcher', role: 'bawaslu', scopeCode: null })).token;
     await waitFor(async () => {
-      const r = await fetch(`${server.url}/api/review-queue?contest=${CONTEST}&area=62`);
+      const r = await fetch(`${server.url}/api/review-queue?contest=${CONTEST}&area=62`, { headers: { authorization: `Bearer ${watcherToken}` } });
       const body = (await r.json()) as { items: { tpsCode: string }[] };
       return body.items.some((i) => i.tpsCode === reviewTps.code);
     }, 'the review queue item');

@@ -74,6 +74,11 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'list cases', method: 'GET', path: () => '/api/cases', cells: only(...STAFF) },
   { name: 'list operators', method: 'GET', path: () => '/api/operators?area=62', cells: only(...STAFF) },
   { name: 'who am I', method: 'GET', path: () => '/api/operators/me', cells: only('kpps', ...STAFF) },
+  {
+    // Quarantine detail: KPU staff within their area, Bawaslu and admins; never the public or a phone.
+    name: 'read the review queue', method: 'GET', path: (t) => `/api/review-queue?area=${t.slice(0, 4)}`,
+    cells: { ...only(), kpu_operator: ['allow', 'deny'], kpu_operator_other: ['allow', 'deny'], kpu_reviewer: ['allow', 'deny'], kpu_reviewer_other: ['allow', 'deny'], bawaslu: ['allow', 'allow'], admin: ['allow', 'allow'] },
+  },
   { name: 'reset practice', method: 'POST', path: () => '/api/practice/reset', cells: only('admin') },
   {
     name: 'upload a photo', method: 'POST', path: () => '/api/submissions', body: uploadForm,

@@ -6,7 +6,7 @@ import { auditForEntities } from '../../../db/repositories/audit.js';
 import { approveCorrection, CorrectionError, correctionsOf, proposeCorrection, rejectCorrection, type CorrectionRow } from '../../../db/repositories/corrections.js';
 import { candidatesOf } from '../../../db/repositories/feeds.js';
 import { currentResult, publishBatch, type EvaluateFn } from '../../../db/repositories/publish.js';
-import { actorLabel, requireActor, requireScope, type Actor } from '../../auth/index.js';
+import { actorLabel, inScope, requireActor, requireScope, type Actor } from '../../auth/index.js';
 import type { AreaLevel, CorrectionInfo, CorrectionResponse, ResultVersion, ReviewQueueItem, ReviewQueueResponse, TpsDetailResponse } from '../../contract/index.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
 
@@ -52,6 +52,8 @@ function rethrow(err: unknown): never {
 
 /** Who may propose, approve or reject a correction: KPU staff in their area and admins. Bawaslu supervises; it never edits results. */
 const RESULT_EDITORS: Actor['role'][] = ['kpu_operator', 'kpu_reviewer', 'admin'];
+/** Who may read the review queue (quarantine detail): KPU staff in their area, Bawaslu, admins. */
+const REVIEW_QUEUE_READERS: Actor['role'][] = ['kpu_operator', 'kpu_reviewer', 'bawaslu', 'admin'];
 
 export function tpsRouter(deps: { sql: Sql; evaluate: () => Promise<EvaluateFn> }): Router {
   const router = Router();
@@ -72,14 +74,21 @@ export function tpsRouter(deps: { sql: Sql; evaluate: () => Promise<EvaluateFn> 
     const [t] = await sql`select code, number, desa_code, kec_code, kab_code, prov_code, voters_l, voters_p, is_special from tps where code = ${code}`;
     if (!t) throw notFound(`TPS ${code}`, 'tps_not_found');
     const contestFilter = typeof req.query.contest === 'string' ? req.query.contest : null;
+    // Practice ("mode latihan") is for the people of this TPS and staff over it, never for public views.
+    const seesPractice = !!req.actor && req.actor.role !== 'public' && inScope(req.actor, code);
+    const practiceFilter = seesPractice ? sql`` : sql`and id not in (select c.id from contests c join elections e on e.id = c.election_id where e.is_practice)`;
     const contests = await sql<{ id: string }[]>`
-      select id from contests where ${code} like area_code || '%' ${contestFilter ? sql`and id = ${contestFilter}` : sql``} order by length(area_code), id`;
-    const [path, versions, corrections, subs, anomalies, audit] = await Promise.all([
+      select id from contests where ${code} like area_code || '%' ${contestFilter ? sql`and id = ${contestFilter}` : sql``} ${practiceFilter} order by length(area_code), id`;
+    const [path, versions, corrections, allSubs, allAnomalies, allAudit] = await Promise.all([
       areaPath(sql, t.desa_code), resultVersions(code), correctionsOf(sql, code),
       sql`select s.*, p.mime from submissions s join photos p on p.sha256 = s.photo_sha256 where s.tps_code = ${code} order by s.id`,
       sql`select id, rule, kind, contest_id, severity, status, detail, created_at from anomalies where tps_code = ${code} order by id`,
       auditForEntities(sql, `${code}:`),
     ]);
+    const practice = seesPractice ? new Set<string>() : new Set((await sql<{ id: string }[]>`select c.id from contests c join elections e on e.id = c.election_id where e.is_practice`).map((c) => c.id));
+    const subs = allSubs.filter((s) => !practice.has(s.contest_id));
+    const anomalies = allAnomalies.filter((a) => !a.contest_id || !practice.has(a.contest_id));
+    const audit = allAudit.filter((a) => !practice.has(String(a.entityId ?? '').split(':')[1] ?? ''));
     const readings = subs.length
       ? await sql`select * from readings where submission_id in ${sql(subs.map((s) => s.id))} order by id`
       : [];
@@ -168,9 +177,15 @@ export function tpsRouter(deps: { sql: Sql; evaluate: () => Promise<EvaluateFn> 
   });
 
   router.get('/review-queue', async (req, res) => {
+    // Quarantine detail and flagged readings are for the people who act on them (SECURITY.md).
+    const actor = requireActor(req, REVIEW_QUEUE_READERS);
     const contest = typeof req.query.contest === 'string' && req.query.contest ? req.query.contest : null;
-    const area = typeof req.query.area === 'string' && req.query.area && req.query.area !== '00' ? req.query.area.replace(/\./g, '') : null;
-    if (area && !/^(\d{2}|\d{4}|\d{6}|\d{10}|\d{13})$/.test(area)) throw badRequest(`"${req.query.area}" is not an area code`, undefined, 'invalid_area_code');
+    const asked = typeof req.query.area === 'string' && req.query.area && req.query.area !== '00' ? req.query.area.replace(/\./g, '') : null;
+    if (asked && !/^(\d{2}|\d{4}|\d{6}|\d{10}|\d{13})$/.test(asked)) throw badRequest(`"${req.query.area}" is not an area code`, undefined, 'invalid_area_code');
+    const scope = actor.scopeCode && actor.scopeCode !== '00' ? actor.scopeCode : null;
+    if (asked && scope && !asked.startsWith(scope) && !scope.startsWith(asked)) throw new HttpError(403, 'area_out_of_scope', `area ${asked} is outside your scope (${scope})`, { area: asked, scope });
+    // A wider area than the scope is narrowed to the scope.
+    const area = scope && (!asked || scope.startsWith(asked)) ? scope : asked;
     const limit = Math.min(Math.max(Number(req.query.limit ?? 200) || 200, 1), 1000);
     // Practice uploads ("mode latihan") never mix into the real queue unless asked for by contest id.
     const practiceContests = sql`(select c.id from contests c join elections e on e.id = c.election_id where e.is_practice)`;
