@@ -40,6 +40,8 @@ export interface AreaTally {
   votersUsed: number;
   version: number;
   updatedAt: string | null;
+  /** When polls closed for this race in this area (13:00 in the area's zone: WIB/WITA/WIT). */
+  pollsCloseAt?: string | null;
 }
 
 export interface AreaResponse {
@@ -49,6 +51,22 @@ export interface AreaResponse {
   tpsCount: number;
   children: AreaChild[];
   tallies: AreaTally[];
+  /** True when asked with ?latihan=1: the tallies are the practice election's, never real ones. */
+  practice?: boolean;
+}
+
+/** GET /api/areas/:code/missing?kontes= — TPS with no published or quarantined result yet ("belum masuk"). */
+export interface MissingTpsResponse {
+  area: AreaRef;
+  contestId: string;
+  pollsCloseAt: string | null;
+  /** Zone the close time is in (WIB, WITA, WIT). */
+  timeZone: string;
+  /** All missing TPS; `tps` holds at most `limit` of them. */
+  total: number;
+  limit: number;
+  tps: { code: string; number: number; desaCode: string; desaName: string; kecName: string; uploaded: boolean }[];
+  generatedAt: string;
 }
 
 export interface HealthResponse {
