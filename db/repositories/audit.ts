@@ -39,17 +39,35 @@ export interface AuditRow extends Required<Omit<AuditInput, 'before' | 'after'>>
 /** JSON with object keys sorted at every depth: the same value always gives the same bytes. */
 export function canonicalJson(value: unknown): string {
   if (value === undefined || value === null) return 'null';
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  switch (typeof value) {
+    case 'number': return Number.isFinite(value) ? String(value) : 'null';
+    case 'string': return JSON.stringify(value);
+    case 'boolean': return value ? 'true' : 'false';
+    case 'object': break;
+    default: return JSON.stringify(value) ?? 'null';
   }
-  if (typeof value === 'number' && !Number.isFinite(value)) return 'null';
-  return JSON.stringify(value);
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
+    return out + ']';
+  }
+  // The audit log hashes thousands of result objects per publish batch: one key sort and one string
+  // per object, no intermediate entry arrays (same bytes as the sorted-entries form).
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    out += (first ? '"' : ',"') + (SAFE_KEY.test(k) ? k : JSON.stringify(k).slice(1, -1)) + '":' + canonicalJson(v);
+    first = false;
+  }
+  return out + '}';
 }
+/** Keys that JSON.stringify writes unchanged (no escaping needed). */
+const SAFE_KEY = /^[A-Za-z0-9_.:\- ]*$/;
 
 export function auditEntryHash(prevHash: string, row: Omit<AuditRow, 'prevHash' | 'hash'>, canon?: { before: string; after: string }): string {
   // canonicalJson of the whole entry, written out with its keys in sorted order; before/after may be
@@ -62,37 +80,61 @@ export function auditEntryHash(prevHash: string, row: Omit<AuditRow, 'prevHash' 
 }
 
 /**
+ * Chain a batch of entries after `prevHash` with the given ids (pure: no I/O). Returns the rows and the
+ * JSON payload for `insertAuditPayload`, written from the canonical strings that were hashed, so each
+ * before/after value is serialised once.
+ */
+export function chainAuditRows(prevHash: string, ids: number[], at: string, entries: AuditInput[]): { rows: AuditRow[]; payload: string; head: string } {
+  const q = JSON.stringify;
+  const rows: AuditRow[] = [];
+  let payload = '[';
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const canon = { before: canonicalJson(e.before ?? null), after: canonicalJson(e.after ?? null) };
+    const base = {
+      id: ids[i], at, actorId: e.actorId, actor: e.actor, action: e.action, entity: e.entity,
+      entityId: e.entityId, before: e.before ?? null, after: e.after ?? null, photoSha256: e.photoSha256 ?? null,
+    };
+    const hash = auditEntryHash(prevHash, base, canon);
+    rows.push({ ...base, prevHash, hash });
+    payload += `${i ? ',' : ''}{"id":${base.id},"actor_id":${canonicalJson(base.actorId)},"actor":${q(base.actor)},"action":${q(base.action)},` +
+      `"entity":${q(base.entity)},"entity_id":${q(base.entityId)},"before":${canon.before},"after":${canon.after},` +
+      `"photo_sha256":${canonicalJson(base.photoSha256)},"prev_hash":"${prevHash}","hash":"${hash}"}`;
+    prevHash = hash;
+  }
+  return { rows, payload: payload + ']', head: prevHash };
+}
+
+/** The one INSERT of a chained batch (the caller holds PUBLISH_LOCK). */
+export function insertAuditPayload(tx: Tx, at: string, payload: string) {
+  return tx`
+    insert into audit_log (id, at, actor_id, actor, action, entity, entity_id, before, after, photo_sha256, prev_hash, hash)
+    select id, ${at}::timestamptz, actor_id, actor, action, entity, entity_id, nullif(before, 'null'::jsonb), nullif(after, 'null'::jsonb), photo_sha256, prev_hash, hash
+    from jsonb_to_recordset(${payload}::jsonb) as u(id bigint, actor_id bigint, actor text, action text, entity text, entity_id text,
+      before jsonb, after jsonb, photo_sha256 text, prev_hash text, hash text)`;
+}
+
+/** Ids for n new audit rows (the caller holds PUBLISH_LOCK, so they follow the current head). */
+export function nextAuditIds(tx: Tx, n: number) {
+  return tx<{ id: string }[]>`select nextval(pg_get_serial_sequence('audit_log', 'id'))::bigint as id from generate_series(1, ${n})`;
+}
+
+export function auditHeadHash(tx: Tx) {
+  return tx<{ hash: string }[]>`select hash from audit_log order by id desc limit 1`;
+}
+
+/**
  * Append entries inside the caller's transaction. Takes PUBLISH_LOCK (a no-op if the caller holds it).
  * `at` is set here with millisecond precision so that the hash can be recomputed from the stored row.
  */
 export async function appendAudit(tx: Tx, entries: AuditInput[]): Promise<AuditRow[]> {
   if (entries.length === 0) return [];
   await tx`select pg_advisory_xact_lock(${PUBLISH_LOCK})`;
-  const [head] = await tx<{ hash: string }[]>`select hash from audit_log order by id desc limit 1`;
-  let prevHash = head?.hash ?? GENESIS_HASH;
-  const ids = await tx<{ id: number }[]>`
-    select nextval(pg_get_serial_sequence('audit_log', 'id'))::bigint as id from generate_series(1, ${entries.length})`;
+  const [head] = await auditHeadHash(tx);
+  const ids = await nextAuditIds(tx, entries.length);
   const at = new Date().toISOString();
-  const rows: AuditRow[] = entries.map((e, i) => {
-    const canon = { before: canonicalJson(e.before ?? null), after: canonicalJson(e.after ?? null) };
-    const base = {
-      id: Number(ids[i].id), at, actorId: e.actorId, actor: e.actor, action: e.action, entity: e.entity,
-      entityId: e.entityId, before: JSON.parse(canon.before), after: JSON.parse(canon.after), photoSha256: e.photoSha256 ?? null,
-    };
-    const hash = auditEntryHash(prevHash, base, canon);
-    const row = { ...base, prevHash, hash };
-    prevHash = hash;
-    return row;
-  });
-  const payload = JSON.stringify(rows.map((r) => ({
-    id: r.id, actor_id: r.actorId, actor: r.actor, action: r.action, entity: r.entity, entity_id: r.entityId,
-    before: r.before, after: r.after, photo_sha256: r.photoSha256, prev_hash: r.prevHash, hash: r.hash,
-  })));
-  await tx`
-    insert into audit_log (id, at, actor_id, actor, action, entity, entity_id, before, after, photo_sha256, prev_hash, hash)
-    select id, ${at}::timestamptz, actor_id, actor, action, entity, entity_id, nullif(before, 'null'::jsonb), nullif(after, 'null'::jsonb), photo_sha256, prev_hash, hash
-    from jsonb_to_recordset(${payload}::jsonb) as u(id bigint, actor_id bigint, actor text, action text, entity text, entity_id text,
-      before jsonb, after jsonb, photo_sha256 text, prev_hash text, hash text)`;
+  const { rows, payload } = chainAuditRows(head?.hash ?? GENESIS_HASH, ids.map((r) => Number(r.id)), at, entries);
+  await insertAuditPayload(tx, at, payload);
   return rows;
 }
 

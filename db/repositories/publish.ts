@@ -1,5 +1,5 @@
 import type { Sql } from '../client.js';
-import { appendAudit, PUBLISH_LOCK, type AuditInput, type Tx } from './audit.js';
+import { auditHeadHash, chainAuditRows, GENESIS_HASH, insertAuditPayload, nextAuditIds, PUBLISH_LOCK, type AuditInput, type Tx } from './audit.js';
 import { NATIONAL_CODE } from './areas.js';
 
 /**
@@ -207,9 +207,43 @@ const resultColumns = (sql: Tx) => sql`
   id, tps_code as "tpsCode", contest_id as "contestId", version, stage, status, values, votes,
   suara_sah as "suaraSah", suara_tidak_sah as "suaraTidakSah", rules, reading_ids as "readingIds"`;
 
+/** What the publish transaction needs of a current row (no `rules`: never read back, kilobytes per row). */
+type PrevResult = Omit<CurrentResult, 'rules'>;
+
+/** The rule verdict of one set of values, with what follows from it (status, votes per candidate). */
+interface Assessed { verdict: Verdict; status: ResultStatus; votes: Record<string, number> }
+
+function assess(evaluate: EvaluateFn, tps: TpsMaster, contest: ContestInfo, values: Record<string, number>, conflicts: string[], needsReview: number[]): Assessed {
+  const verdict = evaluate({ tps, contest, values });
+  verdict.results = compactRules(verdict.results);
+  // The reader was not sure (DECODER: NEEDS_REVIEW is never published): the TPS waits for a person,
+  // counted with the quarantined ("menunggu verifikasi"), whatever the arithmetic says.
+  if (needsReview.length) {
+    verdict.results.push({ rule: 'NEEDS_REVIEW', class: 'HARD', status: 'FAIL', delta: 0, fields: needsReview.map((id) => `reading:${id}`) });
+  }
+  if (conflicts.length) {
+    verdict.results.push({ rule: 'M1', class: 'HARD', status: 'FAIL', delta: conflicts.length, fields: [...new Set(conflicts)] });
+  }
+  let hardFail = false;
+  for (const r of verdict.results) if (r.class === 'HARD' && r.status === 'FAIL') { hardFail = true; break; }
+  verdict.quarantined = hardFail;
+  verdict.publishable = !hardFail;
+  const status: ResultStatus = hardFail ? 'quarantined' : hasVotePage(values, contest) ? 'published' : 'incomplete';
+  return { verdict, status, votes: votesByCandidate(values, contest) };
+}
+
+/** A comma-joined list as one text parameter: one bind value instead of one per element. */
+const csv = (xs: Iterable<string>) => [...xs].join(',');
+
 /**
  * Publish a batch of TPS results in one transaction. Serialised by PUBLISH_LOCK so that change-feed
  * versions are assigned in commit order (a client catching up "since v" can never skip a row).
+ *
+ * Cost model (bench/ingest.ts): everything that does not depend on the current rows (TPS masters,
+ * the hard rules on given values, JSON of values and rules) is done BEFORE the lock, so a caller with
+ * two batches in flight overlaps one batch's rule evaluation with the other's database work. Inside
+ * the lock: one pipelined read (current rows, audit head), one small id read, then every write of the
+ * batch pipelined (one statement per table: versions, changes, tallies, anomalies, audit, NOTIFY).
  */
 export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluate: EvaluateFn, opts: { within?: (tx: Tx, outcomes: PublishOutcome[]) => Promise<void>; timings?: Record<string, number> } = {}): Promise<PublishOutcome[]> {
   let mark = performance.now();
@@ -229,36 +263,59 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
       await ensureTallyRows(sql, c);
     }
   }
+  // The TPS register is reference data (seeded before election day): read outside the lock.
+  const masters = await sql<TpsMaster[]>`
+    select code, desa_code as "desaCode", kec_code as "kecCode", kab_code as "kabCode", prov_code as "provCode",
+           number, voters_l as "votersL", voters_p as "votersP", is_special as "isSpecial"
+    from tps where code = any(string_to_array(${csv(new Set(requests.map((r) => r.tpsCode)))}, ','))`;
+  const masterByCode = new Map(masters.map((m) => [m.code, m]));
+  // Rules on given values (corrections, KPPS confirmations, recap) before the lock; machine results
+  // are merged from readings inside it, so that a reading committed meanwhile is never missed.
+  const early: (Assessed | null)[] = requests.map((req) => {
+    const tps = masterByCode.get(req.tpsCode);
+    const contest = contests.get(req.contestId);
+    if (!tps || !contest || !tps.code.startsWith(contest.areaCode) || req.values === null) return null;
+    return assess(evaluate, tps, contest, req.values, [], []);
+  });
+  lap('evaluate');
+
   const outcomes = await sql.begin(async (tx) => {
     lap('prepare');
-    await tx`select pg_advisory_xact_lock(${PUBLISH_LOCK})`;
-    lap('lock');
-    const tpsCodes = [...new Set(requests.map((r) => r.tpsCode))];
-    const masters = await tx<TpsMaster[]>`
-      select code, desa_code as "desaCode", kec_code as "kecCode", kab_code as "kabCode", prov_code as "provCode",
-             number, voters_l as "votersL", voters_p as "votersP", is_special as "isSpecial"
-      from tps where code in ${tx(tpsCodes)}`;
-    const masterByCode = new Map(masters.map((m) => [m.code, m]));
-    const currentRows = await tx<CurrentResult[]>`
-      select ${resultColumns(tx)} from tps_results where is_current and tps_code in ${tx(tpsCodes)}`;
+    const tpsCodes = csv(masterByCode.keys());
+    const machineCodes = csv(new Set(requests.filter((r) => r.values === null).map((r) => r.tpsCode)));
+    const [, currentRows, headRows, readingRows] = await Promise.all([
+      tx`select pg_advisory_xact_lock(${PUBLISH_LOCK})`,
+      tx<PrevResult[]>`
+        select id, tps_code as "tpsCode", contest_id as "contestId", version, stage, status, values, votes,
+               suara_sah as "suaraSah", suara_tidak_sah as "suaraTidakSah", reading_ids as "readingIds"
+        from tps_results where is_current and tps_code = any(string_to_array(${tpsCodes}, ','))`,
+      auditHeadHash(tx),
+      machineCodes
+        ? tx<ReadingForMerge[]>`
+            select r.id, r.submission_id as "submissionId", r.page, r.cls, r.values, s.photo_sha256 as "photoSha256",
+                   s.tps_code as "tpsCode", s.contest_id as "contestId"
+            from readings r join submissions s on s.id = r.submission_id
+            where s.tps_code = any(string_to_array(${machineCodes}, ',')) and r.cls <> 'REJECTED' and s.status = 'read'
+              and s.source = 'kpps'`
+        : Promise.resolve([] as ReadingForMerge[]),
+    ]);
     const current = new Map(currentRows.map((r) => [`${r.tpsCode}|${r.contestId}`, r]));
-
-    const machineKeys = requests.filter((r) => r.values === null).map((r) => r.tpsCode);
-    const readingRows = machineKeys.length
-      ? await tx<ReadingForMerge[]>`
-          select r.id, r.submission_id as "submissionId", r.page, r.cls, r.values, s.photo_sha256 as "photoSha256",
-                 s.tps_code as "tpsCode", s.contest_id as "contestId"
-          from readings r join submissions s on s.id = r.submission_id
-          where s.tps_code in ${tx([...new Set(machineKeys)])} and r.cls <> 'REJECTED' and s.status = 'read'
-            and s.source = 'kpps'`
-      : [];
+    const readingsByKey = new Map<string, ReadingForMerge[]>();
+    for (const r of readingRows) {
+      const k = `${r.tpsCode}|${r.contestId}`;
+      const list = readingsByKey.get(k);
+      if (list) list.push(r);
+      else readingsByKey.set(k, [r]);
+    }
 
     lap('load');
     const results: PublishOutcome[] = [];
-    const newRows: { req: PublishRequest; tps: TpsMaster; contest: ContestInfo; prev: CurrentResult | null; version: number; status: ResultStatus; values: Record<string, number>; votes: Record<string, number>; verdict: Verdict; readingIds: number[]; photos: string[] }[] = [];
+    interface NewRow { req: PublishRequest; tps: TpsMaster; contest: ContestInfo; prev: PrevResult | null; version: number; status: ResultStatus; values: Record<string, number>; votes: Record<string, number>; verdict: Verdict; readingIds: number[]; photos: string[] }
+    const newRows: NewRow[] = [];
 
-    const pendingByKey = new Map<string, (typeof newRows)[number]>();
-    for (const req of requests) {
+    const pendingByKey = new Map<string, NewRow>();
+    for (let qi = 0; qi < requests.length; qi++) {
+      const req = requests[qi];
       const base = { tpsCode: req.tpsCode, contestId: req.contestId };
       const tps = masterByCode.get(req.tpsCode);
       if (!tps) { results.push({ ...base, outcome: 'unknown_tps' }); continue; }
@@ -267,8 +324,8 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
       const key = `${req.tpsCode}|${req.contestId}`;
       // A request earlier in this batch for the same TPS is "current" for the later ones.
       const pendingSame = pendingByKey.get(key);
-      const prev: CurrentResult | null = pendingSame
-        ? { id: -1, tpsCode: req.tpsCode, contestId: req.contestId, version: pendingSame.version, stage: pendingSame.req.stage, status: pendingSame.status, values: pendingSame.values, votes: pendingSame.votes, suaraSah: pendingSame.values.suara_sah ?? null, suaraTidakSah: pendingSame.values.suara_tidak_sah ?? null, rules: pendingSame.verdict.results, readingIds: pendingSame.readingIds }
+      const prev: PrevResult | null = pendingSame
+        ? { id: -1, tpsCode: req.tpsCode, contestId: req.contestId, version: pendingSame.version, stage: pendingSame.req.stage, status: pendingSame.status, values: pendingSame.values, votes: pendingSame.votes, suaraSah: pendingSame.values.suara_sah ?? null, suaraTidakSah: pendingSame.values.suara_tidak_sah ?? null, readingIds: pendingSame.readingIds }
         : current.get(key) ?? null;
       if (prev && STAGE_RANK[req.stage] < STAGE_RANK[prev.stage]) {
         results.push({ ...base, outcome: 'stale_stage', status: prev.status, version: prev.version });
@@ -277,159 +334,97 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
       let values: Record<string, number>;
       let readingIds: number[] = [];
       let photos: string[] = [];
-      let conflicts: string[] = [];
-      let needsReview: number[] = [];
+      let assessed: Assessed;
       if (req.values === null) {
-        const merged = mergeReadings(readingRows.filter((r) => r.tpsCode === req.tpsCode && r.contestId === req.contestId));
+        const merged = mergeReadings(readingsByKey.get(key) ?? []);
         if (merged.readingIds.length === 0) { results.push({ ...base, outcome: 'no_readings' }); continue; }
-        ({ values, readingIds, photos, conflicts, needsReview } = merged);
+        ({ values, readingIds, photos } = merged);
+        assessed = assess(evaluate, tps, contest, values, merged.conflicts, merged.needsReview);
       } else {
         values = req.values;
         readingIds = prev?.readingIds ?? [];
+        assessed = early[qi]!;
       }
-      const verdict = evaluate({ tps, contest, values });
-      verdict.results = compactRules(verdict.results);
-      // The reader was not sure (DECODER: NEEDS_REVIEW is never published): the TPS waits for a person,
-      // counted with the quarantined ("menunggu verifikasi"), whatever the arithmetic says.
-      if (needsReview.length) {
-        verdict.results.push({ rule: 'NEEDS_REVIEW', class: 'HARD', status: 'FAIL', delta: 0, fields: needsReview.map((id) => `reading:${id}`) });
-      }
-      if (conflicts.length) {
-        verdict.results.push({ rule: 'M1', class: 'HARD', status: 'FAIL', delta: conflicts.length, fields: [...new Set(conflicts)] });
-      }
-      const hardFail = verdict.results.some((r) => r.class === 'HARD' && r.status === 'FAIL');
-      const status: ResultStatus = hardFail ? 'quarantined' : hasVotePage(values, contest) ? 'published' : 'incomplete';
-      verdict.quarantined = hardFail;
-      verdict.publishable = !hardFail;
+      const { status, verdict, votes } = assessed;
       if (prev && prev.stage === req.stage && prev.status === status && sameValues(prev.values, values)) {
         results.push({ ...base, outcome: 'unchanged', status, version: prev.version });
         continue;
       }
-      const votes = votesByCandidate(values, contest);
-      newRows.push({ req, tps, contest, prev, version: (prev?.version ?? 0) + 1, status, values, votes, verdict, readingIds, photos });
-      pendingByKey.set(key, newRows[newRows.length - 1]);
-      results.push({ ...base, outcome: 'created', status, version: (prev?.version ?? 0) + 1, resultId: 0, changeVersion: 0 });
+      const row: NewRow = { req, tps, contest, prev, version: (prev?.version ?? 0) + 1, status, values, votes, verdict, readingIds, photos };
+      newRows.push(row);
+      pendingByKey.set(key, row);
+      results.push({ ...base, outcome: 'created', status, version: row.version, resultId: 0, changeVersion: 0 });
     }
     if (newRows.length === 0) {
       await opts.within?.(tx, results);
       return results;
     }
 
-    lap('evaluate');
-    // Versions: the previous current row of each TPS stops being current, the new one is inserted.
-    const prevIds = newRows.map((n) => n.prev?.id).filter((id): id is number => typeof id === 'number' && id > 0);
-    if (prevIds.length) await tx`update tps_results set is_current = false where id in ${tx(prevIds)}`;
-    lap('unsetCurrent');
+    lap('decide');
     // Within one batch only the last row per TPS stays current.
     const lastIndex = new Map<string, number>();
     newRows.forEach((n, i) => lastIndex.set(`${n.req.tpsCode}|${n.req.contestId}`, i));
-    // One jsonb parameter instead of 14 arrays: big JSON columns in text arrays cost seconds of planning
-    // (every element is parsed as a constant); jsonb_to_recordset parses the payload once.
+
+    // Versions. One jsonb parameter instead of 14 arrays: big JSON columns in text arrays cost seconds
+    // of planning (every element is parsed as a constant); jsonb_to_recordset parses the payload once.
     const versionPayload = JSON.stringify(newRows.map((n, i) => ({
       ord: i, tps_code: n.req.tpsCode, contest_id: n.req.contestId, version: n.version, stage: n.req.stage, status: n.status,
       is_current: lastIndex.get(`${n.req.tpsCode}|${n.req.contestId}`) === i, values: n.values, votes: n.votes,
       suara_sah: n.values.suara_sah ?? null, suara_tidak_sah: n.values.suara_tidak_sah ?? null, rules: n.verdict.results,
       reading_ids: n.readingIds, correction_id: n.req.correctionId ?? null, created_by: n.req.actorId,
     })));
-    const inserted = await tx<{ id: number }[]>`
-      insert into tps_results (tps_code, contest_id, version, stage, status, is_current, values, votes, suara_sah, suara_tidak_sah, rules, reading_ids, correction_id, created_by)
-      select tps_code, contest_id, version, stage, status, is_current, values, votes, suara_sah, suara_tidak_sah, rules, reading_ids, correction_id, created_by
-      from jsonb_to_recordset(${versionPayload}::jsonb) as x(tps_code text, contest_id text, version int, stage text, status text,
-        is_current bool, values jsonb, votes jsonb, suara_sah int, suara_tidak_sah int, rules jsonb, reading_ids jsonb, correction_id bigint, created_by bigint, ord bigint)
-      order by ord
-      returning id`;
 
-    lap('versions');
-    // Incremental tallies: subtract the old contribution, add the new one, per area and contest.
-    const deltas = new Map<string, Contribution & { contestId: string; areaCode: string; touched: boolean }>();
-    const kinds: string[] = [];
-    newRows.forEach((n) => {
+    // Incremental tallies: old contribution out, new one in, summed in memory per (contest, area) and
+    // applied once per batch at every level (desa → national).
+    const deltas = new Map<string, Contribution & { contestId: string; areaCode: string }>();
+    const changePayload: { c: string; t: string; a: string; k: string; s: string; v: number; o: number }[] = [];
+    for (let i = 0; i < newRows.length; i++) {
+      const n = newRows[i];
       const delta: Contribution = { ...ZERO, votes: {} };
-      const prevForTally = n.prev ? { ...n.prev } : null;
-      addContribution(delta, contributionOf(prevForTally, n.tps), -1);
+      addContribution(delta, contributionOf(n.prev, n.tps), -1);
       addContribution(delta, contributionOf({ status: n.status, votes: n.votes, values: n.values, suaraSah: n.values.suara_sah ?? null, suaraTidakSah: n.values.suara_tidak_sah ?? null }, n.tps), 1);
-      for (const area of areaCodesOf(n.tps)) {
+      const areas = areaCodesOf(n.tps);
+      for (const area of areas) {
         const k = `${n.req.contestId}|${area}`;
         let d = deltas.get(k);
-        if (!d) deltas.set(k, (d = { ...ZERO, votes: {}, contestId: n.req.contestId, areaCode: area, touched: true }));
+        if (!d) deltas.set(k, (d = { ...ZERO, votes: {}, contestId: n.req.contestId, areaCode: area }));
         addContribution(d, delta, 1);
       }
-      kinds.push(n.req.stage === 'machine' ? n.status : n.req.stage === 'kpps' ? 'confirmed' : 'corrected');
-    });
-
-    const changeRows = await tx<{ version: number }[]>`
-      insert into changes (contest_id, tps_code, area_codes, kind, status, result_version, at)
-      select c, t, string_to_array(a, ','), k, s, v, clock_timestamp() from unnest(
-        ${tx.array(newRows.map((n) => n.req.contestId) as never[], 25)}::text[], ${tx.array(newRows.map((n) => n.req.tpsCode) as never[], 25)}::text[],
-        ${tx.array(newRows.map((n) => areaCodesOf(n.tps).join(',')) as never[], 25)}::text[], ${tx.array(kinds as never[], 25)}::text[],
-        ${tx.array(newRows.map((n) => n.status) as never[], 25)}::text[], ${tx.array(newRows.map((n) => n.version) as never[], 23)}::int[]) as u(c, t, a, k, s, v)
-      returning version`;
-    const maxVersion = Math.max(...changeRows.map((r) => Number(r.version)));
-
-    lap('changes');
-    const tallyRows = [...deltas.values()];
-    await tx`
-      insert into area_tallies as a (contest_id, area_code, votes, suara_sah, suara_tidak_sah, tps_published, tps_quarantined,
-                                     quarantined_votes, voters_registered, voters_used, version, updated_at)
-      select c, ar, v, sah, ts, pub, q, qv, reg, used, ${maxVersion}, now()
-      from jsonb_to_recordset(${JSON.stringify(tallyRows.map((d) => ({ c: d.contestId, ar: d.areaCode, v: d.votes, sah: d.suaraSah, ts: d.suaraTidakSah, pub: d.tpsPublished, q: d.tpsQuarantined, qv: d.quarantinedVotes, reg: d.votersRegistered, used: d.votersUsed })))}::jsonb)
-        as u(c text, ar text, v jsonb, sah bigint, ts bigint, pub int, q int, qv bigint, reg bigint, used bigint)
-      on conflict (contest_id, area_code) do update set
-        votes = (select coalesce(jsonb_object_agg(key, total), '{}'::jsonb) from (
-                   select key, sum(value::bigint) as total
-                   from (select * from jsonb_each_text(a.votes) union all select * from jsonb_each_text(excluded.votes)) s
-                   group by key having sum(value::bigint) <> 0) t),
-        suara_sah = a.suara_sah + excluded.suara_sah,
-        suara_tidak_sah = a.suara_tidak_sah + excluded.suara_tidak_sah,
-        tps_published = a.tps_published + excluded.tps_published,
-        tps_quarantined = a.tps_quarantined + excluded.tps_quarantined,
-        quarantined_votes = a.quarantined_votes + excluded.quarantined_votes,
-        voters_registered = a.voters_registered + excluded.voters_registered,
-        voters_used = a.voters_used + excluded.voters_used,
-        version = excluded.version,
-        updated_at = excluded.updated_at`;
+      const kind = n.req.stage === 'machine' ? n.status : n.req.stage === 'kpps' ? 'confirmed' : 'corrected';
+      changePayload.push({ c: n.req.contestId, t: n.req.tpsCode, a: areas.join(','), k: kind, s: n.status, v: n.version, o: i });
+    }
+    const tallyPayload = JSON.stringify([...deltas.values()].map((d) => ({ c: d.contestId, ar: d.areaCode, v: d.votes, sah: d.suaraSah, ts: d.suaraTidakSah, pub: d.tpsPublished, q: d.tpsQuarantined, qv: d.quarantinedVotes, reg: d.votersRegistered, used: d.votersUsed })));
 
     // Every quarantine and hard-rule failure is an anomaly row (deduplicated per TPS, contest and rule);
-    // rules that pass again resolve theirs.
-    const failing: { key: string; rule: string; cls: string; tps: TpsMaster; contestId: string; detail: unknown; severity: number; impact: number }[] = [];
-    const passingKeys: string[] = [];
+    // rules that pass again resolve theirs. A rule may yield several checks (H7 per person row): one
+    // anomaly per rule, the largest residual.
+    type Failing = { key: string; rule: string; cls: string; tps: TpsMaster; contestId: string; detail: unknown; severity: number; impact: number };
+    const failingByKey = new Map<string, Failing>();
+    const passingKeys = new Set<string>();
+    const resolvableTps = new Set<string>();
     newRows.forEach((n, i) => {
       if (lastIndex.get(`${n.req.tpsCode}|${n.req.contestId}`) !== i) return;
+      // A TPS with no earlier version has no rule anomaly to resolve (they are only written here).
+      const mayResolve = n.prev !== null;
+      if (mayResolve) resolvableTps.add(n.req.tpsCode);
+      const prefix = `rule:${n.req.contestId}:${n.req.tpsCode}:`;
       for (const r of n.verdict.results) {
-        const key = `rule:${n.req.contestId}:${n.req.tpsCode}:${r.rule}`;
+        const key = prefix + r.rule;
         if (r.status === 'FAIL') {
           const impact = Math.abs(r.delta);
-          failing.push({ key, rule: r.rule, cls: r.class, tps: n.tps, contestId: n.req.contestId, detail: { ...r, resultVersion: n.version, stage: n.req.stage }, severity: r.class === 'HARD' ? Math.min(100, 50 + impact) : Math.min(50, 10 + impact), impact });
-        } else {
-          passingKeys.push(key);
+          const prevF = failingByKey.get(key);
+          if (!prevF || impact > prevF.impact) {
+            failingByKey.set(key, { key, rule: r.rule, cls: r.class, tps: n.tps, contestId: n.req.contestId, detail: { ...r, resultVersion: n.version, stage: n.req.stage }, severity: r.class === 'HARD' ? Math.min(100, 50 + impact) : Math.min(50, 10 + impact), impact });
+          }
+        } else if (mayResolve) {
+          passingKeys.add(key);
         }
       }
     });
-    // A rule may yield several checks (H7 per person row): one anomaly per rule, the largest residual.
-    const failingKeys = new Set(failing.map((f) => f.key));
-    const byKey = new Map<string, (typeof failing)[number]>();
-    for (const f of failing) {
-      const prev = byKey.get(f.key);
-      if (!prev || f.impact > prev.impact) byKey.set(f.key, f);
-    }
-    failing.splice(0, failing.length, ...byKey.values());
-    const resolvedKeys = [...new Set(passingKeys.filter((k) => !failingKeys.has(k)))];
-    passingKeys.splice(0, passingKeys.length, ...resolvedKeys);
-    if (failing.length) {
-      await tx`
-        insert into anomalies as an (dedupe_key, rule, kind, contest_id, tps_code, area_code, severity, impact_votes, detail)
-        select k, r, kind, c, t, a, sev, imp, d from jsonb_to_recordset(${JSON.stringify(failing.map((f) => ({ k: f.key, r: f.rule, kind: f.rule === 'NEEDS_REVIEW' ? 'page' : f.cls === 'HARD' ? 'hard_rule' : 'soft_rule', c: f.contestId, t: f.tps.code, a: f.tps.desaCode, sev: f.severity, imp: f.impact, d: f.detail })))}::jsonb)
-          as x(k text, r text, kind text, c text, t text, a text, sev float8, imp int, d jsonb)
-        on conflict (dedupe_key) do update set detail = excluded.detail, severity = excluded.severity,
-          impact_votes = excluded.impact_votes, status = 'active', resolved_at = null, updated_at = now()`;
-    }
-    if (passingKeys.length) {
-      await tx`update anomalies set status = 'resolved', resolved_at = now(), updated_at = now()
-               where dedupe_key in ${tx(passingKeys)} and status = 'active'`;
-    }
+    for (const k of failingByKey.keys()) passingKeys.delete(k);
+    const failing = [...failingByKey.values()];
 
-    lap('anomalies');
-    const audit: AuditInput[] = newRows.map((n) => ({
+    const auditEntries: AuditInput[] = newRows.map((n) => ({
       actorId: n.req.actorId,
       actor: n.req.actor,
       action: n.req.action ?? `result.${n.req.stage}.${n.status}`,
@@ -443,18 +438,79 @@ export async function publishBatch(sql: Sql, requests: PublishRequest[], evaluat
       },
       photoSha256: n.photos[0] ?? null,
     }));
-    await appendAudit(tx, audit);
+    lap('build');
+    // The audit chain is hashed in order here, after the lock made its head stable.
+    const auditIds = await nextAuditIds(tx, auditEntries.length);
+    const at = new Date().toISOString();
+    const chained = chainAuditRows(headRows[0]?.hash ?? GENESIS_HASH, auditIds.map((r) => Number(r.id)), at, auditEntries);
     lap('audit');
+
+    // Every write of the batch, pipelined on the transaction's connection (executed in this order).
+    const prevIds = newRows.map((n) => n.prev?.id).filter((id): id is number => typeof id === 'number' && id > 0);
+    const changesVersion = tx`currval(pg_get_serial_sequence('changes', 'version'))`;
+    const writes = Promise.all([
+      prevIds.length ? tx`update tps_results set is_current = false where id = any(string_to_array(${prevIds.join(',')}, ',')::bigint[])` : null,
+      tx<{ id: number }[]>`
+        insert into tps_results (tps_code, contest_id, version, stage, status, is_current, values, votes, suara_sah, suara_tidak_sah, rules, reading_ids, correction_id, created_by)
+        select tps_code, contest_id, version, stage, status, is_current, values, votes, suara_sah, suara_tidak_sah, rules, reading_ids, correction_id, created_by
+        from jsonb_to_recordset(${versionPayload}::jsonb) as x(tps_code text, contest_id text, version int, stage text, status text,
+          is_current bool, values jsonb, votes jsonb, suara_sah int, suara_tidak_sah int, rules jsonb, reading_ids jsonb, correction_id bigint, created_by bigint, ord bigint)
+        order by ord
+        returning id`,
+      tx<{ version: number }[]>`
+        insert into changes (contest_id, tps_code, area_codes, kind, status, result_version, at)
+        select c, t, string_to_array(a, ','), k, s, v, clock_timestamp()
+        from jsonb_to_recordset(${JSON.stringify(changePayload)}::jsonb) as u(c text, t text, a text, k text, s text, v int, o int)
+        order by o
+        returning version`,
+      tx`
+        insert into area_tallies as a (contest_id, area_code, votes, suara_sah, suara_tidak_sah, tps_published, tps_quarantined,
+                                       quarantined_votes, voters_registered, voters_used, version, updated_at)
+        select c, ar, v, sah, ts, pub, q, qv, reg, used, ${changesVersion}, now()
+        from jsonb_to_recordset(${tallyPayload}::jsonb)
+          as u(c text, ar text, v jsonb, sah bigint, ts bigint, pub int, q int, qv bigint, reg bigint, used bigint)
+        on conflict (contest_id, area_code) do update set
+          votes = (select coalesce(jsonb_object_agg(key, total), '{}'::jsonb) from (
+                     select key, sum(value::bigint) as total
+                     from (select * from jsonb_each_text(a.votes) union all select * from jsonb_each_text(excluded.votes)) s
+                     group by key having sum(value::bigint) <> 0) t),
+          suara_sah = a.suara_sah + excluded.suara_sah,
+          suara_tidak_sah = a.suara_tidak_sah + excluded.suara_tidak_sah,
+          tps_published = a.tps_published + excluded.tps_published,
+          tps_quarantined = a.tps_quarantined + excluded.tps_quarantined,
+          quarantined_votes = a.quarantined_votes + excluded.quarantined_votes,
+          voters_registered = a.voters_registered + excluded.voters_registered,
+          voters_used = a.voters_used + excluded.voters_used,
+          version = excluded.version,
+          updated_at = excluded.updated_at`,
+      failing.length
+        ? tx`
+          insert into anomalies as an (dedupe_key, rule, kind, contest_id, tps_code, area_code, severity, impact_votes, detail)
+          select k, r, kind, c, t, a, sev, imp, d from jsonb_to_recordset(${JSON.stringify(failing.map((f) => ({ k: f.key, r: f.rule, kind: f.rule === 'NEEDS_REVIEW' ? 'page' : f.cls === 'HARD' ? 'hard_rule' : 'soft_rule', c: f.contestId, t: f.tps.code, a: f.tps.desaCode, sev: f.severity, imp: f.impact, d: f.detail })))}::jsonb)
+            as x(k text, r text, kind text, c text, t text, a text, sev float8, imp int, d jsonb)
+          on conflict (dedupe_key) do update set detail = excluded.detail, severity = excluded.severity,
+            impact_votes = excluded.impact_votes, status = 'active', resolved_at = null, updated_at = now()`
+        : null,
+      passingKeys.size
+        ? tx`update anomalies set status = 'resolved', resolved_at = now(), updated_at = now()
+             where status = 'active' and tps_code = any(string_to_array(${csv(resolvableTps)}, ','))
+               and dedupe_key in (select jsonb_array_elements_text(${JSON.stringify([...passingKeys])}::jsonb))`
+        : null,
+      insertAuditPayload(tx, at, chained.payload),
+    ]);
+    const [, inserted, changeRows] = await writes;
+    lap('write');
 
     let j = 0;
     for (let i = 0; i < results.length; i++) {
       const r = results[i];
       if (r.outcome === 'created') {
-        results[i] = { ...r, resultId: Number(inserted[j].id), changeVersion: Number(changeRows[j].version) };
+        results[i] = { ...r, resultId: Number(inserted![j].id), changeVersion: Number(changeRows![j].version) };
         j++;
       }
     }
     await opts.within?.(tx, results);
+    const maxVersion = Math.max(...changeRows!.map((r) => Number(r.version)));
     await tx`select pg_notify('rekap_changes', ${String(maxVersion)})`;
     lap('notify');
     return results;
