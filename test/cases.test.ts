@@ -16,7 +16,8 @@ import type { CaseDetailResponse, CasesResponse, FindingsResponse } from '../ser
 
 const NOW = new Date('2026-11-28T12:00:00Z');
 const snap = (state: CaseState, extra: Partial<CaseSnapshot> = {}): CaseSnapshot => ({ state, assigneeId: null, lockedUntil: null, quarantined: false, pending: null, ...extra });
-const alice = { id: 1, role: 'bawaslu' };
+// The two-person rule pairs KPU staff of different roles; Bawaslu never edits results (server/http/routes/cases.ts).
+const alice = { id: 1, role: 'kpu_operator' };
 const bob = { id: 2, role: 'kpu_reviewer' };
 
 describe('status machine (T-W-1)', () => {
@@ -64,7 +65,7 @@ describe('two-person rule (T-W-2)', () => {
     const pending = proposed.ok ? (proposed.set.pending ?? null) : null;
     const waiting = snap('PENDING_APPROVAL', { pending, quarantined: true });
     expect(transition(waiting, { action: 'approve' }, alice, NOW)).toMatchObject({ ok: false, code: 'two_person_rule' });
-    expect(transition(waiting, { action: 'approve' }, { id: 3, role: 'bawaslu' }, NOW)).toMatchObject({ ok: false, code: 'two_person_rule' });
+    expect(transition(waiting, { action: 'approve' }, { id: 3, role: 'kpu_operator' }, NOW)).toMatchObject({ ok: false, code: 'two_person_rule' });
     const approved = transition(waiting, { action: 'approve' }, bob, NOW);
     expect(approved).toMatchObject({ ok: true, state: 'RESOLVED', resolvesFindings: true, applyCorrection: { suara_paslon_2: 117 } });
   });
@@ -118,7 +119,7 @@ describe('cases over HTTP and PostgreSQL', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('kalteng');
-    for (const [name, role, scope] of [['bawaslu', 'bawaslu', null], ['reviewer', 'kpu_reviewer', null], ['bawaslu2', 'bawaslu', null], ['public', 'public', null], ['other', 'bawaslu', '6202']] as const) {
+    for (const [name, role, scope] of [['bawaslu', 'bawaslu', null], ['reviewer', 'kpu_reviewer', null], ['reviewer2', 'kpu_reviewer', '62'], ['operator', 'kpu_operator', '62'], ['bawaslu2', 'bawaslu', null], ['public', 'public', null], ['other', 'bawaslu', '6202']] as const) {
       const u = await createUserWithToken(db.sql, { name, role, scopeCode: scope });
       tokens[name] = u.token;
       ids[name] = u.userId;
@@ -165,19 +166,30 @@ describe('cases over HTTP and PostgreSQL', () => {
     expect(r.json.error.code).toBe('invalid_action');
   });
 
-  it('walks a case through review with the two-person rule; every step is in the audit chain', async () => {
+  it('walks a case through review with the two-person rule; Bawaslu never edits results; every step is in the audit chain', async () => {
     const t = (who: string, body: unknown) => call('POST', `/api/cases/${ids.case}/transition`, who, body);
     expect((await t('bawaslu', { action: 'claim' })).json.error.code).toBe('invalid_transition');
     expect((await t('bawaslu', { action: 'triage' })).status).toBe(200);
     expect((await t('bawaslu', { action: 'claim' })).json.case.state).toBe('IN_REVIEW');
     expect((await t('reviewer', { action: 'resolve', resolution: 'FORM_ERROR' })).json.error.code).toBe('locked');
-    const proposed = await t('bawaslu', { action: 'resolve', resolution: 'CORRECTED_OCR', correction: { suara_paslon_2: 117 }, note: 'foto jelas: 117' });
-    expect(proposed.json.case).toMatchObject({ state: 'PENDING_APPROVAL', pending: { resolution: 'CORRECTED_OCR', proposedBy: ids.bawaslu } });
-    expect((await t('bawaslu', { action: 'approve' })).json.error.code).toBe('two_person_rule');
-    expect((await t('bawaslu2', { action: 'approve' })).json.error.code).toBe('two_person_rule');
-    const stale = await t('reviewer', { action: 'approve', version: 0 });
+    // Bawaslu may not write numbers, nor release the quarantine of this TPS (it has hard-rule findings).
+    const byBawaslu = await t('bawaslu', { action: 'resolve', resolution: 'CORRECTED_OCR', correction: { suara_paslon_2: 117 }, note: 'foto jelas: 117' });
+    expect(byBawaslu.status).toBe(403);
+    expect(byBawaslu.json.error.code).toBe('bawaslu_never_edits_results');
+    expect((await t('bawaslu', { action: 'resolve', resolution: 'FORM_ERROR', correction: { suara_paslon_2: 117 } })).json.error.code).toBe('bawaslu_never_edits_results');
+    expect((await call('GET', `/api/cases/${ids.case}`, 'bawaslu')).json.case).toMatchObject({ state: 'IN_REVIEW', pending: null });
+    // It hands the case back; a KPU reviewer takes it and proposes the correction.
+    expect((await t('bawaslu', { action: 'release' })).json.case.state).toBe('TRIAGED');
+    expect((await t('reviewer', { action: 'claim' })).json.case.state).toBe('IN_REVIEW');
+    const proposed = await t('reviewer', { action: 'resolve', resolution: 'CORRECTED_OCR', correction: { suara_paslon_2: 117 }, note: 'foto jelas: 117' });
+    expect(proposed.json.case).toMatchObject({ state: 'PENDING_APPROVAL', pending: { resolution: 'CORRECTED_OCR', proposedBy: ids.reviewer } });
+    expect((await t('reviewer', { action: 'approve' })).json.error.code).toBe('two_person_rule');
+    expect((await t('reviewer2', { action: 'approve' })).json.error.code).toBe('two_person_rule');
+    // Bawaslu cannot be the second person either: approving performs the change.
+    expect((await t('bawaslu', { action: 'approve' })).json.error.code).toBe('bawaslu_never_edits_results');
+    const stale = await t('operator', { action: 'approve', version: 0 });
     expect(stale.json.error.code).toBe('stale_version');
-    const approved = await t('reviewer', { action: 'approve' });
+    const approved = await t('operator', { action: 'approve' });
     expect(approved.json.case).toMatchObject({ state: 'RESOLVED', resolution: 'CORRECTED_OCR', pending: null });
     // Resolving the case resolved its findings.
     const [{ n }] = await db.sql`select count(*)::int as n from anomalies where tps_code = ${tps} and status = 'active'`;
@@ -188,10 +200,11 @@ describe('cases over HTTP and PostgreSQL', () => {
 
     const detail = (await call('GET', `/api/cases/${ids.case}`, 'bawaslu')).json as CaseDetailResponse;
     expect(detail.findings).toHaveLength(3);
-    expect(detail.notes.map((x) => x.kind)).toEqual(['transition', 'transition', 'transition', 'transition', 'note', 'transition']);
-    expect(detail.notes[2].body).toContain('foto jelas: 117');
-    expect(detail.audit.map((a) => a.action)).toEqual(['case.open', 'case.triage', 'case.claim', 'case.resolve', 'case.approve', 'case.note', 'case.close']);
-    expect(detail.audit[4].actor).toContain(`user:${ids.reviewer}`);
+    expect(detail.notes.map((x) => x.kind)).toEqual(['transition', 'transition', 'transition', 'transition', 'transition', 'transition', 'note', 'transition']);
+    expect(detail.notes[4].body).toContain('foto jelas: 117');
+    // The refused Bawaslu attempts left no trace in the case; the approval names the KPU operator.
+    expect(detail.audit.map((a) => a.action)).toEqual(['case.open', 'case.triage', 'case.claim', 'case.release', 'case.claim', 'case.resolve', 'case.approve', 'case.note', 'case.close']);
+    expect(detail.audit[6].actor).toContain(`user:${ids.operator}`);
     expect((await verifyAuditChain(db.sql)).ok).toBe(true);
   });
 

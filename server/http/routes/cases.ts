@@ -1,8 +1,8 @@
 import express, { Router, type Request } from 'express';
 import type { Sql } from '../../../db/client.js';
-import { getCase } from '../../../db/repositories/cases.js';
+import { getCase, hasActiveHardFailure } from '../../../db/repositories/cases.js';
 import { addNote, caseDetail, casesList, CaseError, EXPORT_COLUMNS, exportCases, toCsv, transitionCase } from '../../../workers/cases/service.js';
-import { CASE_ACTIONS, CASE_STATES, type TransitionRequest } from '../../../workers/cases/state-machine.js';
+import { CASE_ACTIONS, CASE_STATES, needsSecondPerson, RESOLUTIONS, type Resolution, type TransitionRequest } from '../../../workers/cases/state-machine.js';
 import { inScope, requireActor, type Actor } from '../../auth/index.js';
 import type { CaseDetailResponse, CasesResponse, CaseTransitionRequest } from '../../contract/investigation.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
@@ -35,6 +35,21 @@ async function caseInScope(sql: Sql, id: number, actor: Actor) {
   if (!c) throw notFound(`case ${id}`, 'case_not_found');
   if (!inScope(actor, c.tpsCode)) throw new HttpError(403, 'case_out_of_scope', `case ${id} (TPS ${c.tpsCode}) is outside your scope (${actor.scopeCode})`);
   return c;
+}
+
+/**
+ * "Bawaslu never edits results" (INTEGRITY §6.5–6.6, SECURITY.md): Bawaslu files, triages, claims,
+ * annotates, escalates (KPU_CORRECTION_REQUEST is its recommendation) and closes cases, and resolves
+ * those that change nothing published. It neither proposes a resolution that would change a published
+ * number or release a quarantine, nor approves one: under the two-person rule those are performed by
+ * KPU staff (a kpu_operator and a kpu_reviewer, or an admin). Returns why a request is refused, or null.
+ */
+export function bawasluRefusal(action: string, req: { resolution?: string; correction?: Record<string, number> | null }, quarantined: boolean): string | null {
+  if (action === 'approve') return 'Bawaslu mengawasi, tidak menyetujui perubahan hasil; ajukan eskalasi KPU_CORRECTION_REQUEST / Bawaslu supervises and never approves a change to results; escalate with KPU_CORRECTION_REQUEST';
+  if (action !== 'resolve') return null;
+  const resolution = (RESOLUTIONS as readonly string[]).includes(req.resolution ?? '') ? (req.resolution as Resolution) : null;
+  const changesResults = (req.correction && Object.keys(req.correction).length > 0) || (resolution !== null && needsSecondPerson(resolution, { quarantined }, req.correction ?? null));
+  return changesResults ? 'Bawaslu tidak mengubah hasil: ajukan eskalasi KPU_CORRECTION_REQUEST agar KPU yang mengoreksi / Bawaslu never edits results: escalate with KPU_CORRECTION_REQUEST so that KPU makes the correction' : null;
 }
 
 const asHttp = (err: unknown) => (err instanceof CaseError ? new HttpError(err.status, err.code, err.message) : err);
@@ -82,6 +97,12 @@ export function casesRouter(sql: Sql): Router {
     if (b.note !== undefined && (typeof b.note !== 'string' || b.note.length > 4000)) throw badRequest('note must be text of at most 4,000 characters', { field: 'note' }, 'invalid_body');
     if (b.version !== undefined && !Number.isInteger(b.version)) throw badRequest('version must be an integer', { field: 'version' }, 'invalid_body');
     if (b.correction !== undefined && (typeof b.correction !== 'object' || b.correction === null || Array.isArray(b.correction))) throw badRequest('correction must be an object of field → integer', { field: 'correction' }, 'invalid_body');
+    if (actor.role === 'bawaslu') {
+      const c = await getCase(sql, id);
+      const quarantined = b.action === 'resolve' && c ? await hasActiveHardFailure(sql, c.tpsCode, c.contestId) : false;
+      const refusal = bawasluRefusal(b.action, { resolution: b.resolution, correction: b.correction }, quarantined);
+      if (refusal) throw new HttpError(403, 'bawaslu_never_edits_results', refusal, { action: b.action });
+    }
     try {
       const updated = await transitionCase(sql, id, b as TransitionRequest & { version?: number }, { id: actor.userId, role: actor.role, name: actor.name });
       res.json({ case: updated });
