@@ -171,8 +171,11 @@ export class Cnn {
         for (let xx = 0; xx < S1; xx++) {
           let bi = ao + 2 * y * S0 + 2 * xx;
           let bv = a1[bi];
-          const cands = [bi + 1, bi + S0, bi + S0 + 1];
-          for (const ci of cands) if (a1[ci] > bv) { bv = a1[ci]; bi = ci; }
+          // Same visiting order as before (right, below, below-right): ties keep the first maximum.
+          const r = bi;
+          if (a1[r + 1] > bv) { bv = a1[r + 1]; bi = r + 1; }
+          if (a1[r + S0] > bv) { bv = a1[r + S0]; bi = r + S0; }
+          if (a1[r + S0 + 1] > bv) { bv = a1[r + S0 + 1]; bi = r + S0 + 1; }
           p1[c * P1 * P1 + (y + 1) * P1 + xx + 1] = bv;
           i1[c * S1 * S1 + y * S1 + xx] = bi;
         }

@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { BOX_CLASSES, CLASS_BLANK, CLASS_X } from '../types.js';
 import { expectedCalibrationError, fitTemperature } from './calibrate.js';
 import { gaussian, rng, softmax } from './cnn.js';
-import { hasRealCrops, realCropsDir } from './data.js';
+import { hasRealCrops, loadMnist, realCropsDir } from './data.js';
 import { evaluateDigits } from './evaluate.js';
 import { classifyBoxes, loadDigitModel } from './model.js';
 import { BoxImageError } from './preprocess.js';
-import { syntheticBlank, syntheticX } from './synth.js';
+import { mnistInBox, syntheticBlank, syntheticX } from './synth.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const argmax = (p: number[]) => p.indexOf(Math.max(...p));
@@ -42,6 +42,39 @@ describe('digit model (committed weights)', () => {
     const blanks = classifyBoxes(Array.from({ length: 40 }, () => syntheticBlank(rand)));
     expect(xs.filter((p) => argmax(p) === CLASS_X).length).toBeGreaterThanOrEqual(36);
     expect(blanks.filter((p) => argmax(p) === CLASS_BLANK).length).toBeGreaterThanOrEqual(34);
+  });
+
+  it('gives the same probabilities through OpenCV dnn as through the TypeScript reference (to 1e-4)', () => {
+    const model = loadDigitModel();
+    const rand = rng(31);
+    // MNIST digits in printed boxes, X fillers and blanks: every class region of the network is used.
+    const boxes = [
+      ...loadMnist('test').filter((_, i) => i % 97 === 0).map((s) => mnistInBox(s.pixels, rand)),
+      ...Array.from({ length: 10 }, () => syntheticX(rand)),
+      ...Array.from({ length: 10 }, () => syntheticBlank(rand)),
+    ];
+    const was = model.backend;
+    try {
+      model.backend = 'ts';
+      const ref = classifyBoxes(boxes, model);
+      model.backend = 'auto';
+      if (model.activeBackend() !== 'opencv') {
+        console.warn('OpenCV dnn unavailable here: only the TypeScript path was exercised');
+        return;
+      }
+      const fast = classifyBoxes(boxes, model);
+      expect(fast).toHaveLength(ref.length);
+      let maxDiff = 0;
+      for (let i = 0; i < ref.length; i++) for (let k = 0; k < 12; k++) maxDiff = Math.max(maxDiff, Math.abs(fast[i][k] - ref[i][k]));
+      expect(maxDiff).toBeLessThan(1e-4);
+      // Not a degenerate agreement: the batch spans several predicted classes.
+      expect(new Set(ref.map(argmax)).size).toBeGreaterThanOrEqual(8);
+      // A batch of one and an empty batch take the same path.
+      expect(classifyBoxes([boxes[0]], model)[0].map((v, k) => Math.abs(v - ref[0][k]) < 1e-4)).not.toContain(false);
+      expect(classifyBoxes([], model)).toEqual([]);
+    } finally {
+      model.backend = was;
+    }
   });
 
   it('throws a clear error on a malformed box instead of returning probabilities', () => {

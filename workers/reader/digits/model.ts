@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BOX_CLASSES } from '../types.js';
+import { loadCv } from '../cv/opencv.js';
 import { Cnn, softmax, type CnnShape } from './cnn.js';
+import { DnnEnsemble } from './dnn.js';
 import { normaliseBox, type RawImage } from './preprocess.js';
 
 export const WEIGHTS_DIR = fileURLToPath(new URL('./weights/', import.meta.url));
@@ -27,13 +29,48 @@ export interface ModelMeta {
   summary?: Record<string, unknown>;
 }
 
+/**
+ * Which forward pass runs a batch: 'opencv' (vectorised, OpenCV dnn), 'ts' (the reference in cnn.ts,
+ * needs nothing native), or 'auto' (OpenCV when the addon loads, else TypeScript). Both give the same
+ * probabilities to float rounding (model.test.ts holds them to 1e-4).
+ */
+export type DigitBackend = 'auto' | 'opencv' | 'ts';
+
 export class DigitModel {
   readonly nets: Cnn[];
+  backend: DigitBackend = 'auto';
+  /** undefined: not tried yet; null: OpenCV unavailable in this process (fall back to TypeScript). */
+  private dnn: DnnEnsemble | null | undefined;
   constructor(
     readonly meta: ModelMeta,
     params: Float32Array[],
   ) {
     this.nets = params.map((p) => new Cnn(meta.shape, p));
+  }
+
+  private opencv(required: boolean): DnnEnsemble | null {
+    if (this.dnn === undefined) {
+      try {
+        this.dnn = DnnEnsemble.build(loadCv(), this.nets);
+      } catch (err) {
+        if (required) throw err;
+        this.dnn = null;
+      }
+    }
+    if (this.dnn === null && required) throw new Error('OpenCV dnn is not available in this process');
+    return this.dnn;
+  }
+
+  /** The forward pass a batch will actually use ('opencv' or 'ts'). */
+  activeBackend(): 'opencv' | 'ts' {
+    if (this.backend === 'ts') return 'ts';
+    return this.opencv(this.backend === 'opencv') ? 'opencv' : 'ts';
+  }
+
+  /** Mean ensemble logits for a batch of normalised 28×28 images (fresh arrays, input order). */
+  logitsBatch(images: Float32Array[]): Float32Array[] {
+    if (this.activeBackend() === 'opencv') return this.dnn!.logits(images);
+    return images.map((px) => this.logits(px));
   }
 
   get temperature(): number {
@@ -52,7 +89,7 @@ export class DigitModel {
 
   /** Calibrated probabilities for normalised images. */
   classifyNormalised(images: Float32Array[]): number[][] {
-    return images.map((px) => softmax(this.logits(px), this.meta.temperature));
+    return this.logitsBatch(images).map((l) => softmax(l, this.meta.temperature));
   }
 }
 

@@ -189,6 +189,8 @@ async function main(): Promise<number> {
       // Fine-tune: start every member from the committed (or given) model's members, at a lower peak rate.
       init: { type: 'string' },
       member: { type: 'string', default: '0' },
+      // Peak learning rate (default 2e-3 from scratch, 5e-4 when fine-tuning with --init).
+      lr: { type: 'string' },
     },
   });
   const epochs = Number(values.epochs);
@@ -207,13 +209,18 @@ async function main(): Promise<number> {
     log(`real digit crops not found at ${realCropsDir()}: training needs ../shared/data next to the repo`);
     return 2;
   }
+  const lrPeak = values.lr ? Number(values.lr) : values.init ? 5e-4 : 2e-3;
+  if (!(lrPeak > 0 && lrPeak < 1)) {
+    log('--lr must be a number between 0 and 1');
+    return 2;
+  }
   const started = Date.now();
 
   // Child mode: train one member and write its raw parameters.
   if (values['member-out']) {
     const pools = await buildPools(seed);
     const init = values.init ? loadDigitModel(values.init).nets[Number(values.member)]?.params : undefined;
-    const params = await trainMember(pools, seed, epochs, budgetMs, init, init ? 5e-4 : 2e-3);
+    const params = await trainMember(pools, seed, epochs, budgetMs, init, lrPeak);
     writeFileSync(values['member-out'], Buffer.from(params.buffer));
     writeFileSync(`${values['member-out']}.json`, JSON.stringify({ realTrain: pools.real.length }));
     return 0;
@@ -226,13 +233,13 @@ async function main(): Promise<number> {
   if (members === 1) {
     pools = await buildPools(seed);
     const init = values.init ? loadDigitModel(values.init).nets[0]?.params : undefined;
-    params = [await trainMember(pools, seed, epochs, budgetMs, init, init ? 5e-4 : 2e-3)];
+    params = [await trainMember(pools, seed, epochs, budgetMs, init, lrPeak)];
     realTrain = pools.real.length;
   } else {
     const tmp = mkdtempSync(join(tmpdir(), 'rekap-digits-'));
     try {
       const files = Array.from({ length: members }, (_, i) => join(tmp, `member-${i}.bin`));
-      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : []), ...(values.init ? ['--init', values.init, '--member', String(i)] : [])])));
+      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : []), ...(values.init ? ['--init', values.init, '--member', String(i)] : []), ...(values.lr ? ['--lr', values.lr] : [])])));
       realTrain = JSON.parse(readFileSync(`${files[0]}.json`, 'utf8')).realTrain;
       params = files.map((f) => {
         const b = readFileSync(f);
