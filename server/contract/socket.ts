@@ -72,14 +72,26 @@ export interface AnomalyEvent {
   at: string;
 }
 
+/** Operator rooms (server/auth/sockets.ts): a TPS result went into quarantine and needs review. */
+export interface OpsEvent { tpsCode: string; contestId: string; status: string | null; resultVersion: number | null; version: number; at: string }
+
 export interface ServerToClientEvents {
   delta: (delta: RoomDelta) => void;
   anomaly: (event: AnomalyEvent) => void;
+  /** Operator rooms only. */
+  review: (event: OpsEvent) => void;
+  /** The handshake token was revoked or expired: the server disconnects right after. */
+  auth_revoked: (info: { code: string; message: string }) => void;
+  /** The user's role or scope changed: operator rooms no longer allowed were left. */
+  auth_changed: (info: { role: string; scope: string | null; leftRooms: string[] }) => void;
 }
 
 export interface ClientToServerEvents {
   subscribe: (req: SubscribeRequest, ack: (res: SubscribeAck) => void) => void;
   unsubscribe: (req: { area: string; contest: string }, ack?: (res: { ok: boolean }) => void) => void;
+  /** Join the operator room of an area (needs a staff token in scope, or a KPPS token for its TPS). */
+  'subscribe-ops': (req: { area: string }, ack?: (res: { ok: boolean; error?: { code: string; message: string } }) => void) => void;
+  'unsubscribe-ops': (req: { area: string }, ack?: (res: { ok: boolean }) => void) => void;
 }
 
 export const roomKey = (contest: string, area: string): RoomKey => `${contest}:${area}`;

@@ -9,6 +9,7 @@ import type { Tx } from '../../db/repositories/audit.js';
 import { roomKey, type AnomalyEvent, type ClientToServerEvents, type RoomDelta, type RoomKey, type RoomSnapshot, type ServerToClientEvents, type SubscribeAck } from '../contract/socket.js';
 import type { ResultStatus, UnitTally } from '../contract/results.js';
 import { resolveRoom, RoomError, roomState, unitFromTally, unitsOf } from './snapshot.js';
+import { attachSocketAuth } from '../auth/sockets.js';
 
 /**
  * Live results over Socket.IO. Workers never talk to sockets: they commit results and a `changes` row
@@ -30,6 +31,8 @@ export interface RealtimeOptions {
   adapter?: boolean;
   /** A client more than this many changes behind gets a snapshot instead of a catch-up. */
   maxCatchUpChanges?: number;
+  /** How often live sockets' tokens are re-checked (revocation, role change). Default 2000 ms. */
+  authRecheckMs?: number;
 }
 
 export interface Realtime {
@@ -70,6 +73,9 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
     cors: { origin: true },
     ...(opts.allowRequest ? { allowRequest: opts.allowRequest } : {}),
   });
+
+  // Roles on sockets: handshake token → role and scope, operator rooms, live revocation (server/auth/sockets.ts).
+  const socketAuth = attachSocketAuth(io, { sql, log, recheckMs: opts.authRecheckMs });
 
   let pool: pg.Pool | null = null;
   if (opts.adapter !== false) {
@@ -137,6 +143,7 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
     const work = await sql.begin('isolation level repeatable read read only', async (tx) => {
       const changes = await changesSince(tx, emittedVersion, { limit: 20_000 });
       if (changes.length === 0) return null;
+      socketAuth.noteChanges(changes);
       const head = Number(changes[changes.length - 1].version);
       const rooms = [...roomsTouched(changes).values()].filter((r) => localRoomSize(roomKey(r.contest, r.area)) > 0);
       const at = changes[changes.length - 1].at;
@@ -280,6 +287,7 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
     async close() {
       closed = true;
       clearInterval(timer);
+      socketAuth.close();
       if (running) await running.catch(() => {});
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await listener.end({ timeout: 2 }).catch(() => {});
