@@ -50,50 +50,71 @@ function bboxOf(rects: RectMm[]): RectMm {
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }
 
-/** Expected darkness profile of the outlines along one axis (1 on a printed line, else 0). */
-function combProfile(len: number, lines: [number, number][]): Float64Array {
-  const p = new Float64Array(len);
-  for (const [a, b] of lines) for (let i = Math.max(0, Math.floor(a)); i < Math.min(len, Math.ceil(b)); i++) p[i] = 1;
-  return p;
-}
-
-/** Thin-line emphasis: darkness minus its local mean over ~2 mm, clipped at 0 (drops shading, keeps lines). */
-function tophat(p: Float64Array, win: number): Float64Array {
-  const out = new Float64Array(p.length);
-  const half = Math.max(2, Math.round(win / 2));
-  for (let i = 0; i < p.length; i++) {
-    let s = 0;
-    let n = 0;
-    for (let j = Math.max(0, i - half); j <= Math.min(p.length - 1, i + half); j++) {
-      s += p[j]!;
-      n++;
-    }
-    out[i] = Math.max(0, p[i]! - s / n);
+/**
+ * The outline comb as merged integer pixel runs [from, to) inside [0, len): the pixels a printed line
+ * covers (1 on a line, 0 elsewhere).
+ */
+function combRuns(len: number, lines: [number, number][]): [number, number][] {
+  const runs = lines
+    .map(([a, b]) => [Math.max(0, Math.floor(a)), Math.min(len, Math.ceil(b))] as [number, number])
+    .filter(([a, b]) => b > a)
+    .sort((p, q) => p[0] - q[0]);
+  const out: [number, number][] = [];
+  for (const r of runs) {
+    const last = out[out.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
   }
   return out;
 }
 
-/** Best shift of comb inside signal (signal is longer by 2·range) by normalised correlation. */
-function bestShift(signal: Float64Array, comb: Float64Array, range: number): { shift: number; ncc: number } {
+/** Thin-line emphasis: darkness minus its local mean over ~2 mm, clipped at 0 (drops shading, keeps lines). */
+function tophat(p: Float64Array, win: number): Float64Array {
+  const n = p.length;
+  const out = new Float64Array(n);
+  const half = Math.max(2, Math.round(win / 2));
+  const pre = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) pre[i + 1] = pre[i]! + p[i]!;
+  for (let i = 0; i < n; i++) {
+    const lo = Math.max(0, i - half);
+    const hi = Math.min(n - 1, i + half);
+    out[i] = Math.max(0, p[i]! - (pre[hi + 1]! - pre[lo]!) / (hi - lo + 1));
+  }
+  return out;
+}
+
+/** Prefix sums of a signal and of its square (for windowed means and variances in O(1)). */
+function prefixSums(signal: Float64Array): { s1: Float64Array; s2: Float64Array } {
+  const s1 = new Float64Array(signal.length + 1);
+  const s2 = new Float64Array(signal.length + 1);
+  for (let i = 0; i < signal.length; i++) {
+    s1[i + 1] = s1[i]! + signal[i]!;
+    s2[i + 1] = s2[i]! + signal[i]! * signal[i]!;
+  }
+  return { s1, s2 };
+}
+
+/**
+ * Best shift of a binary comb of length n inside signal (longer by 2·range) by normalised
+ * correlation. The comb is 0/1 on a few runs, so with prefix sums each shift costs O(runs), not O(n):
+ * Σ(a−ā)(c−c̄) = Σ_runs a − c̄·Σa, and Σ(a−ā)² = Σa² − n·ā².
+ */
+function bestShift(pre: { s1: Float64Array; s2: Float64Array }, n: number, runs: [number, number][], range: number): { shift: number; ncc: number } {
   let best = { shift: 0, ncc: -1 };
-  const n = comb.length;
-  let cm = 0;
-  for (let i = 0; i < n; i++) cm += comb[i]!;
-  cm /= n;
-  let cv2 = 0;
-  for (let i = 0; i < n; i++) cv2 += (comb[i]! - cm) ** 2;
+  let count = 0;
+  for (const [a, b] of runs) count += b - a;
+  const cm = count / n;
+  const cv2 = count * (1 - cm) * (1 - cm) + (n - count) * cm * cm;
+  const { s1, s2 } = pre;
   for (let s = 0; s <= 2 * range; s++) {
-    let sm = 0;
-    for (let i = 0; i < n; i++) sm += signal[s + i] ?? 0;
-    sm /= n;
-    let num = 0;
-    let sv2 = 0;
-    for (let i = 0; i < n; i++) {
-      const a = (signal[s + i] ?? 0) - sm;
-      num += a * (comb[i]! - cm);
-      sv2 += a * a;
-    }
-    const ncc = sv2 > 0 && cv2 > 0 ? num / Math.sqrt(sv2 * cv2) : -1;
+    const sum = s1[s + n]! - s1[s]!;
+    const sm = sum / n;
+    const sv2 = s2[s + n]! - s2[s]! - n * sm * sm;
+    let onLines = 0;
+    for (const [a, b] of runs) onLines += s1[s + b]! - s1[s + a]!;
+    const num = onLines - cm * sum;
+    // sv2 is a difference of large sums: treat a flat window (rounding noise) as no signal.
+    const ncc = sv2 > 1e-9 * Math.max(1, s2[s + n]! - s2[s]!) && cv2 > 0 ? num / Math.sqrt(sv2 * cv2) : -1;
     // Prefer the smaller displacement among near-equal peaks (a comb is periodic).
     if (ncc > best.ncc + 1e-6 || (Math.abs(ncc - best.ncc) <= 1e-6 && Math.abs(s - range) < Math.abs(best.shift))) best = { shift: s - range, ncc };
   }
@@ -111,7 +132,7 @@ export function cutFields(
   const P = pxPerMm;
   const lineMm = template.boxLineMm ?? 0.4;
   const range = Math.round((opts.searchMm ?? SEARCH_MM) * P);
-  const found: { field: FieldSpec; patch: Mat; x0: number; y0: number; dx: number; dy: number; score: number }[] = [];
+  const found: { field: FieldSpec; px: Uint8Array; pw: number; ph: number; x0: number; y0: number; dx: number; dy: number; score: number }[] = [];
   for (const field of template.fields) {
     const bb = bboxOf(field.boxes);
     const x0 = Math.floor(bb.x * P) - range;
@@ -119,7 +140,9 @@ export function cutFields(
     const w = Math.ceil(bb.w * P) + 2 * range;
     const h = Math.ceil(bb.h * P) + 2 * range;
     const patch = warpRegion(cv, gray, mmToImage, P, x0, y0, w, h);
-    const px = patch.getData();
+    // One copy out of the addon per field; the boxes are cut from it as typed-array rows.
+    const px: Uint8Array = patch.getData();
+    patch.release();
     // Column profile over the boxes' rows, row profile over the boxes' columns (± search).
     const col = new Float64Array(w);
     const row = new Float64Array(h);
@@ -143,18 +166,20 @@ export function cutFields(
     hLines.push([by, by + lw], [by + field.boxes[0]!.h * P - lw, by + field.boxes[0]!.h * P]);
     // Blur (focus or motion) widens a printed line into a plateau: a thin comb then fits anywhere
     // on the plateau, so combs with widened lines are tried too and the best fit taken.
-    const sTop = tophat(col, 2 * P);
-    const rTop = tophat(row, 2 * P);
+    const sTop = prefixSums(tophat(col, 2 * P));
+    const rTop = prefixSums(tophat(row, 2 * P));
+    const nx = Math.ceil(bb.w * P);
+    const ny = Math.ceil(bb.h * P);
     let sx = { shift: 0, ncc: -1 };
     let sy = { shift: 0, ncc: -1 };
     for (const widen of [0, 1, 2, 4]) {
       const grow = (l: [number, number][]) => l.map(([a, b]) => [a - widen, b + widen] as [number, number]);
-      const cx = bestShift(sTop, combProfile(Math.ceil(bb.w * P), grow(vLines)), range);
-      const cy = bestShift(rTop, combProfile(Math.ceil(bb.h * P), grow(hLines)), range);
+      const cx = bestShift(sTop, nx, combRuns(nx, grow(vLines)), range);
+      const cy = bestShift(rTop, ny, combRuns(ny, grow(hLines)), range);
       if (cx.ncc > sx.ncc) sx = cx;
       if (cy.ncc > sy.ncc) sy = cy;
     }
-    found.push({ field, patch, x0, y0, dx: sx.shift, dy: sy.shift, score: Math.min(sx.ncc, sy.ncc) });
+    found.push({ field, px, pw: w, ph: h, x0, y0, dx: sx.shift, dy: sy.shift, score: Math.min(sx.ncc, sy.ncc) });
   }
   // Fields whose outline was not found borrow the median offset of the located ones: paper
   // deformation is smooth, and a field full of ink can hide its own outline. A located field whose
@@ -199,10 +224,13 @@ export function cutFields(
       const cy = ry + inset - f.y0;
       const cw = rw - 2 * inset;
       const ch = rh - 2 * inset;
-      const crop = f.patch.getRegion(new cv.Rect(clamp(cx, 0, f.patch.cols - cw), clamp(cy, 0, f.patch.rows - ch), cw, ch)).copy();
-      const data = new Uint8Array(crop.getData());
-      eraseEdgeLines(data, cw, ch);
-      boxes.push(padWithPaper(data, cw, ch, PAD_SHARE));
+      const sx0 = clamp(cx, 0, f.pw - cw);
+      const sy0 = clamp(cy, 0, f.ph - ch);
+      const data = new Uint8Array(cw * ch);
+      for (let y = 0; y < ch; y++) data.set(f.px.subarray((sy0 + y) * f.pw + sx0, (sy0 + y) * f.pw + sx0 + cw), y * cw);
+      const levels = greyLevels(data);
+      eraseEdgeLines(data, cw, ch, levels);
+      boxes.push(padWithPaper(data, cw, ch, PAD_SHARE, levels.paper));
     }
     out.push({ key: f.field.key, dx, dy, score: f.score, located, boxes, roi });
   }
@@ -216,15 +244,31 @@ function dist(a: FieldSpec, b: FieldSpec): number {
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
 
 /**
+ * Paper (90th percentile) and ink (2nd percentile) grey levels of a crop, from a histogram: the
+ * same order statistics a sort gives, in one pass.
+ */
+export function greyLevels(data: Uint8Array): { paper: number; ink: number } {
+  const hist = new Uint32Array(256);
+  for (let i = 0; i < data.length; i++) hist[data[i]!]!++;
+  const at = (rank: number) => {
+    let seen = 0;
+    for (let v = 0; v < 256; v++) {
+      seen += hist[v]!;
+      if (seen > rank) return v;
+    }
+    return 255;
+  };
+  return { paper: at(Math.floor(data.length * 0.9)), ink: at(Math.floor(data.length * 0.02)) };
+}
+
+/**
  * Whitens what is left of a printed outline inside a cut: a row or column in the outer band of the
  * crop that is dark along most of its length is a box line (a pen stroke is neither that long nor
  * that close to the edge). Rows/columns are judged against the crop's own paper and ink levels, so
  * shadow and dim light do not matter.
  */
-export function eraseEdgeLines(data: Uint8Array, w: number, h: number): void {
-  const sorted = Uint8Array.from(data).sort();
-  const paper = sorted[Math.floor(sorted.length * 0.9)]!;
-  const ink = sorted[Math.floor(sorted.length * 0.02)]!;
+export function eraseEdgeLines(data: Uint8Array, w: number, h: number, levels = greyLevels(data)): void {
+  const { paper, ink } = levels;
   if (paper - ink < 40) return; // nothing dark enough to be a line
   const dark = paper - (paper - ink) * 0.45;
   const bandX = Math.max(1, Math.round(w * 0.18));
@@ -252,11 +296,9 @@ export function eraseEdgeLines(data: Uint8Array, w: number, h: number): void {
  * bar of a 7, the top of a 5); the digit normaliser strips border-like strokes at the edges of a
  * crop, so ink must not sit on the edge of what it receives.
  */
-export function padWithPaper(data: Uint8Array, w: number, h: number, share: number): GrayImage {
+export function padWithPaper(data: Uint8Array, w: number, h: number, share: number, paper = greyLevels(data).paper): GrayImage {
   const m = Math.round(Math.max(w, h) * share);
   if (m <= 0) return { data, width: w, height: h, channels: 1 };
-  const sorted = Uint8Array.from(data).sort();
-  const paper = sorted[Math.floor(sorted.length * 0.9)]!;
   const W = w + 2 * m;
   const H = h + 2 * m;
   const out = new Uint8Array(W * H).fill(paper);

@@ -6,7 +6,7 @@
  */
 import type { Cv, Mat } from './opencv.js';
 import type { FormTemplate } from '../template/types.js';
-import { findCheckerCandidates, rankQuads, refineCorners, workFactor, type Pt } from './fiducials.js';
+import { COARSE_LONG_SIDE, WORK_LONG_SIDE, findCheckerCandidates, rankQuads, refineCorners, workFactor, type Pt } from './fiducials.js';
 import { apply, homography, type H3 } from './geometry.js';
 import { readPageMark } from './pagemark-read.js';
 import { cutFields, type CutField } from './boxes.js';
@@ -27,6 +27,8 @@ export interface PageAnalysis {
   alignmentScore: number;
   fields: CutField[];
   timingsMs: { find: number; mark: number; cut: number };
+  /** CPU time of the same steps (process.cpuUsage). */
+  cpuMs: { find: number; mark: number; cut: number };
 }
 
 interface Geometry {
@@ -35,6 +37,11 @@ interface Geometry {
   widthMm: number;
   heightMm: number;
   templates: FormTemplate[];
+}
+
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 function geometries(templates: FormTemplate[]): Geometry[] {
@@ -58,15 +65,34 @@ function geometries(templates: FormTemplate[]): Geometry[] {
 }
 
 export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageAnalysis {
+  const L = Math.max(gray.rows, gray.cols);
+  const coarse = workFactor(L, COARSE_LONG_SIDE);
+  const fine = workFactor(L, WORK_LONG_SIDE);
+  // Nearly every phone photo shows the page large enough to be found on the coarse working image
+  // (4–9× cheaper); a page small in the frame, or one the coarse level cannot place, is looked for
+  // again at the fine level before the photo is refused.
   const t0 = performance.now();
+  const c0 = cpuNow();
+  if (coarse === fine) return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0);
+  try {
+    return analyseAt(cv, gray, templates, COARSE_LONG_SIDE, t0, c0);
+  } catch (err) {
+    if (!(err instanceof ReadReject) || (err.reason !== 'no_page_found' && err.reason !== 'page_mark_unreadable')) throw err;
+  }
+  return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0);
+}
+
+function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: number, t0: number, c0: number): PageAnalysis {
   const groups = geometries(templates);
   const L = Math.max(gray.rows, gray.cols);
-  const work = workFactor(L) * L; // working long side, as in findCheckerCandidates
+  const work = workFactor(L, longSide) * L; // working long side, as in findCheckerCandidates
   // Checker size range: the page's long side spans 25%..110% of the photo's long side.
   const qMin = Math.min(...groups.map((g) => (0.25 * work * g.quadrantMm) / Math.max(g.widthMm, g.heightMm)));
   const qMax = Math.max(...groups.map((g) => (1.1 * work * g.quadrantMm) / Math.min(g.widthMm, g.heightMm)));
-  const search = findCheckerCandidates(cv, gray, { minQuadrant: qMin, maxQuadrant: qMax });
+  // The search's scoreAt reads integral images shared between calls: use it before the next search.
+  const search = findCheckerCandidates(cv, gray, { minQuadrant: qMin, maxQuadrant: qMax, longSide });
   const tFind = performance.now();
+  const cFind = cpuNow();
   if (search.candidates.length < 3) {
     throw new ReadReject('no_page_found', `found ${search.candidates.length} of the 4 corner checkerboards; is the whole page in the photo?`);
   }
@@ -90,6 +116,7 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
     let mmToImage = homography(cv, g.centresMm, refined);
     if (!found.every(Boolean)) mmToImage = refitFromFields(cv, gray, mmToImage, template, g, refined, found);
     const tMark = performance.now();
+    const cMark = cpuNow();
     const context = { page: template.page, templateId: template.id, markId: mark.id };
     try {
       checkInside(template, mmToImage, gray.cols, gray.rows);
@@ -101,6 +128,7 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
     const scores = fields.map((f) => f.score).sort((x, y) => x - y);
     const alignmentScore = scores[Math.floor(scores.length / 2)]!;
     const tCut = performance.now();
+    const cCut = cpuNow();
     if (alignmentScore < MIN_ALIGNMENT) {
       throw new ReadReject(
         'misaligned',
@@ -119,6 +147,7 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
       alignmentScore,
       fields,
       timingsMs: { find: tFind - t0, mark: tMark - tFind, cut: tCut - tMark },
+      cpuMs: { find: cFind - c0, mark: cMark - cFind, cut: cCut - cMark },
     };
   };
   const full = (p: Pt) => ({ x: p.x / search.factor, y: p.y / search.factor });
