@@ -1,7 +1,9 @@
 /**
  * A short, fast election night against a real test server (HTTP + Socket.IO + PostgreSQL): every TPS
  * that reported is published or quarantined exactly once, totals equal what was sent and the recount,
- * viewers converge; a night cannot be replayed over existing results.
+ * viewers converge; one device token per TPS; a server with a tiny rate limit answers 429 and the
+ * simulator waits out Retry-After and still gets every form counted once; photo mode through the real
+ * reader on a handful of TPS; a night cannot be replayed over existing results.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -18,8 +20,8 @@ describe('rekap simulate', () => {
   beforeAll(async () => {
     server = await startTestServer({ template: 'kalteng' });
     token = (await createUserWithToken(server.db.sql, { name: 'sim', role: 'admin', scopeCode: null })).token;
-    // 120 TPS × 2 races, a 20-hour night in a few seconds, heavy error profile, 30 viewers.
-    summary = await runSimulation({ url: server.url, sql: server.db.sql, token, scope: 'kalteng', speed: 30_000, viewers: 30, errors: 'heavy', tpsLimit: 120, seed: 7 });
+    // 120 TPS × 2 races, a 20-hour night in a few seconds, heavy error profile, 30 viewers, one device per TPS.
+    summary = await runSimulation({ url: server.url, sql: server.db.sql, scope: 'kalteng', mode: 'readings', speed: 30_000, viewers: 30, errors: 'heavy', tpsLimit: 120, seed: 7 });
   }, 240_000);
   afterAll(async () => server?.close());
 
@@ -36,6 +38,17 @@ describe('rekap simulate', () => {
     expect(summary.uploads.unchanged).toBe(summary.uploads.duplicates);
     expect(summary.uploads.httpErrors['404']).toBe(summary.uploads.wrongPages);
     expect(summary.uploads.created).toBe(forms);
+  });
+
+  it('each reporting TPS uploads with its own device token, scoped to it', async () => {
+    expect(summary.tokens.perTps).toBe(true);
+    expect(summary.tokens.created).toBe(summary.tps.reported);
+    const [row] = await server.db.sql<{ users: number; wrong: number }[]>`
+      select count(distinct r.created_by)::int as users,
+             count(*) filter (where u.role <> 'kpps' or u.scope_code <> r.tps_code)::int as wrong
+      from tps_results r join users u on u.id = r.created_by`;
+    expect(row.users).toBe(summary.tps.reported);
+    expect(row.wrong).toBe(0);
   });
 
   it('totals equal what was sent and the recount; viewers converge', () => {
@@ -55,8 +68,48 @@ describe('rekap simulate', () => {
   });
 
   it('refuses to replay a night over existing results', async () => {
-    await expect(runSimulation({ url: server.url, sql: server.db.sql, token, scope: 'kalteng', speed: 30_000, viewers: 0, errors: 'none', tpsLimit: 5 })).rejects.toBeInstanceOf(SimulationError);
+    await expect(runSimulation({ url: server.url, sql: server.db.sql, token, scope: 'kalteng', mode: 'readings', speed: 30_000, viewers: 0, errors: 'none', tpsLimit: 5 })).rejects.toBeInstanceOf(SimulationError);
   });
+});
+
+describe('rekap simulate against a tiny rate limit', () => {
+  let server: TestServer;
+  afterAll(async () => server?.close());
+
+  it('waits out 429 Retry-After and still counts every TPS exactly once', async () => {
+    // One request per token per second: a TPS's second race, duplicates and wrong pages all hit 429.
+    server = await startTestServer({ template: 'kalteng', env: { REKAP_RATE_PER_TOKEN: '1', REKAP_RATE_WINDOW_SECONDS: '1' } });
+    const s = await runSimulation({ url: server.url, sql: server.db.sql, scope: 'kalteng', mode: 'readings', speed: 30_000, viewers: 4, errors: 'heavy', tpsLimit: 25, seed: 9 });
+    expect(s.retries.rateLimited).toBeGreaterThan(0);
+    expect(s.refused.rate_limited).toBe(s.retries.rateLimited);
+    expect(s.retries.gaveUp).toBe(0);
+    expect(s.results.exactlyOnce).toBe(true);
+    expect(s.results.published + s.results.quarantined).toBe(s.tps.reported * 2);
+    expect(s.totals.mismatches).toEqual([]);
+    expect(s.totals.recountMismatches).toBe(0);
+    expect(s.ok).toBe(true);
+  }, 120_000);
+});
+
+describe('rekap simulate --photos', () => {
+  let server: TestServer;
+  afterAll(async () => server?.close());
+
+  it('photographs, uploads and reads a handful of TPS; every form ends counted once with the written numbers', async () => {
+    server = await startTestServer({ template: 'kalteng', workers: {} });
+    const s = await runSimulation({ url: server.url, sql: server.db.sql, database: server.db, scope: 'kalteng', mode: 'photos', speed: 30_000, viewers: 2, errors: 'none', tpsLimit: 2, seed: 3 });
+    const forms = s.tps.reported * 2;
+    expect(s.photos!.rendered).toBeGreaterThanOrEqual(forms * 2);
+    expect(s.photos!.uploaded).toBeGreaterThanOrEqual(forms * 2);
+    // Every form either came out of the reader right or was confirmed by its KPPS; none stays wrong.
+    expect(s.photos!.machineCorrect + s.photos!.kppsConfirmed).toBe(forms);
+    expect(s.results.exactlyOnce).toBe(true);
+    expect(s.results.published).toBe(forms);
+    expect(s.totals.mismatches).toEqual([]);
+    expect(s.totals.recountMismatches).toBe(0);
+    const [{ n }] = await server.db.sql<{ n: number }[]>`select count(*)::int as n from submissions`;
+    expect(n).toBe(s.photos!.uploaded);
+  }, 240_000);
 });
 
 describe('night generator', () => {

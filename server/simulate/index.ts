@@ -5,22 +5,37 @@
  * the end state compares what the viewers hold, what the API serves and what the database recounts.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { Sql } from '../../db/client.js';
+import type { Database, Sql } from '../../db/client.js';
 import { recountTallies } from '../../db/repositories/publish.js';
+import { createUserWithToken } from '../../db/repositories/tokens.js';
+import { headerForTps, loadContestForForm, type ContestForForm } from '../../workers/reader/render/context.js';
+import { PhotoFactory, photoFormValues, type PageName } from './photos.js';
 import type { ClientToServerEvents, RoomDelta, ServerToClientEvents, SubscribeAck } from '../contract/socket.js';
-import type { ResultsResponse, UnitTally } from '../contract/results.js';
+import type { ResultsResponse, ResultVersion, SubmissionAccepted, SubmissionStatusResponse, TpsDetailResponse, UnitTally } from '../contract/results.js';
 import { arrivalMinutes, defaultSharesDir, ERROR_PROFILES, formValues, loadShares, rng, votesOf, withMistake, type ErrorProfile, type SimContest, type SimTps } from './night.js';
 
 /** A condition the user can fix (no seed, results already present): the CLI prints it as one line. */
 export class SimulationError extends Error {}
 
 export type SimScope = 'kalteng' | 'national';
+export type SimMode = 'readings' | 'photos';
 
 export interface SimOptions {
   url: string;
   sql: Sql;
-  /** Bearer token of an admin or kpu_operator (results go in through the KPPS confirmation endpoint). */
-  token: string;
+  /** Needed in photo mode (the printed header of each TPS's form is read through the typed query builder). */
+  database?: Database;
+  /**
+   * readings: ready numbers through the KPPS confirmation endpoint (the publish path alone).
+   * photos: photographed pages through the upload endpoint, read by the server's reader; the phone then
+   * reads the result back and the KPPS confirms (correcting the reader) when it is missing or wrong.
+   */
+  mode?: SimMode;
+  /**
+   * Bearer token for every request instead of one device token per TPS (default: per-TPS kpps tokens,
+   * created through the same repository call as `rekap token create --role operator --tps`).
+   */
+  token?: string;
   scope: SimScope;
   /** Simulated minutes per real minute (60 = a 12-hour night in 12 minutes). */
   speed: number;
@@ -28,8 +43,12 @@ export interface SimOptions {
   errors: ErrorProfile;
   /** Only the first N TPS (in code order) of the scope: short runs and tests. */
   tpsLimit?: number;
-  /** Requests in flight at most (bounded load; a phone does one upload at a time). */
+  /** Forms in flight at most (bounded load; a phone does one upload at a time). */
   concurrency?: number;
+  /** Photo mode: render processes (default 1). */
+  photoWorkers?: number;
+  /** Attempts per request after 429 / 503 / network errors before giving up (default 40). */
+  maxAttempts?: number;
   seed?: number;
   sharesDir?: string;
   log?: (line: string) => void;
@@ -38,10 +57,15 @@ export interface SimOptions {
 interface Expect { tps: SimTps; contest: SimContest; values: Record<string, number>; status: 'published' | 'quarantined' }
 
 export interface SimSummary {
-  scope: SimScope; mode: 'readings'; speed: number; errors: ErrorProfile; sharesSource: string;
+  scope: SimScope; mode: SimMode; speed: number; errors: ErrorProfile; sharesSource: string;
   tps: { inScope: number; reported: number; neverReported: number };
+  tokens: { perTps: boolean; created: number; seconds: number };
   uploads: { sent: number; created: number; unchanged: number; duplicates: number; wrongPages: number; mistakes: number; hardToRead: number; httpErrors: Record<string, number> };
-  results: { published: number; quarantined: number; exactlyOnce: boolean; versionsOverOne: number; missing: number };
+  /** Refusals by the server's error code (rate_limited answers were waited out per Retry-After and retried). */
+  refused: Record<string, number>;
+  retries: { rateLimited: number; waitedSeconds: number; serverErrors: number; gaveUp: number };
+  photos?: { rendered: number; renderCpuMsPerPhoto: number | null; uploaded: number; duplicatesAnswered: number; rejected: number; retakes: number; machineCorrect: number; machineWrongPublished: number; kppsConfirmed: number; readTimeouts: number };
+  results: { published: number; quarantined: number; exactlyOnce: boolean; versionsOverOne: number; missing: number; wrongStatus: number };
   totals: { contests: number; matchExpected: boolean; mismatches: string[]; recountMismatches: number };
   viewers: { sockets: number; connected: number; converged: number; deltasReceived: number; resubscribes: number; notConverged: string[] };
   latencyMs: { requestP50: number | null; requestP99: number | null; deltaP50: number | null; deltaP99: number | null };
@@ -141,14 +165,23 @@ const sameTally = (a: UnitTally | undefined | null, b: UnitTally | undefined) =>
   return true;
 };
 
+/** Full jitter around a wait: many phones told "retry in 3 s" must not all come back at once. */
+const jittered = (ms: number, r: () => number) => ms * (1 + 0.5 * r()) + 250 * r();
+const sleep = (ms: number) => new Promise((s) => setTimeout(s, ms));
+
+type Reply = { status: number; body: any; code: string | null };
+
 export async function runSimulation(opts: SimOptions): Promise<SimSummary> {
   const log = opts.log ?? (() => {});
   const started = Date.now();
   const seed = opts.seed ?? 2024;
   const r = rng(seed);
+  const jitterRng = rng(seed ^ 0x5eed);
+  const mode: SimMode = opts.mode ?? 'readings';
   const profile = ERROR_PROFILES[opts.errors];
   const base = opts.url.replace(/\/$/, '');
-  const headers = { authorization: `Bearer ${opts.token}`, 'content-type': 'application/json' };
+  const maxAttempts = opts.maxAttempts ?? 40;
+  if (mode === 'photos' && !opts.database) throw new SimulationError('photo mode needs the database handle (form headers)');
 
   const { tps, contests } = await loadScope(opts.sql, opts.scope, opts.tpsLimit);
   if (!tps.length) throw new SimulationError(`no TPS seeded for scope ${opts.scope}: run rekap seed --scope ${opts.scope} first`);
@@ -161,36 +194,71 @@ export async function runSimulation(opts: SimOptions): Promise<SimSummary> {
   const shares = loadShares(sharesDir, used, kabCodes);
   const sharesSource = [...shares.values()].some((m) => m.size) ? 'KPU Sirekap Pilkada 2024 kecamatan totals (via razanfawwaz/pilkada-scrap)' : 'uniform (pilkada2024 data not found)';
 
-  // The night: each reporting TPS gets an arrival time; its forms (one per race) follow within minutes.
-  type Ev = { at: number; run: () => Promise<void> };
-  const events: Ev[] = [];
-  const expects: Expect[] = [];
   const summary: SimSummary['uploads'] = { sent: 0, created: 0, unchanged: 0, duplicates: 0, wrongPages: 0, mistakes: 0, hardToRead: 0, httpErrors: {} };
+  const refused: Record<string, number> = {};
+  const retries = { rateLimited: 0, waitedSeconds: 0, serverErrors: 0, gaveUp: 0 };
+  const photoStats = { rendered: 0, renderCpuMsPerPhoto: null as number | null, uploaded: 0, duplicatesAnswered: 0, rejected: 0, retakes: 0, machineCorrect: 0, machineWrongPublished: 0, kppsConfirmed: 0, readTimeouts: 0 };
+  const live = { published: 0, quarantined: 0 };
   const requestMs: number[] = [];
   let neverReported = 0;
 
-  const send = async (tpsCode: string, contestId: string, values: Record<string, number>) => {
+  /**
+   * One request as a phone makes it: 429 and 503 are waited out for Retry-After seconds (jittered) and
+   * retried; network errors and other 5xx back off exponentially; any other answer is final.
+   */
+  const request = async (token: string, method: string, path: string, body?: unknown): Promise<Reply | null> => {
     const t0 = performance.now();
-    summary.sent++;
-    for (let attempt = 0; ; attempt++) {
-      const res = await fetch(`${base}/api/tps/${tpsCode}/${contestId}/confirm`, { method: 'POST', headers, body: JSON.stringify({ values }) }).catch((e: Error) => ({ status: 0, statusText: e.message, json: async () => ({}) }) as unknown as Response);
-      if (res.status === 0 || res.status >= 500) {
-        summary.httpErrors[String(res.status)] = (summary.httpErrors[String(res.status)] ?? 0) + 1;
-        if (attempt < 5) { await new Promise((s) => setTimeout(s, 200 * 2 ** attempt)); continue; }
-        return null;
+    for (let attempt = 1; ; attempt++) {
+      const init: RequestInit = { method, headers: { authorization: `Bearer ${token}` } };
+      if (body instanceof FormData) init.body = body;
+      else if (body !== undefined) {
+        init.body = JSON.stringify(body);
+        (init.headers as Record<string, string>)['content-type'] = 'application/json';
+      }
+      let res: Response | null = null;
+      try { res = await fetch(`${base}${path}`, init); } catch { res = null; }
+      const status = res?.status ?? 0;
+      const json = res ? ((await res.json().catch(() => ({}))) as { error?: { code?: string } }) : {};
+      const code = json?.error?.code ?? null;
+      if (status === 429 || status === 503) {
+        refused[code ?? String(status)] = (refused[code ?? String(status)] ?? 0) + 1;
+        if (status === 429) retries.rateLimited++;
+        if (attempt >= maxAttempts) { retries.gaveUp++; return { status, body: json, code }; }
+        const after = Number(res?.headers.get('retry-after'));
+        const wait = jittered((Number.isFinite(after) && after > 0 ? after : 1) * 1000, jitterRng);
+        retries.waitedSeconds += wait / 1000;
+        await sleep(wait);
+        continue;
+      }
+      if (status === 0 || status >= 500) {
+        retries.serverErrors++;
+        summary.httpErrors[String(status)] = (summary.httpErrors[String(status)] ?? 0) + 1;
+        if (attempt >= Math.min(8, maxAttempts)) { retries.gaveUp++; return null; }
+        await sleep(jittered(200 * 2 ** attempt, jitterRng));
+        continue;
       }
       requestMs.push(performance.now() - t0);
-      const body = (await res.json().catch(() => ({}))) as { outcome?: string };
-      if (res.status >= 400) summary.httpErrors[String(res.status)] = (summary.httpErrors[String(res.status)] ?? 0) + 1;
-      return { status: res.status, outcome: body.outcome };
+      if (status >= 400) {
+        summary.httpErrors[String(status)] = (summary.httpErrors[String(status)] ?? 0) + 1;
+        refused[code ?? String(status)] = (refused[code ?? String(status)] ?? 0) + 1;
+      }
+      return { status, body: json, code };
     }
   };
 
+  // The night: each reporting TPS gets an arrival time; its forms (one per race) follow within minutes.
+  type Form = { t: SimTps; contest: SimContest; values: Record<string, number>; expect: 'published' | 'quarantined'; wrongPage: boolean; duplicate: boolean; hard: boolean; seed: string };
+  type Ev = { at: number; form: Form };
+  const events: Ev[] = [];
+  const expects: Expect[] = [];
+  const reporting: SimTps[] = [];
   for (const t of tps) {
     if (r() < profile.neverReport) { neverReported++; continue; }
+    reporting.push(t);
     const at = arrivalMinutes(r);
     contestsOf(t, contests).forEach((contest, k) => {
-      const clean = formValues(t, contest, shares, r);
+      const formSeed = `${seed}:${t.code}:${contest.id}`;
+      const clean = mode === 'photos' ? photoFormValues(t, contest, shares, formSeed) : formValues(t, contest, shares, r);
       const mistake = r() < profile.mistake;
       const values = mistake ? withMistake(clean, contest, r) : clean;
       const duplicate = r() < profile.duplicate;
@@ -198,32 +266,139 @@ export async function runSimulation(opts: SimOptions): Promise<SimSummary> {
       const hard = r() < profile.hardToRead;
       if (mistake) summary.mistakes++;
       expects.push({ tps: t, contest, values, status: mistake ? 'quarantined' : 'published' });
-      const extraDelay = hard ? 5 + r() * 30 : 0; // a blurred photo is retaken and resent later
-      events.push({
-        at: at + k * (1 + r() * 4) + extraDelay,
-        run: async () => {
-          if (wrongPage) {
-            // The phone filed the form under a race the TPS does not vote in: refused (404), then resent right.
-            summary.wrongPages++;
-            const wrong = [...contests.values()].find((c) => c.type === 'pkwkk' && c.areaCode !== t.kabCode && c.id !== contest.id)!;
-            await send(t.code, wrong.id, values);
-          }
-          if (hard) summary.hardToRead++;
-          const out = await send(t.code, contest.id, values);
-          if (out?.outcome === 'created') summary.created++;
-          else if (out?.outcome === 'unchanged') summary.unchanged++;
-          if (duplicate) {
-            summary.duplicates++;
-            const again = await send(t.code, contest.id, values);
-            if (again?.outcome === 'unchanged') summary.unchanged++;
-            else if (again?.outcome === 'created') summary.created++;
-          }
-        },
-      });
+      // A blurred photo is retaken and resent later (readings mode: the confirmation comes late).
+      const extraDelay = hard && mode === 'readings' ? 5 + r() * 30 : 0;
+      events.push({ at: at + k * (1 + r() * 4) + extraDelay, form: { t, contest, values, expect: mistake ? 'quarantined' : 'published', wrongPage, duplicate, hard, seed: formSeed } });
     });
   }
   events.sort((a, b) => a.at - b.at);
   const lastMinute = events.at(-1)?.at ?? 0;
+
+  // One device per reporting TPS, as KPU would enrol them: a kpps user scoped to the TPS and its token.
+  const tokenT0 = Date.now();
+  const tokens = new Map<string, string>();
+  if (!opts.token) {
+    let k = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (k < reporting.length) {
+        const t = reporting[k++];
+        tokens.set(t.code, (await createUserWithToken(opts.sql, { name: `KPPS TPS ${t.code} (simulator)`, role: 'kpps', scopeCode: t.code, kind: 'device' })).token);
+      }
+    }));
+    log(`${tokens.size} device tokens created (one per reporting TPS) in ${((Date.now() - tokenT0) / 1000).toFixed(1)} s`);
+  }
+  const tokenOf = (t: SimTps) => opts.token ?? tokens.get(t.code)!;
+
+  const noteOutcome = (reply: Reply | null) => {
+    const outcome = reply?.body?.outcome as string | undefined;
+    if (outcome === 'created') {
+      summary.created++;
+      const st = (reply!.body.result as ResultVersion | null)?.status;
+      if (st === 'published') live.published++;
+      else if (st === 'quarantined') live.quarantined++;
+    } else if (outcome === 'unchanged') summary.unchanged++;
+    return outcome;
+  };
+  const confirm = async (f: Form) => {
+    summary.sent++;
+    return noteOutcome(await request(tokenOf(f.t), 'POST', `/api/tps/${f.t.code}/${f.contest.id}/confirm`, { values: f.values }));
+  };
+  const wrongContestOf = (f: Form) => [...contests.values()].find((c) => c.type === 'pkwkk' && c.areaCode !== f.t.kabCode && c.id !== f.contest.id)!;
+
+  const runReadings = async (f: Form) => {
+    if (f.wrongPage) {
+      // The phone filed the form under a race the TPS does not vote in: refused (404), then resent right.
+      summary.wrongPages++;
+      summary.sent++;
+      await request(tokenOf(f.t), 'POST', `/api/tps/${f.t.code}/${wrongContestOf(f).id}/confirm`, { values: f.values });
+    }
+    if (f.hard) summary.hardToRead++;
+    await confirm(f);
+    if (f.duplicate) {
+      summary.duplicates++;
+      await confirm(f);
+    }
+  };
+
+  // Photo mode: headers per TPS and race, rendering in child processes.
+  const factory = mode === 'photos' ? new PhotoFactory(opts.photoWorkers ?? 1) : null;
+  const formContests = new Map<string, Promise<ContestForForm>>();
+  const upload = async (f: Form, contestId: string, page: PageName, jpeg: Buffer): Promise<Reply | null> => {
+    const fd = new FormData();
+    fd.set('tps', f.t.code);
+    fd.set('contest', contestId);
+    fd.set('page', page);
+    fd.set('photo', new Blob([new Uint8Array(jpeg)], { type: 'image/jpeg' }), `${f.t.code}-${page}.jpg`);
+    summary.sent++;
+    return request(tokenOf(f.t), 'POST', '/api/submissions', fd);
+  };
+  const waitRead = async (f: Form, id: number): Promise<SubmissionStatusResponse | null> => {
+    // Reading takes seconds of CPU per page; a phone polls the status URL.
+    const deadline = Date.now() + 180_000;
+    for (let wait = 500; Date.now() < deadline; wait = Math.min(5000, wait * 1.5)) {
+      const s = await request(tokenOf(f.t), 'GET', `/api/submissions/${id}`);
+      const st = s?.body as SubmissionStatusResponse | undefined;
+      if (st && (st.status === 'read' || st.status === 'rejected' || st.status === 'failed')) return st;
+      await sleep(wait);
+    }
+    photoStats.readTimeouts++;
+    return null;
+  };
+  const sameNumbers = (got: Record<string, number> | undefined, want: Record<string, number>, keys: string[]) => !!got && keys.every((k) => (got[k] ?? null) === (want[k] ?? null));
+
+  const runPhotos = async (f: Form) => {
+    let fc = formContests.get(f.contest.id);
+    if (!fc) formContests.set(f.contest.id, (fc = loadContestForForm(opts.database!, f.contest.id)));
+    const contestForm = await fc;
+    const header = await headerForTps(opts.database!, contestForm, f.t.code);
+    const statuses: SubmissionStatusResponse[] = [];
+    for (const page of ['administrasi', 'perolehan'] as PageName[]) {
+      const job = { seed: `${f.seed}:${page}`, page, header, candidateCount: contestForm.candidateCount, values: f.values };
+      // A hard-to-read form: the first photo of its vote page is unusable; the reader refuses it, the KPPS retakes.
+      let jpeg = await factory!.render({ ...job, unreadable: f.hard && page === 'perolehan' });
+      if (f.wrongPage && page === 'perolehan') {
+        summary.wrongPages++;
+        await upload(f, wrongContestOf(f).id, page, jpeg);
+      }
+      for (let take = 0; take < 3; take++) {
+        const up = await upload(f, f.contest.id, page, jpeg);
+        const acc = up?.body as SubmissionAccepted | undefined;
+        if (!up || up.status >= 300 || !acc?.id) break;
+        photoStats.uploaded++;
+        if (f.duplicate && take === 0 && page === 'perolehan') {
+          summary.duplicates++;
+          const again = await upload(f, f.contest.id, page, jpeg);
+          if ((again?.body as SubmissionAccepted | undefined)?.duplicate) photoStats.duplicatesAnswered++;
+        }
+        const st = await waitRead(f, acc.id);
+        if (st && st.status === 'read' && st.reading?.cls !== 'REJECTED') { statuses.push(st); break; }
+        photoStats.rejected++;
+        if (take === 2) break;
+        photoStats.retakes++;
+        jpeg = await factory!.render({ ...job, seed: `${job.seed}:retake${take + 1}`, unreadable: false });
+      }
+    }
+    if (f.hard) summary.hardToRead++;
+    // Read-back: the phone shows what the reader made of both pages; the KPPS confirms the written numbers
+    // when the result is missing, not final, or different (the correction becomes the KPPS version).
+    const readingIds = statuses.map((s) => s.reading!.id);
+    const keys = [...f.contest.candidates.map((c) => (c.isEmptyColumn ? 'suara_kolom_kosong' : `suara_paslon_${c.number}`)), 'suara_sah', 'suara_tidak_sah'];
+    let current: ResultVersion | null = null;
+    const deadline = Date.now() + (readingIds.length === 2 ? 60_000 : 0);
+    for (let wait = 500; ; wait = Math.min(4000, wait * 1.5)) {
+      const detail = (await request(tokenOf(f.t), 'GET', `/api/tps/${f.t.code}?contest=${encodeURIComponent(f.contest.id)}`))?.body as TpsDetailResponse | undefined;
+      current = detail?.contests?.find((c) => c.contestId === f.contest.id)?.current ?? null;
+      const covers = !!current && readingIds.every((id) => current!.readingIds.includes(id));
+      const needsPerson = statuses.some((s) => s.reading?.cls === 'NEEDS_REVIEW');
+      if (covers || needsPerson || Date.now() >= deadline) break;
+      await sleep(wait);
+    }
+    const right = !!current && current.status === f.expect && sameNumbers(current.values, f.values, keys);
+    if (right) { photoStats.machineCorrect++; if (f.expect === 'published') live.published++; else live.quarantined++; return; }
+    if (current && current.stage === 'machine' && current.status === 'published' && !sameNumbers(current.values, f.values, keys)) photoStats.machineWrongPublished++;
+    photoStats.kppsConfirmed++;
+    await confirm(f);
+  };
 
   // Viewers watch random areas of the scope (national, province, kab/kota, kecamatan) and races.
   const areaPool = [['00', null], ...[...new Set(tps.map((t) => t.code.slice(0, 2)))].map((p) => [p, null]), ...kabCodes.map((k) => [k, k]), ...[...new Set(tps.map((t) => t.kecCode))].map((k) => [k, k.slice(0, 4)])] as [string, string | null][];
@@ -233,10 +408,30 @@ export async function runSimulation(opts: SimOptions): Promise<SimSummary> {
     const prov = area === '00' ? tps[0].code.slice(0, 2) : area.slice(0, 2);
     const contest = kab && contests.has(`pkwkk-${kab}`) && r() < 0.5 ? `pkwkk-${kab}` : `pkwkp-${prov}`;
     viewers.push(new Viewer(base, area, contest));
-    if (i % 100 === 99) await new Promise((s) => setTimeout(s, 20));
+    if (i % 100 === 99) await sleep(20);
   }
   const connectDeadline = Date.now() + 60_000;
-  while (viewers.some((v) => !v.socket.connected) && Date.now() < connectDeadline) await new Promise((s) => setTimeout(s, 50));
+  while (viewers.some((v) => !v.socket.connected) && Date.now() < connectDeadline) await sleep(50);
+
+  // What the API serves per watched room, and whether each viewer holds it (live, and at the end).
+  const fetchTruth = async () => {
+    const truth = new Map<string, ResultsResponse>();
+    for (const v of viewers) {
+      const key = `${v.contest}/${v.area}`;
+      if (!truth.has(key)) {
+        const res = await fetch(`${base}/api/results/${v.contest}/${v.area}.json`).catch(() => null);
+        if (res?.ok) truth.set(key, (await res.json()) as ResultsResponse);
+      }
+    }
+    return truth;
+  };
+  const holds = (v: Viewer, truth: Map<string, ResultsResponse>) => {
+    const t = truth.get(`${v.contest}/${v.area}`);
+    if (!t || !sameTally(v.tally, t.tally)) return false;
+    return t.children.every((c) => c.level === 5 || sameTally(v.children.get(c.code), c));
+  };
+  let liveConverged = viewers.length;
+  let lastTruthCheck = 0;
 
   // Replay: simulated minute m happens at real time m / speed minutes after the start.
   const t0 = Date.now();
@@ -244,22 +439,49 @@ export async function runSimulation(opts: SimOptions): Promise<SimSummary> {
   let next = 0;
   let done = 0;
   let lastLog = 0;
+  let lastDone = 0;
+  let lastLogAt = t0;
+  const progress = async () => {
+    const now = Date.now();
+    if (now - lastLog < 2000) return;
+    lastLog = now;
+    if (viewers.length && now - lastTruthCheck > 10_000) {
+      lastTruthCheck = now;
+      const truth = await fetchTruth();
+      liveConverged = viewers.filter((v) => holds(v, truth)).length;
+    }
+    const rate = ((done - lastDone) * 1000) / Math.max(1, now - lastLogAt);
+    lastDone = done;
+    lastLogAt = now;
+    const simH = ((now - t0) * opts.speed) / 3_600_000;
+    const ref = Object.entries(refused).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+    log(`${simH.toFixed(1)} h after polls closed | ${done}/${events.length} forms, ${rate.toFixed(1)} forms/s | published ${live.published}, quarantined ${live.quarantined} | refused: ${ref} | viewers in sync ${liveConverged}/${viewers.length}${factory ? ` | photos ${factory.rendered} rendered, ${photoStats.kppsConfirmed} KPPS-confirmed` : ''}`);
+  };
   const worker = async () => {
     while (next < events.length) {
       const ev = events[next++];
       const due = t0 + (ev.at * 60_000) / opts.speed;
       const wait = due - Date.now();
-      if (wait > 0) await new Promise((s) => setTimeout(s, wait));
-      await ev.run();
+      if (wait > 0) await sleep(wait);
+      await (mode === 'photos' ? runPhotos(ev.form) : runReadings(ev.form)).catch((err: Error) => {
+        refused[`client_error`] = (refused.client_error ?? 0) + 1;
+        log(`form ${ev.form.t.code}/${ev.form.contest.id} failed in the simulator: ${err.message}`);
+      });
       done++;
-      if (Date.now() - lastLog > 2000) {
-        lastLog = Date.now();
-        const simH = ((Date.now() - t0) * opts.speed) / 3_600_000;
-        log(`simulated ${simH.toFixed(1)} h after polls closed: ${done}/${events.length} forms, ${summary.created} versions created, ${Object.values(summary.httpErrors).reduce((a, b) => a + b, 0)} refused`);
-      }
+      await progress();
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  const ticker = setInterval(() => void progress(), 2500);
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } finally {
+    clearInterval(ticker);
+    if (factory) {
+      photoStats.rendered = factory.rendered;
+      photoStats.renderCpuMsPerPhoto = factory.rendered ? Math.round(factory.cpuMs / factory.rendered) : null;
+      factory.close();
+    }
+  }
   log(`all ${events.length} forms sent; checking the end state`);
 
   // End state 1: each reported (TPS, race) has exactly one result version, in the expected status.
@@ -307,21 +529,13 @@ export async function runSimulation(opts: SimOptions): Promise<SimSummary> {
   const notConverged: string[] = [];
   let converged = 0;
   const settleDeadline = Date.now() + 15_000;
-  const truth = new Map<string, ResultsResponse>();
-  for (const v of viewers) {
-    const key = `${v.contest}/${v.area}`;
-    if (!truth.has(key)) truth.set(key, (await (await fetch(`${base}/api/results/${v.contest}/${v.area}.json`)).json()) as ResultsResponse);
-  }
-  const check = (v: Viewer) => {
-    const t = truth.get(`${v.contest}/${v.area}`)!;
-    if (!sameTally(v.tally, t.tally)) return false;
-    return t.children.every((c) => c.level === 5 || sameTally(v.children.get(c.code), c));
-  };
+  const truth = await fetchTruth();
+  const check = (v: Viewer) => holds(v, truth);
   let pendingViewers = viewers;
   while (Date.now() < settleDeadline) {
     pendingViewers = pendingViewers.filter((v) => !check(v));
     if (!pendingViewers.length) break;
-    await new Promise((s) => setTimeout(s, 250));
+    await sleep(250);
   }
   converged = viewers.length - pendingViewers.length;
   for (const v of pendingViewers.slice(0, 10)) notConverged.push(`${v.contest}/${v.area} (held version ${v.version})`);
@@ -330,10 +544,15 @@ export async function runSimulation(opts: SimOptions): Promise<SimSummary> {
 
   const wall = (Date.now() - started) / 1000;
   const out: SimSummary = {
-    scope: opts.scope, mode: 'readings', speed: opts.speed, errors: opts.errors, sharesSource,
+    scope: opts.scope, mode, speed: opts.speed, errors: opts.errors, sharesSource,
     tps: { inScope: tps.length, reported: tps.length - neverReported, neverReported },
+    tokens: { perTps: !opts.token, created: tokens.size, seconds: Math.round((Date.now() - tokenT0) / 100) / 10 },
     uploads: summary,
-    results: { published, quarantined, exactlyOnce: versionsOverOne === 0 && missing === 0 && wrongStatus === 0, versionsOverOne, missing },
+    refused,
+    retries: { ...retries, waitedSeconds: Math.round(retries.waitedSeconds) },
+    ...(mode === 'photos' ? { photos: photoStats } : {}),
+    // Photo mode: a machine version followed by the KPPS's correction is two versions of one result, by design.
+    results: { published, quarantined, exactlyOnce: missing === 0 && wrongStatus === 0 && (mode === 'photos' || versionsOverOne === 0), versionsOverOne, missing, wrongStatus },
     totals: { contests: byContest.size, matchExpected: mismatches.length === 0, mismatches: mismatches.slice(0, 20), recountMismatches: recount.mismatches.length },
     viewers: { sockets: viewers.length, connected: viewers.filter((v) => v.tally).length, converged, deltasReceived: viewers.reduce((a, v) => a + v.deltas, 0), resubscribes: viewers.reduce((a, v) => a + v.resubscribes, 0), notConverged },
     latencyMs: { requestP50: round(pct(requestMs, 50)), requestP99: round(pct(requestMs, 99)), deltaP50: pct(deltaLat, 50), deltaP99: pct(deltaLat, 99) },
@@ -341,7 +560,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimSummary> {
     formsPerSecond: Math.round((expects.length / Math.max(0.001, (Date.now() - t0) / 1000)) * 10) / 10,
     ok: false,
   };
-  out.ok = out.results.exactlyOnce && out.totals.matchExpected && out.totals.recountMismatches === 0 && converged === viewers.length;
+  out.ok = out.results.exactlyOnce && out.totals.matchExpected && out.totals.recountMismatches === 0 && converged === viewers.length && retries.gaveUp === 0;
   return out;
 }
 
