@@ -55,6 +55,18 @@ describe('GET /api/anomalies and /api/client-config', () => {
     expect((await get('/api/anomalies?limit=0')).status).toBe(400);
   });
 
+  it('counts active findings per child area for the map, public and investigator views', async () => {
+    const nat = (await get('/api/anomalies/counts')).body as unknown as { counts: Record<string, number> };
+    expect(nat.counts).toEqual({ '62': 2 });
+    const prov = (await get('/api/anomalies/counts?area=62')).body as unknown as { counts: Record<string, number> };
+    expect(prov.counts).toEqual({ '6201': 1, '6202': 1 });
+    const inv = (await get('/api/anomalies/counts?area=6201', bawasluToken)).body as unknown as { counts: Record<string, number> };
+    expect(inv.counts).toEqual({ '620101': 2 });
+    const desa = (await get('/api/anomalies/counts?area=6201011013')).body as unknown as { counts: Record<string, number> };
+    expect(desa.counts).toEqual({ '6201011013001': 1 });
+    expect((await get('/api/anomalies/counts?area=62x')).status).toBe(400);
+  });
+
   it('passes the optional tile URL to the dashboard', async () => {
     const r = await get('/api/client-config');
     expect(r.body.tileUrl).toBe('https://tiles.example/{z}/{x}/{y}.png');

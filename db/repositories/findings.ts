@@ -99,8 +99,8 @@ export interface FindingFilter {
 }
 
 /** Findings under an area (prefix of the TPS or region code; '00' = all), newest first. */
-export async function listFindings(sql: Tx, f: FindingFilter): Promise<{ total: number; rows: FindingRow[] }> {
-  const where = sql`
+function findingsWhere(sql: Tx, f: FindingFilter) {
+  return sql`
     where true
     ${f.area && f.area !== '00' ? sql`and (coalesce(tps_code, area_code) like ${f.area + '%'} or area_code like ${f.area + '%'})` : sql``}
     ${f.rule ? sql`and rule = ${f.rule}` : sql``}
@@ -109,11 +109,35 @@ export async function listFindings(sql: Tx, f: FindingFilter): Promise<{ total: 
     ${f.status && f.status !== 'all' ? sql`and status = ${f.status}` : f.status === 'all' ? sql`` : sql`and status = 'active'`}
     ${f.publicOnly ? sql`and kind <> 'statistical' and (contest_id is null or contest_id not in (
         select c.id from contests c join elections e on e.id = c.election_id where e.is_practice))` : sql``}`;
+}
+
+export async function listFindings(sql: Tx, f: FindingFilter): Promise<{ total: number; rows: FindingRow[] }> {
+  const where = findingsWhere(sql, f);
   const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from anomalies ${where}`;
   const rows = await sql<FindingRow[]>`
     select ${columns(sql)} from anomalies ${where}
     order by severity desc, id desc limit ${f.limit ?? 100} offset ${f.offset ?? 0}`;
   return { total: Number(n), rows: rows.map((r) => ({ ...r, id: Number(r.id) })) };
+}
+
+/** Code length of an area's children: 00 → province (2), 2 → kab/kota (4), 4 → kecamatan (6), 6 → desa (10), 10 → TPS (13). */
+const CHILD_LENGTH: Record<number, number> = { 2: 4, 4: 6, 6: 10, 10: 13 };
+
+/**
+ * Active findings per child area of `f.area`, counted in the database: the map's "anomali" colouring
+ * needs every finding under the area, not the first page of a list.
+ */
+export async function countFindingsByChild(sql: Tx, f: FindingFilter): Promise<Record<string, number>> {
+  const area = f.area ?? '00';
+  const len = area === '00' ? 2 : CHILD_LENGTH[area.length];
+  if (!len) return {};
+  const rows = await sql<{ child: string; n: number }[]>`
+    select child, count(*)::int as n from (
+      select left(coalesce(tps_code, area_code), ${len}::int) as child
+      from anomalies ${findingsWhere(sql, { ...f, status: 'active' })}) a
+    where length(child) = ${len}::int
+    group by child`;
+  return Object.fromEntries(rows.map((r) => [r.child, Number(r.n)]));
 }
 
 export async function findingsOfTps(sql: Tx, tpsCode: string, contestId: string, opts: { activeOnly?: boolean } = {}): Promise<FindingRow[]> {

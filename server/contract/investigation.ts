@@ -29,6 +29,10 @@ export interface FindingDto {
 }
 
 export interface FindingsResponse { total: number; findings: FindingDto[] }
+/** GET /api/anomalies: the same findings, under the name the anomaly feed uses. */
+export interface AnomaliesResponse { total: number; anomalies: FindingDto[] }
+/** GET /api/anomalies/counts?area=&contest=: active findings per child area code (the map's anomaly colouring). */
+export interface AnomalyCountsResponse { area: string; counts: Record<string, number> }
 
 export type CaseStateDto = 'OPEN' | 'TRIAGED' | 'IN_REVIEW' | 'PENDING_APPROVAL' | 'RESOLVED' | 'ESCALATED' | 'CLOSED' | 'REOPENED';
 export type CaseBandDto = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW';

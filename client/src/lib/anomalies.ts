@@ -1,40 +1,29 @@
 import { useEffect, useState } from 'react';
-import type { AnomalyEvent } from '../../../server/contract/index.js';
+import type { AnomaliesResponse, AnomalyCountsResponse, AnomalyEvent, FindingDto } from '../../../server/contract/index.js';
 import { apiFetch } from './api.js';
 import { useAnomalyEvents } from './live.js';
 
-/** An anomaly row as listed by the API (GET /api/anomalies) or pushed live (`anomaly` event). */
-export interface AnomalyRow {
-  id: number;
-  rule: string;
-  kind: string;
-  contestId: string | null;
-  tpsCode: string | null;
-  areaCode: string;
-  severity: number;
-  status?: string;
-  detail: unknown;
-  at: string;
-}
+/** An anomaly row as listed by the API (GET /api/anomalies, with its review status) or pushed live
+ * (`anomaly` event): the contract's shape, so server and client cannot drift apart. */
+export type AnomalyRow = AnomalyEvent & { status?: string };
 
 export function fromEvent(a: AnomalyEvent): AnomalyRow {
   return { ...a, status: 'active' };
 }
 
-function normalise(raw: unknown): AnomalyRow[] {
-  const list = Array.isArray(raw) ? raw : ((raw as { items?: unknown[]; anomalies?: unknown[] })?.items ?? (raw as { anomalies?: unknown[] })?.anomalies ?? []);
-  return (list as Record<string, unknown>[]).map((r) => ({
-    id: Number(r.id),
-    rule: String(r.rule ?? ''),
-    kind: String(r.kind ?? ''),
-    contestId: (r.contestId as string) ?? null,
-    tpsCode: (r.tpsCode as string) ?? null,
-    areaCode: String(r.areaCode ?? r.tpsCode ?? ''),
-    severity: Number(r.severity ?? 0),
-    status: (r.status as string) ?? 'active',
-    detail: r.detail ?? null,
-    at: String(r.at ?? r.createdAt ?? ''),
-  }));
+function fromFinding(f: FindingDto): AnomalyRow {
+  return {
+    id: f.id,
+    rule: f.rule,
+    kind: f.kind,
+    contestId: f.contestId,
+    tpsCode: f.tpsCode,
+    areaCode: f.areaCode,
+    severity: f.severity,
+    status: f.status,
+    detail: f.detail,
+    at: f.createdAt,
+  };
 }
 
 export async function fetchAnomalies(q: { area?: string; rule?: string; contest?: string; limit?: number }): Promise<AnomalyRow[]> {
@@ -43,7 +32,8 @@ export async function fetchAnomalies(q: { area?: string; rule?: string; contest?
   if (q.rule) params.set('rule', q.rule);
   if (q.contest) params.set('contest', q.contest);
   params.set('limit', String(q.limit ?? 500));
-  return normalise(await apiFetch<unknown>(`/api/anomalies?${params}`));
+  const body = await apiFetch<AnomaliesResponse>(`/api/anomalies?${params}`);
+  return body.anomalies.map(fromFinding);
 }
 
 /** The child area (by code prefix) an anomaly belongs to, or null. */
@@ -52,27 +42,31 @@ export function childOf(codes: string[], a: AnomalyRow): string | null {
   return codes.find((c) => where.startsWith(c)) ?? null;
 }
 
-/** Active anomalies per child area, for the "anomali" map colouring; live through `anomaly` events. */
+/**
+ * Active anomalies per child area, for the "anomali" map colouring: counted by the server over every
+ * finding under the area (a list page would undercount), then kept live through `anomaly` events.
+ */
 export function useAnomalyCounts(areaCode: string | null, childCodes: string[], enabled: boolean): Record<string, number> {
-  const [rows, setRows] = useState<AnomalyRow[]>([]);
+  const [base, setBase] = useState<Record<string, number>>({});
+  const [live, setLive] = useState<AnomalyRow[]>([]);
   const key = childCodes.join(',');
   useEffect(() => {
     if (!enabled || !areaCode) return;
     let cancelled = false;
-    fetchAnomalies({ area: areaCode, limit: 5000 })
-      .then((r) => !cancelled && setRows(r))
-      .catch(() => !cancelled && setRows([]));
+    setLive([]);
+    apiFetch<AnomalyCountsResponse>(`/api/anomalies/counts?area=${encodeURIComponent(areaCode)}`)
+      .then((r) => !cancelled && setBase(r.counts))
+      .catch(() => !cancelled && setBase({}));
     return () => {
       cancelled = true;
     };
   }, [areaCode, enabled]);
   useAnomalyEvents((a) => {
-    if (enabled) setRows((rs) => (rs.some((r) => r.id === a.id) ? rs : [...rs, fromEvent(a)]));
+    if (enabled) setLive((rs) => (rs.some((r) => r.id === a.id) ? rs : [...rs, fromEvent(a)]));
   });
-  const counts: Record<string, number> = {};
+  const counts: Record<string, number> = { ...base };
   const codes = key ? key.split(',') : [];
-  for (const r of rows) {
-    if (r.status && r.status !== 'active') continue;
+  for (const r of live) {
     const c = childOf(codes, r);
     if (c) counts[c] = (counts[c] ?? 0) + 1;
   }

@@ -1,9 +1,9 @@
 import { Router, type Request } from 'express';
 import type { Sql } from '../../../db/client.js';
-import { listFindings } from '../../../db/repositories/findings.js';
+import { countFindingsByChild, listFindings } from '../../../db/repositories/findings.js';
 import { findingDto } from '../../../workers/cases/service.js';
 import { authenticate, inScope, requireActor, type Actor, type Role } from '../../auth/index.js';
-import type { FindingsResponse } from '../../contract/investigation.js';
+import type { AnomalyCountsResponse, FindingsResponse } from '../../contract/investigation.js';
 import { badRequest, HttpError } from '../errors.js';
 
 export const INVESTIGATOR_ROLES: Role[] = ['bawaslu', 'kpu_reviewer', 'kpu_operator', 'admin'];
@@ -65,6 +65,17 @@ export function findingsRouter(sql: Sql): Router {
   // facts about the forms (hard-rule failures, duplicates, source mismatches); statistical findings
   // and practice elections only for investigators.
   router.use('/anomalies', ensureActor(sql));
+  router.get('/anomalies/counts', async (req, res) => {
+    const investigator = req.actor !== undefined && INVESTIGATOR_ROLES.includes(req.actor.role);
+    const area = queryString(req, 'area')?.replace(/\./g, '') ?? '00';
+    if (!/^(00|\d{2}|\d{4}|\d{6}|\d{10})$/.test(area)) throw badRequest(`area must be 00 or an area code of 2, 4, 6 or 10 digits, got "${area}"`, { param: 'area' }, 'invalid_area_code');
+    const contestId = queryString(req, 'contest');
+    if (contestId !== undefined && !/^[a-z0-9-]{1,40}$/.test(contestId)) throw badRequest(`contest must be a contest id such as pkwkp-62, got "${contestId}"`, { param: 'contest' }, 'invalid_query');
+    const counts = await countFindingsByChild(sql, { area, contestId, publicOnly: !investigator });
+    res.set('Cache-Control', 'no-cache');
+    const body: AnomalyCountsResponse = { area, counts };
+    res.json(body);
+  });
   router.get('/anomalies', async (req, res) => {
     const investigator = req.actor !== undefined && INVESTIGATOR_ROLES.includes(req.actor.role);
     const raw = queryString(req, 'area')?.replace(/\./g, '');
