@@ -67,7 +67,17 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api', api);
 
   if (config.REKAP_SERVE_CLIENT && existsSync(clientDistDir)) {
-    app.use(express.static(clientDistDir, { index: false, maxAge: '1h' }));
+    app.use(
+      express.static(clientDistDir, {
+        index: false,
+        maxAge: '1h',
+        // Bundles (/assets/<name>-<hash>.js) and boundary files (/geo/fast/<hash>/) change name
+        // when their content changes: browsers may keep them for a year without asking again.
+        setHeaders: (res, path) => {
+          if (/^[\\/](assets|geo[\\/]fast)[\\/]/.test(path.slice(clientDistDir.length))) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+        },
+      }),
+    );
     // Client-side routes (/area/62, /tps/…, /embed/map) all load the single-page app.
     app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => res.sendFile(join(clientDistDir, 'index.html')));
   }
