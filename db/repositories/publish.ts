@@ -113,17 +113,23 @@ export function addContribution(acc: Contribution, c: Contribution, sign: 1 | -1
  * reader of the TPS page needs).
  */
 export function compactRules(results: RuleResult[]): RuleResult[] {
-  const out: RuleResult[] = [];
-  const byRule = new Map<string, RuleResult[]>();
+  // One pass: per rule (in order of first appearance) either its single PASS line or every check that
+  // did not pass, in order.
+  const groups: { rule: string; cls: RuleResult['class']; notPass: RuleResult[] | null }[] = [];
+  const index = new Map<string, number>();
   for (const r of results) {
-    const list = byRule.get(r.rule);
-    if (list) list.push(r);
-    else byRule.set(r.rule, [r]);
+    let gi = index.get(r.rule);
+    if (gi === undefined) {
+      gi = groups.length;
+      index.set(r.rule, gi);
+      groups.push({ rule: r.rule, cls: r.class, notPass: null });
+    }
+    if (r.status !== 'PASS') (groups[gi].notPass ??= []).push(r);
   }
-  for (const [rule, list] of byRule) {
-    const notPass = list.filter((r) => r.status !== 'PASS');
-    if (notPass.length === 0) out.push({ rule, class: list[0].class, status: 'PASS' });
-    else out.push(...notPass);
+  const out: RuleResult[] = [];
+  for (const g of groups) {
+    if (g.notPass === null) out.push({ rule: g.rule, class: g.cls, status: 'PASS' });
+    else for (const r of g.notPass) out.push(r);
   }
   return out;
 }

@@ -74,8 +74,12 @@ type ExternalEvaluate = (input: {
 export function splitPages(values: Record<string, number>) {
   const perolehan: Record<string, number> = {};
   const administrasi: Record<string, number> = {};
-  for (const [k, v] of Object.entries(values)) (k.startsWith('suara_') || k.startsWith('tally_rows') ? perolehan : administrasi)[k] = v;
-  return { perolehan: Object.keys(perolehan).length ? perolehan : null, administrasi: Object.keys(administrasi).length ? administrasi : null };
+  let nPer = 0, nAdm = 0;
+  for (const k in values) {
+    if (k.startsWith('suara_') || k.startsWith('tally_rows')) { perolehan[k] = values[k]; nPer++; }
+    else { administrasi[k] = values[k]; nAdm++; }
+  }
+  return { perolehan: nPer ? perolehan : null, administrasi: nAdm ? administrasi : null };
 }
 
 /**

@@ -198,6 +198,95 @@ function validateInput(input: TpsRuleInput): void {
   if (input.election && !(input.election in ELECTION_PARAMS)) throw new RangeError(`evaluateTps: unknown election ${input.election}`);
 }
 
+/**
+ * A fixed linear check: its expression text is built once per race shape (candidate count, empty
+ * column) and reused for every TPS; each operand knows in advance where its value comes from.
+ * Publishing evaluates thousands of forms per second, and building ~50 expression strings per form was
+ * most of the cost of the rules.
+ */
+interface Operand { key: string; src: 0 | 1 | 2 | 3 | 4 }
+interface LinearSpec { rule: RuleId; cls: RuleClass; kind: 'eq' | 'le'; lhs: Operand[]; rhs: Operand[]; fields: string[]; tol: number; check: string }
+
+const SRC_ADM = 0, SRC_PER = 1, SRC_REG_L = 2, SRC_REG_P = 3, SRC_REG_J = 4;
+function operand(key: string): Operand {
+  const src = key === REG_L ? SRC_REG_L : key === REG_P ? SRC_REG_P : key === REG_J ? SRC_REG_J : isPerolehanKey(key) ? SRC_PER : SRC_ADM;
+  return { key, src };
+}
+function spec(rule: RuleId, cls: RuleClass, kind: 'eq' | 'le', lhs: string[], rhs: string[], tol = 0): LinearSpec {
+  // Same text as Checker.linear.
+  const check = `${lhs.join(' + ')} ${kind === 'eq' ? '=' : '≤'} ${rhs.join(' + ')}${tol ? ` (±${tol})` : ''}`;
+  return { rule, cls, kind, lhs: lhs.map(operand), rhs: rhs.map(operand), fields: [...lhs, ...rhs], tol, check };
+}
+
+interface Plan { head: LinearSpec[]; tail: LinearSpec[] }
+const plans = new Map<string, Plan>();
+
+/** The fixed checks, in the order evaluateTps reports them: `head` before the H8 range check, `tail` after. */
+function planFor(paslon: string[]): Plan {
+  const key = paslon.join(',');
+  const hit = plans.get(key);
+  if (hit) return hit;
+  const head: LinearSpec[] = [];
+  const tail: LinearSpec[] = [];
+  // H1, H2: the vote page's own arithmetic.
+  head.push(spec('H1', 'HARD', 'eq', paslon, ['suara_sah']));
+  head.push(spec('H2', 'HARD', 'eq', ['suara_sah', 'suara_tidak_sah'], ['suara_total']));
+  // H3: lists add up to the total row, per l, p, j, for voters who voted and (Pilkada) registered voters.
+  for (const who of ['pengguna', 'pemilih'] as const) {
+    for (const s of SPLITS) head.push(spec('H3', 'HARD', 'eq', [`${who}_dpt_${s}`, `${who}_dpph_${s}`, `${who}_dptb_${s}`], [`${who}_total_${s}`]));
+  }
+  // H4, H5, H6: voters = ballots in the box = ballots used; ballot reconciliation.
+  head.push(spec('H4', 'HARD', 'eq', ['pengguna_total_j'], ['suara_total']));
+  head.push(spec('H5', 'HARD', 'eq', ['surat_digunakan'], ['pengguna_total_j']));
+  head.push(spec('H6', 'HARD', 'eq', ['surat_diterima'], ['surat_digunakan', 'surat_dikembalikan', 'surat_tidak_digunakan']));
+  // H7: L + P = J on every person row.
+  for (const row of PERSON_ROWS) head.push(spec('H7', 'HARD', 'eq', [`${row}_l`, `${row}_p`], [`${row}_j`]));
+  // (H8 range check runs between head and tail.) H8: no candidate above the valid votes.
+  for (const k of paslon) tail.push(spec('H8', 'HARD', 'le', [k], ['suara_sah']));
+  // H9: the form's DPT is the register's (also catches a photo uploaded to the wrong TPS).
+  for (const s of SPLITS) tail.push(spec('H9', 'HARD', 'eq', [`pemilih_dpt_${s}`], [`register.dpt_${s}`]));
+  // H10: logical bounds.
+  for (const s of SPLITS) {
+    tail.push(spec('H10', 'HARD', 'le', [`pengguna_dpt_${s}`], [`pemilih_dpt_${s}`]));
+    tail.push(spec('H10', 'HARD', 'le', [`pengguna_dpph_${s}`], [`pemilih_dpph_${s}`]));
+    tail.push(spec('H10', 'HARD', 'le', [`pengguna_disabilitas_${s}`], [`pemilih_disabilitas_${s}`]));
+  }
+  tail.push(spec('H10', 'HARD', 'le', ['pengguna_disabilitas_j'], ['pengguna_total_j']));
+  // H11: no vote without a ballot.
+  tail.push(spec('H11', 'HARD', 'le', ['pengguna_total_j'], ['surat_diterima']));
+  const plan = { head, tail };
+  if (plans.size > 256) plans.clear();
+  plans.set(key, plan);
+  return plan;
+}
+
+function runSpec(sp: LinearSpec, adm: PageValues | null | undefined, per: PageValues | null | undefined, reg: TpsRegister | null): RuleResult {
+  let delta = 0;
+  let missing: string[] | null = null;
+  for (let side = 0; side < 2; side++) {
+    const ops = side === 0 ? sp.lhs : sp.rhs;
+    const sign = side === 0 ? 1 : -1;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
+      let v: unknown;
+      switch (op.src) {
+        case SRC_ADM: v = adm?.[op.key]; break;
+        case SRC_PER: v = per?.[op.key]; break;
+        case SRC_REG_L: v = reg ? reg.votersL : undefined; break;
+        case SRC_REG_P: v = reg ? reg.votersP : undefined; break;
+        default: v = reg ? reg.votersL + reg.votersP : undefined;
+      }
+      if (typeof v === 'number') delta += sign * v;
+      else (missing ??= []).push(op.key);
+    }
+  }
+  if (missing) return { rule: sp.rule, class: sp.cls, check: sp.check, status: 'UNKNOWN', missing };
+  const ok = sp.kind === 'eq' ? Math.abs(delta) <= sp.tol : delta <= sp.tol;
+  return ok
+    ? { rule: sp.rule, class: sp.cls, check: sp.check, status: 'PASS' }
+    : { rule: sp.rule, class: sp.cls, check: sp.check, status: 'FAIL', delta, fields: [...sp.fields] };
+}
+
 /** Evaluate H1–H15 for one TPS and one race. Pure and deterministic; throws RangeError only on malformed parameters. */
 export function evaluateTps(input: TpsRuleInput): TpsVerdict {
   validateInput(input);
@@ -206,43 +295,14 @@ export function evaluateTps(input: TpsRuleInput): TpsVerdict {
   const c = new Checker(lookup);
   const paslon = paslonKeys(input.candidateCount, input.hasEmptyColumn);
   const extra = input.extraBallots ?? 0;
+  const plan = planFor(paslon);
+  const adm = input.administrasi, per = input.perolehan, reg = input.register ?? null;
 
-  // H1, H2: the vote page's own arithmetic.
-  c.linear('H1', 'HARD', 'eq', paslon, ['suara_sah']);
-  c.linear('H2', 'HARD', 'eq', ['suara_sah', 'suara_tidak_sah'], ['suara_total']);
-
-  // H3: lists add up to the total row, per l, p, j, for voters who voted and (Pilkada) registered voters.
-  for (const who of ['pengguna', 'pemilih'] as const) {
-    for (const s of SPLITS) {
-      c.linear('H3', 'HARD', 'eq', [`${who}_dpt_${s}`, `${who}_dpph_${s}`, `${who}_dptb_${s}`], [`${who}_total_${s}`]);
-    }
-  }
-
-  // H4, H5, H6: voters = ballots in the box = ballots used; ballot reconciliation.
-  c.linear('H4', 'HARD', 'eq', ['pengguna_total_j'], ['suara_total']);
-  c.linear('H5', 'HARD', 'eq', ['surat_digunakan'], ['pengguna_total_j']);
-  c.linear('H6', 'HARD', 'eq', ['surat_diterima'], ['surat_digunakan', 'surat_dikembalikan', 'surat_tidak_digunakan']);
-
-  // H7: L + P = J on every person row.
-  for (const row of PERSON_ROWS) c.linear('H7', 'HARD', 'eq', [`${row}_l`, `${row}_p`], [`${row}_j`]);
-
-  // H8: field range over what was read, and no candidate above the valid votes.
+  // H1–H7 (see planFor).
+  for (const sp of plan.head) c.push(runSpec(sp, adm, per, reg));
+  // H8: field range over what was read; then H8 per candidate, H9, H10, H11 (see planFor).
   c.push(rangeCheck(input, paslon));
-  for (const k of paslon) c.linear('H8', 'HARD', 'le', [k], ['suara_sah']);
-
-  // H9: the form's DPT is the register's (also catches a photo uploaded to the wrong TPS).
-  for (const s of SPLITS) c.linear('H9', 'HARD', 'eq', [`pemilih_dpt_${s}`], [`register.dpt_${s}`]);
-
-  // H10: logical bounds.
-  for (const s of SPLITS) {
-    c.linear('H10', 'HARD', 'le', [`pengguna_dpt_${s}`], [`pemilih_dpt_${s}`]);
-    c.linear('H10', 'HARD', 'le', [`pengguna_dpph_${s}`], [`pemilih_dpph_${s}`]);
-    c.linear('H10', 'HARD', 'le', [`pengguna_disabilitas_${s}`], [`pemilih_disabilitas_${s}`]);
-  }
-  c.linear('H10', 'HARD', 'le', ['pengguna_disabilitas_j'], ['pengguna_total_j']);
-
-  // H11: no vote without a ballot.
-  c.linear('H11', 'HARD', 'le', ['pengguna_total_j'], ['surat_diterima']);
+  for (const sp of plan.tail) c.push(runSpec(sp, adm, per, reg));
 
   // H12–H13 use the register's DPT (known before election day); the form's DPT stands in without it.
   const dptRef = lookup(REG_J) !== undefined ? REG_J : 'pemilih_dpt_j';
@@ -284,7 +344,8 @@ function rangeCheck(input: TpsRuleInput, paslon: string[]): RuleResult {
   const bad: string[] = [];
   let worst = 0;
   for (const page of pages) {
-    for (const [key, v] of Object.entries(page)) {
+    for (const key in page) {
+      const v = page[key];
       if (v === null || v === undefined) continue;
       if (!Number.isFinite(v) || !Number.isInteger(v) || v < 0 || v > MAX_FIELD_VALUE) {
         bad.push(key);
