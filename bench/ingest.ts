@@ -10,7 +10,7 @@
  *
  * Loopback only. The server runs in its own process (so its CPU and memory are its own), the clients in
  * another, the publisher in this one. Uses DATABASE_URL (a scratch database is created) or an embedded
- * PostgreSQL in a temporary folder. Options: --sockets 1000,5000 --forms <n> --quick
+ * PostgreSQL in a temporary folder. Options: --sockets 1000,5000 --quick --publishOnly --batch 500 --inflight 2
  */
 import { mulberry32 } from '../db/seed/random.js';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -163,7 +163,7 @@ async function clientsRole(url: string, count: number, rooms: string[]) {
 
 // ───────────────────────────── main ─────────────────────────────
 async function main() {
-  const { values: opts } = parseArgs({ options: { sockets: { type: 'string', default: '1000,5000' }, quick: { type: 'boolean' }, publishOnly: { type: 'boolean' }, role: { type: 'string' }, url: { type: 'string' }, count: { type: 'string' }, rooms: { type: 'string' } } });
+  const { values: opts } = parseArgs({ options: { sockets: { type: 'string', default: '1000,5000' }, quick: { type: 'boolean' }, batch: { type: 'string' }, inflight: { type: 'string' }, publishOnly: { type: 'boolean' }, socketsOnly: { type: 'boolean' }, role: { type: 'string' }, url: { type: 'string' }, count: { type: 'string' }, rooms: { type: 'string' } } });
   if (opts.role === 'server') return serverRole(opts.url!);
   if (opts.role === 'clients') return clientsRole(opts.url!, Number(opts.count), opts.rooms!.split(','));
 
@@ -209,8 +209,9 @@ async function main() {
 
     // 1) Publishing with readings given: every TPS of the province once (machine→kpps stage), then a
     //    second pass of reviewer corrections that change the numbers (subtract old, add new).
-    const batchSize = 500;
-    const forms = opts.quick ? tps.slice(0, 1500) : tps;
+    const batchSize = Number(opts.batch ?? 500);
+    const inflight = Number(opts.inflight ?? 2);
+    const forms = opts.quick ? tps.slice(0, 1500) : [...tps];
     const runPass = async (stage: PublishRequest['stage'], seedShift: number) => {
       const reqs: PublishRequest[] = forms.map((t) => ({ tpsCode: t.code, contestId: CONTEST, stage, values: formValues(t, candidates, rng(seedShift + Number(t.code.slice(-7)))), actorId: null, actor: 'bench' }));
       // 5% deliberate H1 failures: quarantine + anomaly rows are part of the cost.
@@ -220,16 +221,27 @@ async function main() {
       const pg0 = pgCpuMs(pgDataDir);
       const t0 = performance.now();
       let created = 0;
-      for (let i = 0; i < reqs.length; i += batchSize) {
-        const outs = await publishBatch(sql, reqs.slice(i, i + batchSize), evaluate, { timings });
-        created += outs.filter((o) => o.outcome === 'created').length;
-      }
+      // `inflight` batches at once (as the publish worker runs): one batch's rules and JSON are computed
+      // in this process while the database writes the other's; the publish lock keeps commits serial.
+      let next = 0;
+      const lane = async () => {
+        while (next < reqs.length) {
+          const slice = reqs.slice(next, next + batchSize);
+          next += batchSize;
+          const outs = await publishBatch(sql, slice, evaluate, { timings });
+          created += outs.filter((o) => o.outcome === 'created').length;
+        }
+      };
+      await Promise.all(Array.from({ length: inflight }, lane));
       const cpu = process.cpuUsage(cpu0);
       const pg1 = pgCpuMs(pgDataDir);
-      const cpuMs = (cpu.user + cpu.system) / 1000 + (pg0 !== null && pg1 !== null ? pg1 - pg0 : 0);
-      return { forms: reqs.length, created, ms: performance.now() - t0, cpuMs: Math.round(cpuMs), dbCpuMeasured: pg0 !== null, stepsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) };
+      const nodeCpuMs = (cpu.user + cpu.system) / 1000;
+      const dbCpuMs = pg0 !== null && pg1 !== null ? pg1 - pg0 : null;
+      const cpuMs = nodeCpuMs + (dbCpuMs ?? 0);
+      return { forms: reqs.length, created, ms: performance.now() - t0, cpuMs: Math.round(cpuMs), nodeCpuMs: Math.round(nodeCpuMs), dbCpuMs, dbCpuMeasured: pg0 !== null, stepsMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])) };
     };
     await publishBatch(sql, [], evaluate);
+    if (opts.socketsOnly) forms.length = Math.min(forms.length, 200);
     const first = await runPass('kpps', 1);
     const second = await runPass('reviewer', 2);
     const totalMs = first.ms + second.ms;
@@ -240,8 +252,13 @@ async function main() {
     const cpuPerForm = (first.cpuMs + second.cpuMs) / (first.created + second.created);
     out.publishCpuMsPerForm = Math.round(cpuPerForm * 1000) / 1000;
     out.publishFormsPerSecIfIdle = first.dbCpuMeasured ? Math.round(1000 / cpuPerForm) : null;
+    // Node and PostgreSQL run on different cores and overlap (two batches in flight), so on an idle
+    // 2-core machine the rate is bounded by the busier of the two, not by their sum.
+    const perForm = (k: 'nodeCpuMs' | 'dbCpuMs') => ((first[k] ?? 0) + (second[k] ?? 0)) / (first.created + second.created);
+    out.publishCpuMsPerFormSplit = { node: Math.round(perForm('nodeCpuMs') * 1000) / 1000, postgres: first.dbCpuMeasured ? Math.round(perForm('dbCpuMs') * 1000) / 1000 : null };
+    out.publishFormsPerSecIfIdle2Cores = first.dbCpuMeasured ? Math.round(1000 / Math.max(perForm('nodeCpuMs'), perForm('dbCpuMs'))) : null;
     out.loadAverage = (await import('node:os')).loadavg().map((x) => Math.round(x * 10) / 10);
-    out.publish = { batchSize, firstPass: { ...first, ms: Math.round(first.ms) }, correctionPass: { ...second, ms: Math.round(second.ms) } };
+    out.publish = { batchSize, inflight, firstPass: { ...first, ms: Math.round(first.ms) }, correctionPass: { ...second, ms: Math.round(second.ms) } };
     log(`publish: ${out.publishFormsPerSec} forms/s`);
 
     // 2) Publish → client latency, CPU per message, RSS, for each socket count.
