@@ -5,11 +5,13 @@
  * memory stays bounded while it chews through the fuzz cases.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import fc from 'fast-check';
 import { createUserWithToken } from '../../db/repositories/tokens.js';
+import { readExifEvidence } from '../../server/http/routes/upload.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -110,7 +112,82 @@ describe('bad-file corpus', () => {
     // Stored by content hash only: the client's file name never reaches the disk.
     const stored = filesUnder(server.config.photoDir);
     expect(stored.length).toBeGreaterThanOrEqual(3);
-    for (const f of stored) expect(f).toMatch(/^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.(jpg|png|webp)$/);
+    for (const f of stored) expect(f).toMatch(/^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.(jpg|png|webp|exif\.json)$/);
+  });
+});
+
+describe('re-encoding before storage', () => {
+  it('stores an upright, metadata-free copy under the original hash; EXIF evidence kept apart; GPS never public', async () => {
+    // A phone photo: rotated by EXIF (orientation 6), with device, capture time, GPS and an ICC profile,
+    // plus bytes smuggled after the image (a polyglot tail) that must not survive re-encoding.
+    const pixels = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 250, g: 250, b: 245 } } })
+      .composite([{ input: { create: { width: 80, height: 80, channels: 3, background: { r: 10, g: 10, b: 10 } } }, left: 0, top: 0 }])
+      .png().toBuffer();
+    const jpeg = await sharp(pixels)
+      .withExif({ IFD0: { Make: 'samsung', Model: 'SM-A127F', DateTime: '2024:02:14 13:05:09' }, IFD2: { DateTimeOriginal: '2024:02:14 13:05:07', OffsetTimeOriginal: '+07:00' }, IFD3: { GPSLatitudeRef: 'S', GPSLatitude: '2/1 12/1 36/1', GPSLongitudeRef: 'E', GPSLongitude: '113/1 54/1 0/1' } })
+      .withMetadata({ orientation: 6, icc: 'p3' })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const tail = Buffer.from('<script>alert(1)</script><?php system($_GET["c"]); ?>');
+    const original = Buffer.concat([jpeg, tail, Buffer.from([0xff, 0xd9])]);
+    const originalSha = createHash('sha256').update(original).digest('hex');
+    const inMeta = await sharp(original).metadata();
+    expect(inMeta.orientation).toBe(6);
+    expect(inMeta.exif).toBeDefined();
+
+    const r = await upload(original, { filename: 'IMG_0001.jpg' });
+    expect(r.status, JSON.stringify(r.json)).toBe(202);
+    const body = r.json as unknown as { photoSha256: string; id: number };
+    expect(body.photoSha256).toBe(originalSha);
+
+    const served = await fetch(`${server.url}/api/photos/${originalSha}`);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(served.headers.get('content-disposition')).toBe(`inline; filename="${originalSha}.jpg"`);
+    const bytes = Buffer.from(await served.arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('hex')).not.toBe(originalSha);
+    expect(bytes.includes(Buffer.from('<script>'))).toBe(false);
+    expect(bytes.includes(Buffer.from('samsung'))).toBe(false);
+    const outMeta = await sharp(bytes).metadata();
+    expect(outMeta.exif).toBeUndefined();
+    expect(outMeta.icc).toBeUndefined();
+    expect(outMeta.xmp).toBeUndefined();
+    expect(outMeta.orientation ?? 1).toBe(1);
+    // Orientation applied to the pixels: 640×480 landscape shot held sideways is stored 480×640, and the
+    // black square that was top-left in the sensor image is now top-right.
+    expect([outMeta.width, outMeta.height]).toEqual([480, 640]);
+    const { data, info } = await sharp(bytes).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const at = (x: number, y: number) => data[y * info.width + x];
+    expect(at(info.width - 20, 20)).toBeLessThan(60);
+    expect(at(20, 20)).toBeGreaterThan(200);
+
+    const [row] = await server.db.sql`select width, height, byte_size from photos where sha256 = ${originalSha}`;
+    expect([row.width, row.height, Number(row.byte_size)]).toEqual([480, 640, original.length]);
+    // Evidence: capture time and device in the hash-chained audit row; GPS only in the unserved sidecar.
+    const [audit] = await server.db.sql`select after from audit_log where photo_sha256 = ${originalSha} and action = 'submission.received'`;
+    expect(audit.after.exif).toEqual({ capturedAt: '2024-02-14T13:05:07', offset: '+07:00', make: 'samsung', model: 'SM-A127F', hasGps: true });
+    expect(audit.after.storedSha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    const sidecar = JSON.parse(readFileSync(join(server.config.photoDir, originalSha.slice(0, 2), originalSha.slice(2, 4), `${originalSha}.exif.json`), 'utf8'));
+    expect(sidecar.exif.gps.lat).toBeCloseTo(-(2 + 12 / 60 + 36 / 3600), 6);
+    expect(sidecar.exif.gps.lon).toBeCloseTo(113.9, 6);
+    const publicView = await (await fetch(`${server.url}/api/tps/${tps}`)).text();
+    expect(publicView).toContain(originalSha);
+    expect(publicView).not.toMatch(/-2\.21|113\.9/);
+
+    // Dedupe stays on the original's hash: the same bytes again are the same submission.
+    const again = await upload(original, { filename: 'copy.jpg' });
+    expect(again.status).toBe(200);
+    expect((again.json as unknown as { id: number; duplicate: boolean })).toMatchObject({ id: body.id, duplicate: true });
+  });
+
+  it('reads EXIF evidence defensively: hostile or cut EXIF gives null or partial fields, never a throw', () => {
+    expect(readExifEvidence(undefined)).toBeNull();
+    expect(readExifEvidence(Buffer.from('Exif\0\0II*\0'))).toBeNull();
+    fc.assert(fc.property(fc.uint8Array({ minLength: 0, maxLength: 400 }), (junk) => {
+      const withHeader = Buffer.concat([Buffer.from('Exif\0\0II*\0\x08\0\0\0'), Buffer.from(junk)]);
+      const r = readExifEvidence(withHeader);
+      expect(r === null || typeof r === 'object').toBe(true);
+    }), { numRuns: 500 });
   });
 });
 

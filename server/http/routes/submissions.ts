@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, resolve, extname } from 'node:path';
 import { Router } from 'express';
 import type { Sql } from '../../../db/client.js';
 import { findPhoto, findSubmission, latestReadingOf } from '../../../db/repositories/submissions.js';
@@ -37,7 +37,8 @@ export function submissionsRouter(deps: { sql: Sql; photoDir: string }): Router 
     const st = await stat(abs).catch(() => null);
     if (!st) throw new HttpError(410, 'photo_missing', `photo ${sha} is recorded but its file is missing on this node`);
     // Content-addressed: the bytes behind a hash never change.
-    res.set({ 'Content-Type': photo.mime, 'Content-Length': String(st.size), 'Cache-Control': 'public, max-age=31536000, immutable', ETag: `"${sha}"`, 'X-Content-Type-Options': 'nosniff' });
+    // A server-generated name only (ASVS 5.4.1): never the uploader's file name.
+    res.set({ 'Content-Type': photo.mime, 'Content-Length': String(st.size), 'Cache-Control': 'public, max-age=31536000, immutable', ETag: `"${sha}"`, 'X-Content-Type-Options': 'nosniff', 'Content-Disposition': `inline; filename="${sha}${extname(photo.storedPath)}"` });
     if (req.headers['if-none-match'] === `"${sha}"`) {
       res.status(304).end();
       return;

@@ -101,7 +101,18 @@ function parseMultipart(req: Request, limits: UploadLimits): Promise<{ fields: R
   });
 }
 
-interface CheckedPhoto { sha256: string; bytes: Buffer; kind: ImageKind; width: number; height: number }
+interface CheckedPhoto {
+  /** SHA-256 of the bytes as received: the photo's identity, dedupe key and evidence hash. */
+  sha256: string;
+  bytes: Buffer;
+  kind: ImageKind;
+  /** The re-encoded, metadata-free copy that is stored and served, and its own hash. */
+  stored: Buffer;
+  storedSha256: string;
+  width: number;
+  height: number;
+  exif: ExifEvidence | null;
+}
 
 async function checkPhoto(file: ReceivedFile, limits: UploadLimits, index: number): Promise<CheckedPhoto> {
   const label = file.filename ? `"${file.filename}"` : `#${index + 1}`;
@@ -123,17 +134,110 @@ async function checkPhoto(file: ReceivedFile, limits: UploadLimits, index: numbe
     throw new HttpError(413, 'too_many_pixels', `photo ${label} is ${width}×${height} (${((width * height) / 1e6).toFixed(1)} MP); at most ${(limits.maxPixels / 1e6).toFixed(0)} MP`, { width, height });
   }
   if (Math.min(width, height) < 200) throw new HttpError(422, 'image_too_small', `photo ${label} is ${width}×${height}: too small to read a form`);
-  return { sha256: createHash('sha256').update(file.bytes).digest('hex'), bytes: file.bytes, kind, width, height };
+  const clean = await reencode(file.bytes, kind, limits, label);
+  return { sha256: createHash('sha256').update(file.bytes).digest('hex'), bytes: file.bytes, kind, ...clean, exif: readExifEvidence(meta.exif) };
 }
 
-/** Content-addressed path: aa/bb/<sha256>.<ext>; written to a temp name, then renamed (atomic). */
+/**
+ * The stored copy is re-encoded (ASVS 5.2.2, RELIABILITY §8.5): EXIF orientation applied to the
+ * pixels first (so the reader and the reviewer see the page upright), then written fresh with no
+ * metadata (EXIF, GPS, XMP, ICC: colour converted to sRGB, 8 bits). Whatever rode along in the file
+ * (a polyglot tail, scripts in comments, the phone's location) is gone. The original's SHA-256 stays the
+ * photo's identity and evidence hash; the evidence EXIF fields are read before stripping (readExifEvidence).
+ */
+async function reencode(bytes: Buffer, kind: ImageKind, limits: UploadLimits, label: string): Promise<{ stored: Buffer; storedSha256: string; width: number; height: number }> {
+  try {
+    const img = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' }).rotate().toColourspace('srgb');
+    const out = kind.mime === 'image/png' ? img.png({ compressionLevel: 6 }) : kind.mime === 'image/webp' ? img.webp({ quality: 92 }) : img.jpeg({ quality: 92 });
+    const { data, info } = await out.toBuffer({ resolveWithObject: true });
+    return { stored: data, storedSha256: createHash('sha256').update(data).digest('hex'), width: info.width, height: info.height };
+  } catch (err) {
+    throw new HttpError(400, 'undecodable_image', `photo ${label} cannot be decoded: ${(err as Error).message}`);
+  }
+}
+
+/** EXIF fields kept as evidence: when and with what the photo was taken, and where (GPS). */
+export interface ExifEvidence { capturedAt?: string; offset?: string; make?: string; model?: string; software?: string; gps?: { lat: number; lon: number } }
+
+/**
+ * A small, bounds-checked TIFF/EXIF reader for the few evidence fields (IFD0, the EXIF IFD, the GPS
+ * IFD). Hostile EXIF cannot hurt: every offset is checked and any inconsistency ends the read.
+ */
+export function readExifEvidence(exif: Buffer | undefined): ExifEvidence | null {
+  if (!exif || exif.length < 14) return null;
+  const b = exif.subarray(0, 6).toString('latin1') === 'Exif\0\0' ? exif.subarray(6) : exif;
+  if (b.length < 8) return null;
+  const le = b.toString('latin1', 0, 2) === 'II';
+  if (!le && b.toString('latin1', 0, 2) !== 'MM') return null;
+  const u16 = (o: number) => (o + 2 <= b.length ? (le ? b.readUInt16LE(o) : b.readUInt16BE(o)) : NaN);
+  const u32 = (o: number) => (o + 4 <= b.length ? (le ? b.readUInt32LE(o) : b.readUInt32BE(o)) : NaN);
+  const entries = (ifd: number): Map<number, { type: number; count: number; at: number }> => {
+    const m = new Map<number, { type: number; count: number; at: number }>();
+    const n = u16(ifd);
+    if (!Number.isFinite(n) || n > 512) return m;
+    for (let i = 0; i < n; i++) {
+      const e = ifd + 2 + i * 12;
+      const tag = u16(e), type = u16(e + 2), count = u32(e + 4);
+      if (!Number.isFinite(tag) || !Number.isFinite(count)) break;
+      const size = ({ 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1 } as Record<number, number>)[type] ?? 0;
+      const at = size * count <= 4 ? e + 8 : u32(e + 8);
+      if (!size || !Number.isFinite(at) || at + size * count > b.length) continue;
+      m.set(tag, { type, count, at });
+    }
+    return m;
+  };
+  const text = (m: Map<number, { type: number; count: number; at: number }>, tag: number) => {
+    const e = m.get(tag);
+    if (!e || e.type !== 2) return undefined;
+    const v = b.toString('latin1', e.at, e.at + Math.min(e.count, 128)).replace(/\0[\s\S]*$/, '').trim();
+    return v || undefined;
+  };
+  const rationals = (m: Map<number, { type: number; count: number; at: number }>, tag: number) => {
+    const e = m.get(tag);
+    if (!e || e.type !== 5 || e.count !== 3) return undefined;
+    const r = [0, 1, 2].map((i) => u32(e.at + i * 8) / u32(e.at + i * 8 + 4));
+    return r.every(Number.isFinite) ? r[0] + r[1] / 60 + r[2] / 3600 : undefined;
+  };
+  try {
+    const ifd0 = entries(u32(4));
+    const out: ExifEvidence = { make: text(ifd0, 0x010f), model: text(ifd0, 0x0110), software: text(ifd0, 0x0131) };
+    const exifIfd = ifd0.get(0x8769);
+    const sub = exifIfd ? entries(u32(exifIfd.at)) : new Map();
+    const when = text(sub, 0x9003) ?? text(ifd0, 0x0132);
+    const m = when && /^(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(when);
+    if (m) out.capturedAt = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}`;
+    out.offset = text(sub, 0x9011);
+    const gpsIfd = ifd0.get(0x8825);
+    if (gpsIfd) {
+      const g = entries(u32(gpsIfd.at));
+      const lat = rationals(g, 2), lon = rationals(g, 4);
+      if (lat !== undefined && lon !== undefined && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) {
+        out.gps = { lat: (text(g, 1) === 'S' ? -lat : lat), lon: (text(g, 3) === 'W' ? -lon : lon) };
+      }
+    }
+    const kept = Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as ExifEvidence;
+    return Object.keys(kept).length ? kept : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Content-addressed by the ORIGINAL's hash: aa/bb/<sha256>.<ext> holds the re-encoded copy; the EXIF
+ * evidence (with GPS) goes to a sidecar <sha256>.exif.json that no route serves. Written to a temp
+ * name, then renamed (atomic).
+ */
 async function storePhoto(photoDir: string, p: CheckedPhoto): Promise<string> {
   const rel = join(p.sha256.slice(0, 2), p.sha256.slice(2, 4), `${p.sha256}.${p.kind.ext}`);
   const abs = join(photoDir, rel);
   await mkdir(dirname(abs), { recursive: true });
-  const tmp = `${abs}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(tmp, p.bytes, { flag: 'wx' });
-  await rename(tmp, abs);
+  const put = async (path: string, data: Buffer | string) => {
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(tmp, data, { flag: 'wx' });
+    await rename(tmp, path);
+  };
+  if (p.exif) await put(join(photoDir, p.sha256.slice(0, 2), p.sha256.slice(2, 4), `${p.sha256}.exif.json`), JSON.stringify({ photoSha256: p.sha256, exif: p.exif }));
+  await put(abs, p.stored);
   return rel;
 }
 
@@ -173,7 +277,13 @@ export function uploadRouter(deps: { database: Database; queue: JobQueue | null;
             await appendAudit(tx, [{
               actorId: actor.userId, actor: actorLabel(actor), action: 'submission.received', entity: 'submission',
               entityId: `${tpsCode}:${contestId}:submission:${submission.id}`,
-              after: { submissionId: submission.id, tpsCode, contestId, page, bytes: photo.bytes.length, width: photo.width, height: photo.height },
+              // Evidence: the original's size and hash (photoSha256), the stored copy's hash, and when/with
+              // what it was taken. The location stays in the unserved sidecar, out of the public audit view.
+              after: {
+                submissionId: submission.id, tpsCode, contestId, page, bytes: photo.bytes.length, width: photo.width, height: photo.height,
+                storedSha256: photo.storedSha256, storedBytes: photo.stored.length,
+                exif: photo.exif ? { capturedAt: photo.exif.capturedAt ?? null, offset: photo.exif.offset ?? null, make: photo.exif.make ?? null, model: photo.exif.model ?? null, hasGps: !!photo.exif.gps } : null,
+              },
               photoSha256: photo.sha256,
             }]);
             await deps.queue!.send('read-page', { submissionId: submission.id }, { tx });
@@ -185,7 +295,10 @@ export function uploadRouter(deps: { database: Database; queue: JobQueue | null;
       // Nothing half-stored: a photo file whose row did not commit is removed (other rows may share it by hash).
       for (const { photo, rel } of stored) {
         const [row] = await sql`select 1 from photos where sha256 = ${photo.sha256}`.catch(() => [undefined]);
-        if (!row) await rm(join(deps.photoDir, rel), { force: true }).catch(() => {});
+        if (!row) {
+          await rm(join(deps.photoDir, rel), { force: true }).catch(() => {});
+          await rm(join(deps.photoDir, rel.replace(/\.[a-z]+$/, '.exif.json')), { force: true }).catch(() => {});
+        }
       }
       throw err;
     }
