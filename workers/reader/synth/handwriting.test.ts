@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hasRealCrops } from '../digits/data.js';
 import { isHeldOut } from '../digits/split.js';
-import { loadGlyphLibrary } from './handwriting.js';
+import { loadGlyphLibrary, realToInk } from './handwriting.js';
 
 describe('glyph library', () => {
   it.runIf(hasRealCrops())('uses only training-side writers by default, only held-out writers on request, never label 0', async () => {
@@ -35,4 +35,47 @@ describe('glyph library', () => {
     expect(count(held.mnist)).toBeGreaterThan(1900);
     expect(count(held.mnist)).toBeLessThan(2100);
   }, 120_000);
+});
+
+/** A grey crop like the real ones: paper 200, a 2 px printed border at the edge, and strokes (value 40). */
+function crop(w: number, h: number, strokes: [x: number, y: number, w: number, h: number][]) {
+  const data = new Uint8Array(w * h).fill(200);
+  const rect = ([x, y, rw, rh]: [number, number, number, number]) => {
+    for (let yy = y; yy < y + rh; yy++) for (let xx = x; xx < x + rw; xx++) data[yy * w + xx] = 40;
+  };
+  rect([0, 0, w, 2]);
+  rect([0, h - 2, w, 2]);
+  rect([0, 0, 2, h]);
+  rect([w - 2, 0, 2, h]);
+  strokes.forEach(rect);
+  return { data, width: w, height: h, channels: 1 };
+}
+
+function inkRows(c: ReturnType<typeof realToInk>) {
+  const { data, width, height } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+  const rows: number[] = [];
+  for (let y = 0; y < height; y++) {
+    let n = 0;
+    for (let x = 0; x < width; x++) if (data[(y * width + x) * 4 + 3]! > 128) n++;
+    rows.push(n / width);
+  }
+  return rows;
+}
+
+describe('real crop → ink', () => {
+  it('removes the printed border but keeps a blocky 7 whose bar runs just inside it', () => {
+    // 48 × 48 box: the 7's bar 3 px below the border, two thirds of the width; its stem down the right.
+    const ink = realToInk(crop(48, 48, [[10, 5, 32, 3], [39, 5, 3, 36]]), [0, 0, 0]);
+    const rows = inkRows(ink);
+    // The bar survives as a long row of ink near the top of what is kept…
+    expect(Math.max(...rows.slice(0, Math.ceil(rows.length / 3)))).toBeGreaterThan(0.6);
+    // …and no border is left: the bottom rows hold only the stem.
+    expect(Math.max(...rows.slice(-3))).toBeLessThan(0.2);
+  });
+
+  it('keeps the bottom bar of a blocky 2 next to the lower border', () => {
+    const ink = realToInk(crop(44, 50, [[8, 6, 28, 3], [33, 6, 3, 20], [8, 24, 28, 3], [8, 24, 3, 20], [8, 41, 30, 3]]), [0, 0, 0]);
+    const rows = inkRows(ink);
+    expect(Math.max(...rows.slice(-Math.ceil(rows.length / 4)))).toBeGreaterThan(0.55);
+  });
 });

@@ -135,7 +135,7 @@ export function randomPen(rng: Rng, realAvailable: boolean): PenStyle {
  * cut inside the border (the darkest row/column band near each edge), then level the paper to
  * transparent so that only the writing is drawn into our own box.
  */
-function realToInk(img: RawSource, rgbPen: [number, number, number]): Canvas {
+export function realToInk(img: RawSource, rgbPen: [number, number, number]): Canvas {
   const { width: w0, height: h0, channels: ch, data } = img;
   const grey = new Float32Array(w0 * h0);
   for (let i = 0; i < w0 * h0; i++) {
@@ -161,28 +161,25 @@ function realToInk(img: RawSource, rgbPen: [number, number, number]): Canvas {
     for (let y = 0; y < h0; y++) if (dark(x, y) || dark(x - 1, y) || dark(x + 1, y)) n++;
     return n / h0;
   };
-  // The border line is the most inked row/column in the outer 20% (borders sit there; a digit's
-  // own bar rarely spans half the box that close to the edge); cut just inside it.
+  // The border is the outermost strongly inked row/column in the outer 15% (the crops are cuts of
+  // the box, so its printed outline sits at the edge). Blocky KPPS digits written over the
+  // seven-segment guide put a bar of a 7, 2, 3 or 5 just inside the outline and nearly as long:
+  // the cut must stop between the two, never run through the bar (that turned a 7 into a 1 while
+  // the ground truth still said 7).
   const edge = (len: number, f: (i: number) => number, fromStart: boolean) => {
-    let best = -1;
-    let bestInk = 0.5;
-    const band = Math.ceil(len * 0.2);
-    for (let k = 0; k < band; k++) {
-      const i = fromStart ? k : len - 1 - k;
-      const v = f(i);
-      if (v >= bestInk) {
-        bestInk = v;
-        best = i;
-      }
+    const band = Math.ceil(len * 0.15);
+    const at = (k: number) => (fromStart ? k : len - 1 - k);
+    let k = 0;
+    while (k < band && f(at(k)) < 0.6) k++;
+    if (k >= band) return fromStart ? 0 : len;
+    // Up to the line's peak, then down its far flank; a rise again (or paper) ends the line.
+    while (k + 1 < band && f(at(k + 1)) >= f(at(k))) k++;
+    while (k + 1 < band) {
+      const next = f(at(k + 1));
+      if (next < 0.3 || next > f(at(k)) + 0.02) break;
+      k++;
     }
-    if (best < 0) return fromStart ? 0 : len;
-    // Walk past the rest of the (thick, blurred) line.
-    let i = best;
-    while (fromStart ? i < band : i > len - 1 - band) {
-      const next = fromStart ? i + 1 : i - 1;
-      if (f(next) < 0.3) break;
-      i = next;
-    }
+    const i = at(k);
     const margin = Math.max(1, Math.round(len * 0.02));
     return fromStart ? i + 1 + margin : i - margin;
   };
@@ -204,20 +201,31 @@ function realToInk(img: RawSource, rgbPen: [number, number, number]): Canvas {
   const span = Math.max(25, paper - darkest);
   // Faint dotted guides and paper texture fall below the 25% cut; strokes saturate.
   const alpha = inner.map((g) => Math.min(1, Math.max(0, ((paper - g) / span - 0.25) / 0.5)));
-  // Second pass on what is left: a row/column near the edge inked over most of its length is a
-  // border remnant the first cut missed, never writing.
-  for (let y = 0; y < h; y++) {
-    if (y >= h * 0.18 && y < h * 0.82) continue;
+  // Second pass on what is left: a border remnant the first cut missed is inked over most of the
+  // length and touches the cut's edge. Only rows/columns running in from the edge are cleared: a
+  // digit's bar has paper between it and the edge.
+  // A remnant that runs (nearly) the whole length (> 90%) is cleared wherever it sits in the outer 12%: a
+  // bar of writing stops short of the box's corners.
+  const rowShare = (y: number) => {
     let n = 0;
     for (let x = 0; x < w; x++) if (alpha[y * w + x]! > 0.3) n++;
-    if (n > w * 0.6) for (let x = 0; x < w; x++) alpha[y * w + x] = 0;
-  }
-  for (let x = 0; x < w; x++) {
-    if (x >= w * 0.18 && x < w * 0.82) continue;
+    return n / w;
+  };
+  const colShare = (x: number) => {
     let n = 0;
     for (let y = 0; y < h; y++) if (alpha[y * w + x]! > 0.3) n++;
-    if (n > h * 0.6) for (let y = 0; y < h; y++) alpha[y * w + x] = 0;
-  }
+    return n / h;
+  };
+  const clearRow = (y: number) => alpha.fill(0, y * w, (y + 1) * w);
+  const clearCol = (x: number) => {
+    for (let y = 0; y < h; y++) alpha[y * w + x] = 0;
+  };
+  for (let y = 0; y < h * 0.18 && rowShare(y) > 0.6; y++) clearRow(y);
+  for (let y = h - 1; y >= h * 0.82 && rowShare(y) > 0.6; y--) clearRow(y);
+  for (let x = 0; x < w * 0.18 && colShare(x) > 0.6; x++) clearCol(x);
+  for (let x = w - 1; x >= w * 0.82 && colShare(x) > 0.6; x--) clearCol(x);
+  for (let y = 0; y < h; y++) if ((y < h * 0.12 || y >= h * 0.88) && rowShare(y) > 0.9) clearRow(y);
+  for (let x = 0; x < w; x++) if ((x < w * 0.12 || x >= w * 0.88) && colShare(x) > 0.9) clearCol(x);
   const canvas = createCanvas(w, h);
   const ctx = canvas.getContext('2d');
   const out = ctx.createImageData(w, h);
