@@ -1,30 +1,32 @@
-import { StrictMode } from 'react';
-import { createRoot } from 'react-dom/client';
-import { BrowserRouter } from 'react-router-dom';
-import { App } from './App.js';
-import { I18nProvider } from './lib/i18n.js';
-import './styles.css';
 import { fetchArea } from './lib/api.js';
 import { isAreaCode, levelOf } from './lib/areaCode.js';
-import { childShapes } from './lib/geo.js';
+import { childShapes, ownShape } from './lib/geo.js';
 
-// Start the first area's data and boundaries now, in parallel with React's first render: the map's
-// first paint waits on both. The promises are cached, so the page's own requests reuse them.
+/**
+ * The entry is deliberately tiny: it starts the first area's data and boundaries at once, then
+ * loads React and the app. The map's first paint waits on the data, the boundaries and React; this
+ * way the two network loads run while the browser downloads and compiles React instead of after.
+ * The promises are cached, so the page's own requests reuse them.
+ */
+function firstArea(): string | null {
+  const m = /^\/(?:wilayah|area)\/([\d.]+)\/?$/.exec(location.pathname);
+  if (m) return m[1].replace(/\./g, '');
+  if (location.pathname === '/') return '00';
+  if (location.pathname === '/embed/map' || location.pathname === '/embed/scoreboard') {
+    const q = new URLSearchParams(location.search);
+    return (q.get('area') ?? q.get('wilayah') ?? '00').replace(/\./g, '');
+  }
+  return null;
+}
+
 {
-  const m = /^\/(?:wilayah|area)\/([\d.]+)\/?$/.exec(location.pathname) ?? (location.pathname === '/' ? [null, '00'] : null);
-  const code = m?.[1]?.replace(/\./g, '');
+  const code = firstArea();
+  const practice = new URLSearchParams(location.search).get('latihan') === '1';
   if (code && isAreaCode(code)) {
-    void fetchArea(code).catch(() => undefined);
+    void fetchArea(code, { practice }).catch(() => undefined);
     void childShapes(levelOf(code), code);
+    if (levelOf(code) === 4) void ownShape(4, code);
   }
 }
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <I18nProvider>
-      <BrowserRouter>
-        <App />
-      </BrowserRouter>
-    </I18nProvider>
-  </StrictMode>,
-);
+void import('./root.js').then((m) => m.mount());

@@ -1,4 +1,4 @@
-import type { AreaResponse, AreaTally } from '../../../server/contract/index.js';
+import type { AreaResponse, AreaTally, MissingTpsResponse } from '../../../server/contract/index.js';
 
 /**
  * The REST client. Every call returns the server's JSON as typed in server/contract; errors carry
@@ -65,18 +65,31 @@ export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise
 const areaCache = new Map<string, { at: number; promise: Promise<AreaResponse> }>();
 const AREA_TTL_MS = 30_000;
 
-export function fetchArea(code: string, opts: { fresh?: boolean } = {}): Promise<AreaResponse> {
-  const hit = areaCache.get(code);
+/**
+ * Names, children and contests of an area. `practice` asks for the practice election's races
+ * (?latihan=1): they are cached under their own key, so real and practice never mix.
+ */
+export function fetchArea(code: string, opts: { fresh?: boolean; practice?: boolean } = {}): Promise<AreaResponse> {
+  const key = opts.practice ? `latihan:${code}` : code;
+  const hit = areaCache.get(key);
   if (!opts.fresh && hit && Date.now() - hit.at < AREA_TTL_MS) return hit.promise;
-  const promise = apiFetch<AreaResponse>(`/api/areas/${encodeURIComponent(code)}`);
-  areaCache.set(code, { at: Date.now(), promise });
-  promise.catch(() => areaCache.delete(code));
+  const promise = apiFetch<AreaResponse>(`/api/areas/${encodeURIComponent(code)}${opts.practice ? '?latihan=1' : ''}`);
+  areaCache.set(key, { at: Date.now(), promise });
+  promise.catch(() => areaCache.delete(key));
   return promise;
 }
 
 export function invalidateArea(code?: string): void {
   if (code === undefined) areaCache.clear();
-  else areaCache.delete(code);
+  else {
+    areaCache.delete(code);
+    areaCache.delete(`latihan:${code}`);
+  }
+}
+
+/** TPS of an area with nothing published yet in one race, oldest-closed first is the caller's sort. */
+export function fetchMissing(code: string, contestId: string, limit = 500): Promise<MissingTpsResponse> {
+  return apiFetch<MissingTpsResponse>(`/api/areas/${encodeURIComponent(code)}/missing?kontes=${encodeURIComponent(contestId)}&limit=${limit}`);
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { Feature, FeatureCollection, Geometry } from 'geojson';
 import { feature as topoFeature } from 'topojson-client';
+import { GEO_DESA_PROVINCES, GEO_FAST_DIR } from './geoFiles.js';
 
 /**
- * Boundaries shipped with the client in /geo (see docs/DATA.md): provinces and kab/kota for the
- * whole country, kecamatan per province, desa where shipped, listed in /geo/index.json. Files are
- * TopoJSON or GeoJSON; features carry `code` (Kemendagri code; dots are stripped to match the API).
+ * Boundaries shipped with the client (see docs/DATA.md and docs/DASHBOARD.md). Files are TopoJSON
+ * or GeoJSON; features carry `code` (Kemendagri code; dots are stripped to match the API).
  */
 export interface AreaProps {
   code: string;
@@ -12,53 +12,32 @@ export interface AreaProps {
 }
 export type AreaFeature = Feature<Geometry, AreaProps>;
 
-const GEO_BASE = '/geo/';
-
-/** client/public/geo/index.json, written by the data build (docs/DATA.md). */
-interface GeoManifest {
-  provinces?: string;
-  kabkota?: string;
-  kecamatan?: string[];
-  desa?: string[];
-}
-
-let manifest: Promise<GeoManifest> | null = null;
-function loadManifest(): Promise<GeoManifest> {
-  manifest ??= fetch(GEO_BASE + 'index.json')
-    .then((r) => (r.ok ? (r.json() as Promise<GeoManifest>) : {}))
-    .catch(() => ({}));
-  return manifest;
-}
-
-/** The file of one province among a list (files are split per province: "kecamatan-62.json"). */
-function perProvince(files: string[] | undefined, prov: string): string | null {
-  return files?.find((f) => new RegExp(`(^|[^0-9])${prov}(\\.|[^0-9])`).test(f)) ?? null;
-}
+/**
+ * One small file per map view (db/seed/build-boundaries.ts writes them into a content-hashed folder):
+ * simplified and quantised for the zoom that view is drawn at, islets below a few pixels dropped.
+ * National → provinsi.json; province → kabkota-<prov>.json; kab/kota → kecamatan-<kab>.json;
+ * kecamatan → desa-<kec>.json (only where desa shapes are shipped; elsewhere the map draws points).
+ */
+const FILE_OF_LEVEL: ((code: string) => string)[] = [
+  () => 'provinsi.json',
+  (code) => `kabkota-${code.slice(0, 2)}.json`,
+  (code) => `kecamatan-${code.slice(0, 4)}.json`,
+  (code) => `desa-${code.slice(0, 6)}.json`,
+];
 
 /** File that holds the shapes of the children of an area at `level` (0 national … 3 kecamatan). */
-export async function childShapesFile(level: number, code: string): Promise<string | null> {
-  const m = await loadManifest();
-  const prov = code.slice(0, 2);
-  switch (level) {
-    case 0:
-      return m.provinces ?? null;
-    case 1:
-      return m.kabkota ?? null;
-    case 2:
-      return perProvince(m.kecamatan, prov);
-    case 3:
-      return perProvince(m.desa, prov);
-    default:
-      return null;
-  }
+export function childShapesFile(level: number, code: string): string | null {
+  if (level === 3 && !GEO_DESA_PROVINCES.includes(code.slice(0, 2))) return null;
+  return FILE_OF_LEVEL[level]?.(code) ?? null;
 }
 
 /** File that holds the shape of the area itself (to outline it, e.g. a desa with its TPS list). */
-export function ownShapeFile(level: number, code: string): Promise<string | null> {
-  return level >= 1 ? childShapesFile(level - 1, code) : Promise.resolve(null);
+export function ownShapeFile(level: number, code: string): string | null {
+  return level >= 1 ? childShapesFile(level - 1, code) : null;
 }
 
 const fileCache = new Map<string, Promise<AreaFeature[] | null>>();
+const readyFiles = new Set<string>();
 
 function normalise(f: Feature): AreaFeature | null {
   const p = (f.properties ?? {}) as Record<string, unknown>;
@@ -71,7 +50,7 @@ async function loadFile(file: string): Promise<AreaFeature[] | null> {
   let hit = fileCache.get(file);
   if (!hit) {
     hit = (async () => {
-      const res = await fetch(GEO_BASE + file);
+      const res = await fetch(GEO_FAST_DIR + file);
       // A missing file is normal (desa shipped for one province only): the map falls back to points.
       if (!res.ok) return null;
       const ct = res.headers.get('content-type') ?? '';
@@ -88,7 +67,9 @@ async function loadFile(file: string): Promise<AreaFeature[] | null> {
       } else if (data.type === 'FeatureCollection' && data.features) {
         feats.push(...data.features);
       }
-      return feats.map(normalise).filter((f): f is AreaFeature => f !== null);
+      const out = feats.map(normalise).filter((f): f is AreaFeature => f !== null);
+      readyFiles.add(file);
+      return out;
     })().catch(() => null);
     fileCache.set(file, hit);
   }
@@ -97,7 +78,7 @@ async function loadFile(file: string): Promise<AreaFeature[] | null> {
 
 /** Shapes of the direct children of an area, or null when none are shipped for it. */
 export async function childShapes(level: number, code: string): Promise<AreaFeature[] | null> {
-  const file = await childShapesFile(level, code);
+  const file = childShapesFile(level, code);
   if (!file) return null;
   const all = await loadFile(file);
   if (!all) return null;
@@ -107,7 +88,7 @@ export async function childShapes(level: number, code: string): Promise<AreaFeat
 }
 
 export async function ownShape(level: number, code: string): Promise<AreaFeature | null> {
-  const file = await ownShapeFile(level, code);
+  const file = ownShapeFile(level, code);
   if (!file) return null;
   const all = await loadFile(file);
   return all?.find((f) => f.properties.code === code) ?? null;
@@ -115,7 +96,13 @@ export async function ownShape(level: number, code: string): Promise<AreaFeature
 
 /** Start loading the file the next drill-down step will need, so the step itself does not wait. */
 export function prefetchChildShapes(level: number, code: string): void {
-  void childShapesFile(level, code).then((file) => {
-    if (file) void loadFile(file);
-  });
+  const file = childShapesFile(level, code);
+  if (file) void loadFile(file);
 }
+
+/** Whether the shapes of an area's children are parsed and in memory already. */
+export function cachedFileReady(level: number, code: string): boolean {
+  const file = childShapesFile(level, code);
+  return file ? readyFiles.has(file) : false;
+}
+

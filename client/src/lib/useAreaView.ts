@@ -45,7 +45,8 @@ export function dress(meta: AreaTally, unit: UnitTally): AreaTally {
  * Everything the map and the area panel need for one area and contest. Area names, shapes and
  * contests come from REST once; the numbers come from live rooms (REST first, then Socket.IO deltas).
  */
-export function useAreaView(code: string, requestedContest: string | null, opts: { deferRoomsUntil?: boolean } = {}): AreaView {
+export function useAreaView(code: string, requestedContest: string | null, opts: { deferRoomsUntil?: boolean; practice?: boolean } = {}): AreaView {
+  const practice = opts.practice === true;
   const [loaded, setLoaded] = useState<{ code: string; area: AreaResponse; shapes: AreaFeature[] | null; outline: AreaFeature | null } | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [nonce, setNonce] = useState(0);
@@ -54,19 +55,22 @@ export function useAreaView(code: string, requestedContest: string | null, opts:
     let cancelled = false;
     const level = levelOf(code);
     setError(null);
-    Promise.all([fetchArea(code, { fresh: nonce > 0 }), childShapes(level, code), level === 4 ? ownShape(level, code) : Promise.resolve(null)])
+    // Names/tallies and geometry are fetched in parallel; each is cached, so a hover prefetch or
+    // the boot prefetch (main.tsx) makes this resolve at once.
+    Promise.all([fetchArea(code, { fresh: nonce > 0, practice }), childShapes(level, code), level === 4 ? ownShape(level, code) : Promise.resolve(null)])
       .then(([area, shapes, outline]) => {
         if (cancelled) return;
         performance.mark(`rekap:data:${code}`);
         // Area and shapes switch together so the map never shows new names over old polygons.
         setLoaded({ code, area, shapes, outline });
-        // The next step down will want these shapes: parse them once the browser is idle, after
-        // this map has painted, so prefetching never delays the current paint.
-        if (level < 3 && area.children[0]) {
-          const next = area.children[0].code;
+        // Below national, the next step down is one of a few children: once the browser is idle
+        // (after this map painted) fetch their small shape files. Nationally, hover prefetches.
+        if (level >= 1 && level < 3 && area.children.length <= 40) {
+          const next = area.children.map((c) => c.code);
           const idle = (window as { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => void }).requestIdleCallback;
-          if (idle) idle(() => prefetchChildShapes(level + 1, next), { timeout: 3000 });
-          else setTimeout(() => prefetchChildShapes(level + 1, next), 1000);
+          const run = () => next.forEach((c) => prefetchChildShapes(level + 1, c));
+          if (idle) idle(run, { timeout: 3000 });
+          else setTimeout(run, 1000);
         }
       })
       .catch((e) => {
@@ -75,9 +79,10 @@ export function useAreaView(code: string, requestedContest: string | null, opts:
     return () => {
       cancelled = true;
     };
-  }, [code, nonce]);
+  }, [code, nonce, practice]);
 
-  const area = loaded?.area ?? null;
+  // Never show one election's names over the other's numbers while switching real ↔ practice.
+  const area = loaded && (loaded.area.practice === true) === practice ? loaded.area : null;
   const contestId = area
     ? requestedContest && area.tallies.some((t) => t.contestId === requestedContest)
       ? requestedContest
@@ -86,6 +91,8 @@ export function useAreaView(code: string, requestedContest: string | null, opts:
         : (area.tallies[0]?.contestId ?? null)
     : null;
 
+  // Practice races are the real ids with a "latihan-" prefix (db/seed/practice.ts).
+  const racePrefix = practice ? 'latihan-' : '';
   const wanted = useMemo(() => {
     if (!area) return [];
     if (contestId) return [{ contest: contestId, area: area.area.code }];
@@ -93,8 +100,8 @@ export function useAreaView(code: string, requestedContest: string | null, opts:
     // rooms wait until the map is on screen so they do not compete with the first paint.
     if (opts.deferRoomsUntil === false) return [];
     const races = new Set(area.tallies.map((t) => t.contestId));
-    return area.children.filter((c) => races.has(`pkwkp-${c.code}`)).map((c) => ({ contest: `pkwkp-${c.code}`, area: c.code }));
-  }, [area, contestId, opts.deferRoomsUntil]);
+    return area.children.filter((c) => races.has(`${racePrefix}pkwkp-${c.code}`)).map((c) => ({ contest: `${racePrefix}pkwkp-${c.code}`, area: c.code }));
+  }, [area, contestId, opts.deferRoomsUntil, racePrefix]);
   const rooms = useRooms(wanted);
 
   const { tally, childTallies, tpsUnits } = useMemo(() => {
@@ -113,14 +120,14 @@ export function useAreaView(code: string, requestedContest: string | null, opts:
         }
       } else {
         for (const c of area.children) {
-          const meta = metaById.get(`pkwkp-${c.code}`);
-          const room = rooms[roomOf(`pkwkp-${c.code}`, c.code)];
+          const meta = metaById.get(`${racePrefix}pkwkp-${c.code}`);
+          const room = rooms[roomOf(`${racePrefix}pkwkp-${c.code}`, c.code)];
           if (meta && room?.tally) out[c.code] = dress(meta, room.tally);
         }
       }
     }
     return { tally: own, childTallies: out, tpsUnits: units };
-  }, [area, contestId, rooms]);
+  }, [area, contestId, rooms, racePrefix]);
 
   const reload = useCallback(() => setNonce((n) => n + 1), []);
   return { area, shapes: loaded?.shapes ?? null, outline: loaded?.outline ?? null, tally, childTallies, tpsUnits, contestId, error, reload };

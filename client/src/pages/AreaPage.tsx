@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { AreaMap } from '../components/AreaMap.js';
 import { Breadcrumb } from '../components/Breadcrumb.js';
@@ -9,7 +9,9 @@ import { Legend } from '../components/Legend.js';
 import { MissingTps, TpsList } from '../components/TpsList.js';
 import { Progress } from '../components/Progress.js';
 import { Totals } from '../components/Totals.js';
-import { isAreaCode } from '../lib/areaCode.js';
+import { isAreaCode, levelOf } from '../lib/areaCode.js';
+import { fetchArea } from '../lib/api.js';
+import { prefetchChildShapes } from '../lib/geo.js';
 import { useI18n, type TextKey } from '../lib/i18n.js';
 import { markDrillStart, recordPaint } from '../lib/perf.js';
 import { COLOUR_MODES, fillFor, type ColourMode } from '../lib/tally.js';
@@ -26,21 +28,34 @@ export function AreaPage() {
   const navigate = useNavigate();
   const { t } = useI18n();
   const requestedContest = params.get('kontes');
+  const practice = params.get('latihan') === '1';
   const mode = (COLOUR_MODES as string[]).includes(params.get('warna') ?? '') ? (params.get('warna') as ColourMode) : 'leader';
   const [firstPaintDone, setFirstPaintDone] = useState(false);
-  const view = useAreaView(isAreaCode(code) ? code : '00', requestedContest, { deferRoomsUntil: firstPaintDone });
+  const view = useAreaView(isAreaCode(code) ? code : '00', requestedContest, { deferRoomsUntil: firstPaintDone, practice });
   const { area, shapes, outline, tally, childTallies, tpsUnits, contestId, error } = view;
-  const [hovered, setHovered] = useState<string | null>(null);
+  const [hovered, setHoveredState] = useState<string | null>(null);
+  // Hovering an area (or the first tap on a phone) starts loading what clicking it will show.
+  const setHovered = useCallback(
+    (c: string | null) => {
+      setHoveredState(c);
+      if (c && isAreaCode(c) && levelOf(c) < 4) {
+        void fetchArea(c, { practice }).catch(() => undefined);
+        prefetchChildShapes(levelOf(c), c);
+      }
+    },
+    [practice],
+  );
   const anomalyCounts = useAnomalyCounts(area?.area.code ?? null, area?.children.map((c) => c.code) ?? [], mode === 'anomalies');
   const config = useClientConfig();
 
   const search = useMemo(() => {
     const q = new URLSearchParams();
+    if (practice) q.set('latihan', '1');
     if (contestId) q.set('kontes', contestId);
     if (mode !== 'leader') q.set('warna', mode);
     const s = q.toString();
     return s ? `?${s}` : '';
-  }, [contestId, mode]);
+  }, [contestId, mode, practice]);
 
   const fills = useMemo(() => {
     const out: Record<string, string> = {};
