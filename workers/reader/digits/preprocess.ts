@@ -89,21 +89,39 @@ function resample(src: Float32Array, sw: number, sh: number, dw: number, dh: num
   const fx = sw / dw;
   const fy = sh / dh;
   if (fx >= 1 && fy >= 1) {
+    // Column spans and weights depend on x only: computed once (same expressions as the per-pixel
+    // form, so the sums are bit-identical), which removes most of the per-pixel Math calls.
+    const sx0 = new Int32Array(dw);
+    const sx1 = new Int32Array(dw);
+    const maxSpan = Math.ceil(fx) + 1;
+    const wxs = new Float64Array(dw * maxSpan);
+    for (let x = 0; x < dw; x++) {
+      const x0 = x * fx;
+      const x1 = x0 + fx;
+      const a = Math.floor(x0);
+      const b = Math.min(sw, Math.ceil(x1));
+      sx0[x] = a;
+      sx1[x] = b;
+      for (let sx = a; sx < b; sx++) wxs[x * maxSpan + sx - a] = Math.min(sx + 1, x1) - Math.max(sx, x0);
+    }
     for (let y = 0; y < dh; y++) {
       const y0 = y * fy;
       const y1 = y0 + fy;
+      const syEnd = Math.min(sh, Math.ceil(y1));
       for (let x = 0; x < dw; x++) {
-        const x0 = x * fx;
-        const x1 = x0 + fx;
+        const a = sx0[x];
+        const b = sx1[x];
+        const wo = x * maxSpan - a;
         let sum = 0;
         let wsum = 0;
-        for (let sy = Math.floor(y0); sy < Math.min(sh, Math.ceil(y1)); sy++) {
+        for (let sy = Math.floor(y0); sy < syEnd; sy++) {
           const wy = Math.min(sy + 1, y1) - Math.max(sy, y0);
           if (wy <= 0) continue;
-          for (let sx = Math.floor(x0); sx < Math.min(sw, Math.ceil(x1)); sx++) {
-            const wx = Math.min(sx + 1, x1) - Math.max(sx, x0);
+          const row = sy * sw;
+          for (let sx = a; sx < b; sx++) {
+            const wx = wxs[wo + sx];
             if (wx <= 0) continue;
-            sum += src[sy * sw + sx] * wx * wy;
+            sum += src[row + sx] * wx * wy;
             wsum += wx * wy;
           }
         }
@@ -130,54 +148,134 @@ function resample(src: Float32Array, sw: number, sh: number, dw: number, dh: num
   return dst;
 }
 
-/** Separable running max over a (2r+1)² window. */
+/**
+ * Max over a (2r+1) window along one line of n values (van Herk / Gil-Werman: three comparisons per
+ * value whatever r is). The line is padded with -Infinity on both sides, so windows clipped by the
+ * image edge give exactly the max over their in-image part, as a naive loop would.
+ */
+function lineMax(src: Float32Array, at: number, stride: number, n: number, r: number, out: Float32Array, scratch: LineMaxScratch): void {
+  const k = 2 * r + 1;
+  const len = n + 2 * r;
+  const blocks = Math.ceil(len / k);
+  const padded = blocks * k;
+  const { v, g, hh } = scratch.ensure(padded);
+  for (let i = 0; i < padded; i++) {
+    const j = i - r;
+    v[i] = j >= 0 && j < n ? src[at + j * stride] : -Infinity;
+  }
+  for (let b = 0; b < padded; b += k) {
+    let m = -Infinity;
+    for (let i = b; i < b + k; i++) {
+      if (v[i] > m) m = v[i];
+      g[i] = m; // max of v[b..i]
+    }
+    m = -Infinity;
+    for (let i = b + k - 1; i >= b; i--) {
+      if (v[i] > m) m = v[i];
+      hh[i] = m; // max of v[i..b+k-1]
+    }
+  }
+  // Output j covers padded [j, j + 2r]: its start and end lie in the same or adjacent blocks.
+  for (let j = 0; j < n; j++) {
+    const a = hh[j];
+    const b = g[j + 2 * r];
+    out[at + j * stride] = a > b ? a : b;
+  }
+}
+
+class LineMaxScratch {
+  v = new Float32Array(0);
+  g = new Float32Array(0);
+  hh = new Float32Array(0);
+  ensure(n: number): { v: Float32Array; g: Float32Array; hh: Float32Array } {
+    if (this.v.length < n) {
+      this.v = new Float32Array(n);
+      this.g = new Float32Array(n);
+      this.hh = new Float32Array(n);
+    }
+    return this;
+  }
+}
+const lineMaxScratch = new LineMaxScratch();
+
+/** Separable running max over a (2r+1)² window (clipped at the image edges). */
 function maxFilter(src: Float32Array, w: number, h: number, r: number): Float32Array {
   const tmp = new Float32Array(w * h);
   const out = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let m = -Infinity;
-      for (let k = Math.max(0, x - r); k <= Math.min(w - 1, x + r); k++) m = Math.max(m, src[y * w + k]);
-      tmp[y * w + x] = m;
-    }
-  }
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let m = -Infinity;
-      for (let k = Math.max(0, y - r); k <= Math.min(h - 1, y + r); k++) m = Math.max(m, tmp[k * w + x]);
-      out[y * w + x] = m;
-    }
-  }
+  for (let y = 0; y < h; y++) lineMax(src, y * w, 1, w, r, tmp, lineMaxScratch);
+  for (let x = 0; x < w; x++) lineMax(tmp, x, w, h, r, out, lineMaxScratch);
   return out;
 }
 
+/** Separable mean over a (2r+1)² window, shrunk at the edges (same summation order as a naive loop). */
 function boxBlur(src: Float32Array, w: number, h: number, r: number): Float32Array {
   const tmp = new Float32Array(w * h);
   const out = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
+    const row = y * w;
     for (let x = 0; x < w; x++) {
+      const a = x - r > 0 ? x - r : 0;
+      const b = x + r < w - 1 ? x + r : w - 1;
       let s = 0;
-      let n = 0;
-      for (let k = Math.max(0, x - r); k <= Math.min(w - 1, x + r); k++, n++) s += src[y * w + k];
-      tmp[y * w + x] = s / n;
+      for (let k = a; k <= b; k++) s += src[row + k];
+      tmp[row + x] = s / (b - a + 1);
     }
   }
+  // Column pass row by row (contiguous reads); per pixel the sum still runs k = a..b in float64, so
+  // the result is the same as summing down each column.
+  const acc = new Float64Array(w);
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      let n = 0;
-      for (let k = Math.max(0, y - r); k <= Math.min(h - 1, y + r); k++, n++) s += tmp[k * w + x];
-      out[y * w + x] = s / n;
+    const a = y - r > 0 ? y - r : 0;
+    const b = y + r < h - 1 ? y + r : h - 1;
+    const n = b - a + 1;
+    acc.fill(0);
+    for (let k = a; k <= b; k++) {
+      const row = k * w;
+      for (let x = 0; x < w; x++) acc[x] += tmp[row + x];
     }
+    const orow = y * w;
+    for (let x = 0; x < w; x++) out[orow + x] = acc[x] / n;
   }
   return out;
+}
+
+/**
+ * The k-th smallest value (0-based) of values[0..n): quickselect, O(n). Reorders values[0..n) in
+ * place: pass arrays that are not needed afterwards.
+ */
+function kthSmallest(a: Float32Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k];
 }
 
 /** Otsu threshold of values in [0, 1]. */
 function otsu(values: Float32Array): number {
   const bins = 64;
   const hist = new Float64Array(bins);
-  for (const v of values) hist[Math.min(bins - 1, Math.max(0, Math.floor(v * bins)))]++;
+  for (let i = 0; i < values.length; i++) {
+    const b = Math.floor(values[i] * bins);
+    hist[b < 0 ? 0 : b > bins - 1 ? bins - 1 : b]++;
+  }
   const total = values.length;
   let sumAll = 0;
   for (let i = 0; i < bins; i++) sumAll += i * hist[i];
@@ -269,11 +367,13 @@ function findBoxLines(mask: Uint8Array, w: number, h: number): BoxLines {
   }
   const line = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
+    const ya = y > 0 ? y - 1 : 0;
+    const yb = y < h - 1 ? y + 1 : h - 1;
     for (let x = 0; x < w; x++) {
       if (!remove[y * w + x]) continue;
-      for (let yy = Math.max(0, y - 1); yy <= Math.min(h - 1, y + 1); yy++) {
-        for (let xx = Math.max(0, x - 1); xx <= Math.min(w - 1, x + 1); xx++) line[yy * w + xx] = 1;
-      }
+      const xa = x > 0 ? x - 1 : 0;
+      const xb = x < w - 1 ? x + 1 : w - 1;
+      for (let yy = ya; yy <= yb; yy++) for (let xx = xa; xx <= xb; xx++) line[yy * w + xx] = 1;
     }
   }
   return { line, top, bottom, left, right };
@@ -346,8 +446,7 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   // minority of pixels, so they barely move it). The blur divides white noise by about 3.
   const resid = new Float32Array(w * h);
   for (let i = 0; i < w * h; i++) resid[i] = Math.abs(sharp[i] - grey[i]);
-  resid.sort();
-  const noiseSigma = (1.4826 * resid[Math.floor(resid.length / 2)]) / 0.943 / 3;
+  const noiseSigma = (1.4826 * kthSmallest(resid, resid.length, Math.floor(resid.length / 2))) / 0.943 / 3;
 
   // 2. Ink = darkness relative to the local paper (a max filter wider than any stroke), so shadows,
   //    grey photos and tinted paper all give the same ink map.
@@ -355,8 +454,10 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   const ink = new Float32Array(w * h);
   let maxInk = 0;
   for (let i = 0; i < w * h; i++) {
-    const b = Math.max(bg[i], grey[i], 1);
-    const v = (b - grey[i]) / b;
+    const g = grey[i];
+    let b = bg[i] > g ? bg[i] : g;
+    if (!(b >= 1)) b = 1;
+    const v = (b - g) / b;
     ink[i] = v;
     if (v > maxInk) maxInk = v;
   }
@@ -370,10 +471,15 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   // 4. Printed box lines and whatever lies outside them. Then threshold again inside the box only:
   //    a dark border drives the first Otsu threshold up and would erase a faint pen stroke.
   const lines = findBoxLines(mask, w, h);
-  const inside = (x: number, y: number) => y > lines.top && y < lines.bottom && x > lines.left && x < lines.right;
-  const interior: number[] = [];
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) if (inside(x, y) && !lines.line[y * w + x]) interior.push(ink[y * w + x]);
+  // Interior rectangle (exclusive bounds of the printed lines), as loop limits.
+  const ix0 = Math.max(0, lines.left + 1);
+  const ix1 = Math.min(w, lines.right);
+  const iy0 = Math.max(0, lines.top + 1);
+  const iy1 = Math.min(h, lines.bottom);
+  const interior = new Float32Array(w * h);
+  let nInterior = 0;
+  for (let y = iy0; y < iy1; y++) {
+    for (let x = ix0; x < ix1; x++) if (!lines.line[y * w + x]) interior[nInterior++] = ink[y * w + x];
   }
   // Noise floor: five σ of blurred pixel noise relative to the paper, so that a noisy empty box stays
   // empty instead of Otsu splitting its grain into two classes.
@@ -383,15 +489,16 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   const noiseFloor = (5 * noiseSigma) / Math.max(paper, 1);
   // Printed guides are much fainter than pen ink; the printed border is the best local reference for
   // "full ink" on this photo, so anything far fainter than it is not writing.
-  const lineInk: number[] = [];
-  for (let i = 0; i < w * h; i++) if (lines.line[i] && mask[i]) lineInk.push(ink[i]);
-  lineInk.sort((a, b) => a - b);
-  const guideFloor = lineInk.length > 20 ? 0.3 * lineInk[Math.floor(lineInk.length / 2)] : 0;
-  const t = interior.length ? Math.max(noiseFloor, guideFloor, Math.min(tLines, Math.max(otsu(Float32Array.from(interior)), 0.12))) : Math.max(tLines, noiseFloor, guideFloor);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
+  const lineInk = new Float32Array(w * h);
+  let nLineInk = 0;
+  for (let i = 0; i < w * h; i++) if (lines.line[i] && mask[i]) lineInk[nLineInk++] = ink[i];
+  const guideFloor = nLineInk > 20 ? 0.3 * kthSmallest(lineInk, nLineInk, Math.floor(nLineInk / 2)) : 0;
+  const t = nInterior ? Math.max(noiseFloor, guideFloor, Math.min(tLines, Math.max(otsu(interior.subarray(0, nInterior)), 0.12))) : Math.max(tLines, noiseFloor, guideFloor);
+  mask.fill(0);
+  for (let y = iy0; y < iy1; y++) {
+    for (let x = ix0; x < ix1; x++) {
       const i = y * w + x;
-      mask[i] = inside(x, y) && !lines.line[i] && ink[i] >= t ? 1 : 0;
+      mask[i] = !lines.line[i] && ink[i] >= t ? 1 : 0;
     }
   }
 
@@ -419,36 +526,44 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   let maxY = -1;
   let area = 0;
   const clean = new Float32Array(w * h);
-  for (let i = 0; i < w * h; i++) {
-    if (!keep[labels[i]]) continue;
-    area++;
-    const x = i % w;
-    const y = (i - x) / w;
-    if (x < minX) minX = x;
-    if (x > maxX) maxX = x;
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
+  // Kept ink as a mask and as a list of values (for the percentile below).
+  const kept = new Uint8Array(w * h);
+  const strong = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (!keep[labels[i]]) continue;
+      kept[i] = 1;
+      strong[area++] = ink[i];
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
   }
   const pixels = new Float32Array(NORM_SIZE * NORM_SIZE);
   if (area === 0) return { pixels, inkFraction: 0, empty: true };
 
   // Soft ink (anti-aliased edges like MNIST): ink values in a 1-px halo of the kept mask, scaled so
   // that solid strokes reach 1.
-  const strong: number[] = [];
-  for (let i = 0; i < w * h; i++) if (keep[labels[i]]) strong.push(ink[i]);
-  strong.sort((a, b) => a - b);
-  const ref = Math.max(strong[Math.floor(0.75 * (strong.length - 1))], 1e-3);
-  for (let y = Math.max(0, minY - 1); y <= Math.min(h - 1, maxY + 1); y++) {
-    for (let x = Math.max(0, minX - 1); x <= Math.min(w - 1, maxX + 1); x++) {
-      let near = false;
-      for (let dy = -1; dy <= 1 && !near; dy++) {
-        for (let dx = -1; dx <= 1 && !near; dx++) {
-          const yy = y + dy;
-          const xx = x + dx;
-          if (yy >= 0 && yy < h && xx >= 0 && xx < w && keep[labels[yy * w + xx]]) near = true;
-        }
-      }
-      if (near) clean[y * w + x] = Math.min(1, Math.max(0, (ink[y * w + x] - 0.5 * t) / (ref - 0.5 * t)));
+  const ref = Math.max(kthSmallest(strong, area, Math.floor(0.75 * (area - 1))), 1e-3);
+  // 1-px halo of the kept mask (3×3 dilation, separable: rows, then columns).
+  const hx0 = Math.max(0, minX - 1);
+  const hx1 = Math.min(w - 1, maxX + 1);
+  const hy0 = Math.max(0, minY - 1);
+  const hy1 = Math.min(h - 1, maxY + 1);
+  const rowNear = new Uint8Array(w * h);
+  for (let y = minY; y <= maxY; y++) {
+    const row = y * w;
+    for (let x = hx0; x <= hx1; x++) rowNear[row + x] = kept[row + x] | (x > 0 ? kept[row + x - 1] : 0) | (x < w - 1 ? kept[row + x + 1] : 0);
+  }
+  const lo = 0.5 * t;
+  const span = ref - 0.5 * t;
+  for (let y = hy0; y <= hy1; y++) {
+    const row = y * w;
+    for (let x = hx0; x <= hx1; x++) {
+      const near = rowNear[row + x] | (y > 0 ? rowNear[row - w + x] : 0) | (y < h - 1 ? rowNear[row + w + x] : 0);
+      if (near) clean[row + x] = Math.min(1, Math.max(0, (ink[row + x] - lo) / span));
     }
   }
 
