@@ -122,28 +122,53 @@ async function serverRole(url: string) {
 
 // ───────────────────────────── client process ─────────────────────────────
 async function clientsRole(url: string, count: number, rooms: string[]) {
-  const { io } = await import('socket.io-client');
+  // A measuring instrument, not a browser: raw Engine.IO v4 / Socket.IO v5 frames over `ws`, reading
+  // only the `at` stamp of each delta (no JSON.parse of the payload), so the client process stays far
+  // cheaper than the server it measures and its own backlog does not inflate the latency.
+  const { WebSocket } = await import('ws');
+  const wsUrl = `${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
   const latencies: number[] = [];
   let received = 0;
   let recording = false;
-  const sockets: { connected: boolean; close(): void }[] = [];
-  let failed = 0;
-  for (let i = 0; i < count; i++) {
-    const s = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 60_000 });
-    sockets.push(s);
+  let open = 0;
+  let subscribed = 0;
+  const failures = new Map<string, number>();
+  const fail = (why: string) => failures.set(why, (failures.get(why) ?? 0) + 1);
+  const sockets: InstanceType<typeof WebSocket>[] = [];
+  const connectOne = (i: number) => new Promise<void>((resolve) => {
     const area = rooms[i % rooms.length];
-    s.on('delta', (d: { at: string }) => {
-      received++;
-      if (recording) latencies.push(Date.now() - Date.parse(d.at));
+    const ws = new WebSocket(wsUrl, { perMessageDeflate: false, handshakeTimeout: 60_000 });
+    sockets.push(ws);
+    let done = false;
+    const finish = () => { if (!done) { done = true; resolve(); } };
+    ws.on('message', (buf: Buffer) => {
+      const m = buf.toString();
+      if (m.startsWith('42["delta"')) {
+        received++;
+        if (recording) {
+          const k = m.lastIndexOf('"at":"');
+          if (k >= 0) latencies.push(Date.now() - Date.parse(m.slice(k + 6, m.indexOf('"', k + 6))));
+        }
+      } else if (m === '2') ws.send('3');
+      else if (m.startsWith('0{')) ws.send('40');
+      else if (m.startsWith('40')) { open++; ws.send(`420${JSON.stringify(['subscribe', { area, contest: CONTEST }])}`); }
+      else if (m.startsWith('430')) {
+        if (m.includes('"ok":true')) subscribed++;
+        else fail(`subscribe refused: ${m.slice(3, 120)}`);
+        finish();
+      } else if (m.startsWith('44')) { fail(`connect refused: ${m.slice(2, 120)}`); finish(); }
     });
-    s.on('connect', () => s.emit('subscribe', { area, contest: CONTEST }, () => {}));
-    s.on('connect_error', () => failed++);
-    // Connect in small waves so the accept queue never overflows.
-    if (i % 200 === 199) await new Promise((r) => setTimeout(r, 50));
-  }
-  const deadline = Date.now() + 360_000;
-  while (sockets.filter((s) => s.connected).length + failed < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  await new Promise((r) => setTimeout(r, 1500)); // let subscriptions settle
+    ws.on('unexpected-response', (_req: unknown, res: { statusCode?: number }) => { fail(`HTTP ${res.statusCode}`); finish(); });
+    ws.on('error', (err: Error) => { fail(err.message.slice(0, 80)); finish(); });
+    ws.on('close', () => { if (!done) { fail('closed before subscribe'); finish(); } });
+  });
+  // At most 64 handshakes in flight: the server's accept queue and event loop never see a stampede.
+  let nextIndex = 0;
+  await Promise.all(Array.from({ length: 64 }, async () => {
+    while (nextIndex < count) await connectOne(nextIndex++);
+  }));
+  await new Promise((r) => setTimeout(r, 1000));
+  const live = () => sockets.filter((s) => s.readyState === WebSocket.OPEN).length;
   process.on('message', (m: { type: string }) => {
     if (m.type === 'record') {
       latencies.length = 0;
@@ -152,13 +177,13 @@ async function clientsRole(url: string, count: number, rooms: string[]) {
       process.send!({ type: 'recording' });
     } else if (m.type === 'report') {
       recording = false;
-      process.send!({ type: 'report', latencies, received, connected: sockets.filter((s) => s.connected).length });
+      process.send!({ type: 'report', latencies, received, connected: live() });
     } else if (m.type === 'stop') {
-      for (const s of sockets) s.close();
+      for (const s of sockets) s.terminate();
       process.exit(0);
     }
   });
-  process.send!({ type: 'ready', connected: sockets.filter((s) => s.connected).length, failed });
+  process.send!({ type: 'ready', connected: live(), subscribed, open, failed: count - subscribed, failures: Object.fromEntries(failures) });
 }
 
 // ───────────────────────────── main ─────────────────────────────
@@ -272,10 +297,16 @@ async function main() {
       try {
       const server = fork(here, ['--role', 'server', '--url', url], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
       const { url: apiUrl } = await ask<{ url: string }>(server, {}, 'ready');
-      const clients = fork(here, ['--role', 'clients', '--url', apiUrl, '--count', String(count), '--rooms', rooms.join(',')], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-      const ready = await ask<{ connected: number; failed: number }>(clients, {}, 'ready', 400_000);
-      log(`${count} sockets: ${ready.connected} connected, ${ready.failed} failed`);
-      await ask(clients, { type: 'record' }, 'recording');
+      // Clients in their own processes (2,500 sockets each), so the server's CPU and memory are its own.
+      const procs = Math.max(1, Math.ceil(count / 2500));
+      const clientProcs = Array.from({ length: procs }, (_, p) => {
+        const n = Math.floor(count / procs) + (p < count % procs ? 1 : 0);
+        return fork(here, ['--role', 'clients', '--url', apiUrl, '--count', String(n), '--rooms', rooms.join(',')], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      });
+      const readies = await Promise.all(clientProcs.map((c) => ask<{ connected: number; failed: number; failures: Record<string, number> }>(c, {}, 'ready', 400_000)));
+      const ready = { connected: readies.reduce((a, r) => a + r.connected, 0), failed: readies.reduce((a, r) => a + r.failed, 0), failures: Object.assign({}, ...readies.map((r) => r.failures)) };
+      log(`${count} sockets: ${ready.connected} connected, ${ready.failed} failed ${JSON.stringify(ready.failures)}`);
+      await Promise.all(clientProcs.map((c) => ask(c, { type: 'record' }, 'recording')));
       await ask(server, { type: 'mark' }, 'marked');
       // ~200 forms/s for 8 s in batches of 20 (≈ national peak per province would be far lower).
       const rounds = 40;
@@ -286,18 +317,19 @@ async function main() {
         await new Promise((res) => setTimeout(res, Math.max(0, 200 - (performance.now() - t0))));
       }
       await new Promise((res) => setTimeout(res, 1500));
-      const rep = await ask<{ latencies: number[]; received: number; connected: number }>(clients, { type: 'report' }, 'report');
+      const reps = await Promise.all(clientProcs.map((c) => ask<{ latencies: number[]; received: number; connected: number }>(c, { type: 'report' }, 'report')));
+      const rep = { latencies: reps.flatMap((r) => r.latencies), received: reps.reduce((a, r) => a + r.received, 0), connected: reps.reduce((a, r) => a + r.connected, 0) };
       const st = await ask<{ cpuUs: number; rssMb: number; sockets: number; deltasSent: number }>(server, { type: 'stats' }, 'stats');
       runs.push({
-        sockets: ready.connected, latencyMs: { p50: pct(rep.latencies, 50), p99: pct(rep.latencies, 99), max: pct(rep.latencies, 100) },
+        sockets: ready.connected, failedSockets: ready.failed, clientProcesses: procs, latencyMs: { p50: pct(rep.latencies, 50), p99: pct(rep.latencies, 99), max: pct(rep.latencies, 100) },
         messagesDelivered: rep.received, roomDeltas: st.deltasSent, cpuUsPerMessage: rep.received ? Math.round((st.cpuUs / rep.received) * 10) / 10 : null,
         serverCpuMs: Math.round(st.cpuUs / 1000), serverRssMb: st.rssMb, formsPublished: rounds * 20,
       });
       log(`${count} sockets: ${JSON.stringify(runs.at(-1))}`);
-      clients.send({ type: 'stop' });
+      for (const c of clientProcs) c.send({ type: 'stop' });
       await ask(server, { type: 'stop' }, 'never', 5000).catch(() => {});
       server.kill();
-      clients.kill();
+      for (const c of clientProcs) c.kill();
       } catch (err) {
         // A run that cannot complete (e.g. sockets not all connected in time on a loaded machine) is
         // reported, not hidden, and the others still run.
