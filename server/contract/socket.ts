@@ -14,6 +14,7 @@
  * - `anomaly` events announce quarantines and other findings for TPS under the subscribed area.
  */
 import type { ResultStatus, UnitTally } from './results.js';
+import type { InvestigationEvent } from './investigation.js';
 
 export type RoomKey = `${string}:${string}`; // `${contestId}:${areaCode}`
 
@@ -80,6 +81,8 @@ export interface ServerToClientEvents {
   anomaly: (event: AnomalyEvent) => void;
   /** Operator rooms only. */
   review: (event: OpsEvent) => void;
+  /** Investigation rooms only (`subscribe-investigation`): new/resolved findings and case changes. */
+  investigation: (event: InvestigationEvent) => void;
   /** The handshake token was revoked or expired: the server disconnects right after. */
   auth_revoked: (info: { code: string; message: string }) => void;
   /** The user's role or scope changed: operator rooms no longer allowed were left. */
@@ -92,6 +95,13 @@ export interface ClientToServerEvents {
   /** Join the operator room of an area (needs a staff token in scope, or a KPPS token for its TPS). */
   'subscribe-ops': (req: { area: string }, ack?: (res: { ok: boolean; error?: { code: string; message: string } }) => void) => void;
   'unsubscribe-ops': (req: { area: string }, ack?: (res: { ok: boolean }) => void) => void;
+  /**
+   * Join the investigation room of an area (Bawaslu or admin token whose scope covers the area):
+   * `investigation` events for findings and cases of TPS under it. Payloads are ids and codes; details
+   * come from the findings/cases REST API.
+   */
+  'subscribe-investigation': (req: { area: string }, ack?: (res: { ok: boolean; error?: { code: string; message: string } }) => void) => void;
+  'unsubscribe-investigation': (req: { area: string }, ack?: (res: { ok: boolean }) => void) => void;
 }
 
 export const roomKey = (contest: string, area: string): RoomKey => `${contest}:${area}`;
