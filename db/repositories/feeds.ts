@@ -96,3 +96,46 @@ export async function maxAnomalyId(sql: Sql): Promise<number> {
   const [r] = await sql<{ v: number | null }[]>`select max(id) as v from anomalies`;
   return Number(r?.v ?? 0);
 }
+
+export interface RoomRows {
+  head: number;
+  /** The room's cache validator: its tally row's version and xmin ('none' before the row exists). */
+  tag: string;
+  own: TallyRecord | null;
+  kids: { code: string; name: string; level: number; tally: TallyRecord | null; tps: TpsUnitRecord | null }[];
+}
+
+const tallyJson = (t: string) => `json_build_object('code', ${t}.area_code, 'votes', ${t}.votes, 'suaraSah', ${t}.suara_sah, 'suaraTidakSah', ${t}.suara_tidak_sah,
+  'tpsExpected', ${t}.tps_expected, 'tpsPublished', ${t}.tps_published, 'tpsQuarantined', ${t}.tps_quarantined, 'quarantinedVotes', ${t}.quarantined_votes,
+  'votersRegistered', ${t}.voters_registered, 'votersUsed', ${t}.voters_used, 'version', ${t}.version, 'updatedAt', ${t}.updated_at)`;
+
+/**
+ * Everything a room snapshot needs in ONE statement (one round trip, one MVCC snapshot, so the feed
+ * head, the room's own tally and its children are consistent without an explicit transaction): the
+ * area's tally row and its children's rows by primary key, or for a desa its TPS (tps_desa_idx) with
+ * their current results (tps_results_current_uq) and latest change (changes_tps_idx). No aggregation.
+ */
+export async function roomRows(sql: Tx, contestId: string, areaCode: string, contestAreaCode: string): Promise<RoomRows> {
+  const kids = areaCode.length === 10
+    ? sql`
+      select coalesce(json_agg(json_build_object('code', t.code, 'name', 'TPS ' || lpad(t.number::text, 3, '0'), 'level', 5, 'tally', null,
+        'tps', json_build_object('code', t.code, 'status', r.status, 'resultVersion', r.version, 'stage', r.stage, 'votes', coalesce(r.votes, '{}'::jsonb),
+          'suaraSah', r.suara_sah, 'suaraTidakSah', r.suara_tidak_sah, 'values', coalesce(r.values, '{}'::jsonb), 'votersL', t.voters_l, 'votersP', t.voters_p,
+          'changeVersion', coalesce((select max(c.version) from changes c where c.tps_code = t.code and c.contest_id = ${contestId}), 0), 'updatedAt', r.created_at))
+        order by t.code), '[]'::json)
+      from tps t left join tps_results r on r.tps_code = t.code and r.contest_id = ${contestId} and r.is_current
+      where t.desa_code = ${areaCode}`
+    : sql`
+      select coalesce(json_agg(json_build_object('code', a.code, 'name', a.name, 'level', a.level, 'tps', null,
+        'tally', case when k.area_code is null then null else ${sql.unsafe(tallyJson('k'))} end) order by a.code), '[]'::json)
+      from areas a left join area_tallies k on k.contest_id = ${contestId} and k.area_code = a.code
+      where ${areaCode === NATIONAL_CODE
+        ? sql`a.level = 1 and ${contestAreaCode} like a.code || '%'`
+        : sql`a.parent_code = ${areaCode} and (a.code like ${contestAreaCode + '%'} or ${contestAreaCode} like a.code || '%')`}`;
+  const [row] = await sql<{ head: string | null; tag: string | null; own: TallyRecord | null; kids: RoomRows['kids'] }[]>`
+    select (select max(version) from changes)::text as head,
+           (select o.version::text || '.' || o.xmin::text from area_tallies o where o.contest_id = ${contestId} and o.area_code = ${areaCode}) as tag,
+           (select ${sql.unsafe(tallyJson('o'))} from area_tallies o where o.contest_id = ${contestId} and o.area_code = ${areaCode}) as own,
+           (${kids}) as kids`;
+  return { head: Number(row?.head ?? 0), tag: row?.tag ?? 'none', own: row?.own ?? null, kids: row?.kids ?? [] };
+}

@@ -1,6 +1,6 @@
 import type { Sql } from '../../db/client.js';
 import type { Tx } from '../../db/repositories/audit.js';
-import { childUnits, contestById, latestChangeVersion, tallyRows, tpsUnits, type TallyRecord, type TpsUnitRecord } from '../../db/repositories/feeds.js';
+import { contestById, roomRows, tallyRows, tpsUnits, type TallyRecord, type TpsUnitRecord } from '../../db/repositories/feeds.js';
 import { findArea } from '../../db/repositories/areas.js';
 import type { UnitTally } from '../contract/index.js';
 
@@ -110,22 +110,16 @@ export async function resolveRoom(sql: Tx, contestId: string, areaCode: string):
   return { contest, area };
 }
 
-async function readRoom(tx: Tx, contestId: string, areaCode: string, contestArea: string): Promise<RoomState & { tag: string }> {
-  const { head: version, tag } = await roomHead(tx, contestId, areaCode);
-  const kids = await childUnits(tx, areaCode, contestArea);
-  const [own] = await tallyRows(tx, contestId, [areaCode]);
-  const tally = unitFromTally(own, areaCode);
-  let children: RoomState['children'];
-  if (areaCode.length === 10) {
-    const tpsRows = await tpsUnits(tx, contestId, kids.map((k) => k.code));
-    const byCode = new Map(tpsRows.map((t) => [t.code, t]));
-    children = kids.map((k) => ({ unit: unitFromTps(byCode.get(k.code)!), name: k.name, level: k.level }));
-  } else {
-    const rows = await tallyRows(tx, contestId, kids.map((k) => k.code));
-    const byCode = new Map(rows.map((r) => [r.code, r]));
-    children = kids.map((k) => ({ unit: unitFromTally(byCode.get(k.code), k.code), name: k.name, level: k.level }));
-  }
-  return { version, tally, children, tag };
+/** One room, read in one statement (`roomRows`): consistent at the head it reports. */
+async function readRoom(sql: Tx, contestId: string, areaCode: string, contestArea: string): Promise<RoomState & { tag: string }> {
+  const rows = await roomRows(sql, contestId, areaCode, contestArea);
+  const tally = unitFromTally(rows.own ?? undefined, areaCode);
+  const children = rows.kids.map((k) => ({
+    unit: k.tps ? unitFromTps(k.tps) : unitFromTally(k.tally ?? undefined, k.code),
+    name: k.name,
+    level: k.level,
+  }));
+  return { version: rows.head, tally, children, tag: rows.tag };
 }
 
 /**
@@ -166,7 +160,7 @@ async function cachedRoom(sql: Sql, contestId: string, areaCode: string, contest
     return { entry: hit, head };
   }
   snapshotCacheStats.misses++;
-  const state = await sql.begin('isolation level repeatable read read only', (tx) => readRoom(tx, contestId, areaCode, contestArea));
+  const state = await readRoom(sql, contestId, areaCode, contestArea);
   const { tag: readTag, ...rest } = state as RoomState & { tag: string };
   const entry: CachedRoom = { tag: readTag, at: Date.now(), state: rest };
   remember(cache, key, entry);
