@@ -13,13 +13,18 @@
 /** Share of TPS codes held out of training (calibration + test). */
 export const HELD_OUT_SHARE = 0.2;
 
-function fnv1a32(text: string, seed = 0x811c9dc5): number {
-  let h = seed >>> 0;
+/**
+ * 32-bit string hash: FNV-1a, then the murmur3 fmix32 avalanche so that consecutive codes spread
+ * evenly. The project's one copy: the synthesiser derives its sub-seeds from it too
+ * (workers/reader/synth/random.ts `hashSeed`), and changing it would move every TPS between the
+ * training and held-out sides.
+ */
+export function hashString32(text: string): number {
+  let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  // Final avalanche (murmur3 fmix32) so that consecutive TPS codes spread evenly.
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b) >>> 0;
   h ^= h >>> 13;
@@ -30,7 +35,7 @@ function fnv1a32(text: string, seed = 0x811c9dc5): number {
 
 /** A value in [0, 1) fixed by the TPS code. */
 function bucket(tpsCode: string): number {
-  return fnv1a32(`rekap-digits-split:${tpsCode.trim()}`) / 2 ** 32;
+  return hashString32(`rekap-digits-split:${tpsCode.trim()}`) / 2 ** 32;
 }
 
 /**

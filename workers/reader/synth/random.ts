@@ -2,21 +2,10 @@
  * A small seeded random source for the synthesiser: same seed → same forms, byte for byte, on any
  * machine (no Math.random, no platform-dependent maths beyond IEEE doubles).
  */
+import { hashString32 } from '../digits/split.js';
 
-/** 32-bit string hash (FNV-1a + fmix32) for deriving independent sub-seeds from labels. */
-export function hashSeed(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+/** 32-bit string hash (FNV-1a + fmix32) for deriving independent sub-seeds from labels (one copy, in split.ts). */
+export const hashSeed: (text: string) => number = hashString32;
 
 export class Rng {
   private a: number;
