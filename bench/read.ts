@@ -101,7 +101,7 @@ async function digitsFigures() {
   try {
     const { evaluateDigits } = await import('../workers/reader/digits/evaluate.js');
     const e = await evaluateDigits();
-    return { realTop1: r4(e.realTop1), realTop1ZeroXMerged: r4(e.realTop1ZeroXMerged), realN: e.realN, mnistTop1: r4(e.mnistTop1), mnistN: e.mnistN, ece: r4(e.ece), eceUncalibrated: r4(e.eceUncalibrated), temperature: e.temperature, msPerBox: e.msPerBox };
+    return { realTop1: r4(e.realTop1), realTop1ZeroXMerged: r4(e.realTop1ZeroXMerged), realN: e.realN, mnistTop1: r4(e.mnistTop1), mnistN: e.mnistN, ece: r4(e.ece), eceUncalibrated: r4(e.eceUncalibrated), temperature: e.temperature, msPerBox: r4(e.msPerBox), normaliseMsPerBox: r4(e.normaliseMsPerBox), classifyMsPerBox: r4(e.classifyMsPerBox), backend: e.backend };
   } catch (err) {
     return { realTop1: null, mnistTop1: null, ece: null, note: `digit evaluation unavailable: ${(err as Error).message}` };
   }
