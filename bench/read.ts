@@ -5,9 +5,12 @@
  * evaluateDigits), and the whole reader on N synthetic photographed forms (workers/reader/synth,
  * cached under bench/tmp/read-<seed>/): share auto-published, wrong numbers among auto-published
  * fields, form-exact rate per class, rejections by reason, time per photo by step beside the time to
- * only decode the same JPEGs, and the reader processes' peak RSS. Progress goes to stderr.
+ * only decode the same JPEGs (wall and CPU), why forms went to review, what fusing a second photo of
+ * the same sheet does for them (--fuse N), the reader processes' peak resident memory (VmHWM), and
+ * the machine and its load average. Progress goes to stderr.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { fork } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -24,6 +27,8 @@ const { values: args } = parseArgs({
     mistakes: { type: 'string', default: '0.05' },
     unreadable: { type: 'string', default: '0.02' },
     'skip-digits': { type: 'boolean', default: false },
+    /** Second photos of up to this many NEEDS_REVIEW forms, fused with the first (0: skip). */
+    fuse: { type: 'string', default: '40' },
     'gen-worker': { type: 'string' },
   },
 });
@@ -93,6 +98,25 @@ async function generate() {
 }
 
 const mean = (a: number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : 0);
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const quantile = (a: number[], q: number) => (a.length ? [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(q * a.length))]! : 0);
+
+/** A decoder reason → its kind (the thresholds of INTEGRITY §4.5 it failed). */
+function reasonKind(r: string): string {
+  if (r.startsWith('post ')) return 'post < 0.95';
+  if (r.startsWith('P(consistent)')) return 'P(consistent) < 0.99';
+  if (r.startsWith('P(inconsistent)')) return 'P(inconsistent) < 0.95';
+  if (r.startsWith('identities broken')) return 'identity broken at the best reading';
+  if (r.includes('changed in one field')) return 'more than 2 boxes changed in a field';
+  if (r.includes('changed on the page')) return 'more than 4 boxes changed on the page';
+  if (r.startsWith('a changed box had p')) return 'a changed box had p < 0.02';
+  if (r.startsWith('inconsistent but a box is unsure')) return 'inconsistent with an unsure box';
+  if (r.startsWith('search capped')) return 'search capped';
+  return r;
+}
 const r1 = (v: number) => Math.round(v * 10) / 10;
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
@@ -114,17 +138,21 @@ async function main() {
   const cv = loadCv();
   cv.setNumThreads(1);
   const decodeGrayMs: number[] = [];
+  const decodeGrayCpuMs: number[] = [];
   const decodeColourMs: number[] = [];
+  const loadStart = os.loadavg();
   for (let i = 0; i < N; i++) {
     const bytes = readFileSync(photoPath(i));
     let t = performance.now();
+    const c = cpuMs();
     cv.imdecode(bytes, cv.IMREAD_GRAYSCALE | cv.IMREAD_IGNORE_ORIENTATION).release();
+    decodeGrayCpuMs.push(cpuMs() - c);
     decodeGrayMs.push(performance.now() - t);
     t = performance.now();
     cv.imdecode(bytes, cv.IMREAD_COLOR).release();
     decodeColourMs.push(performance.now() - t);
   }
-  log(`decode-only pass done (${r1(mean(decodeGrayMs))} ms grey, ${r1(mean(decodeColourMs))} ms colour)`);
+  log(`decode-only pass done (${r1(mean(decodeGrayMs))} ms grey, ${r1(mean(decodeGrayCpuMs))} ms CPU; ${r1(mean(decodeColourMs))} ms colour)`);
 
   // A generous job timeout: on a shared, overloaded machine a photo can take tens of seconds.
   const pool = createReaderPool(WORKERS, { jobTimeoutMs: 300_000 });
@@ -160,7 +188,12 @@ async function main() {
   let plantedMistakes = 0;
   let plantedFlagged = 0;
   const steps: Record<string, number[]> = {};
+  const cpuSteps: Record<string, number[]> = {};
   const totals: number[] = [];
+  const cpuTotals: number[] = [];
+  const reviewReasons: Record<string, number> = {};
+  const reviewTruth = { planted: 0, digitMisread: 0, lowConfidenceOnly: 0 };
+  const reviewIdx: number[] = [];
   const wrongExamples: string[] = [];
   for (let i = 0; i < N; i++) {
     const truth = JSON.parse(readFileSync(truthPath(i), 'utf8'));
@@ -172,6 +205,11 @@ async function main() {
     if (truth.readable) readableN++;
     for (const [k, v] of Object.entries(r.timingsMs)) if (k !== 'load' && k !== 'total') (steps[k] ??= []).push(v);
     totals.push(r.timingsMs.total! - (r.timingsMs.load ?? 0));
+    const cpu = (r as { cpuMs?: Record<string, number> }).cpuMs;
+    if (cpu) {
+      for (const [k, v] of Object.entries(cpu)) if (k !== 'load' && k !== 'total') (cpuSteps[k] ??= []).push(v);
+      cpuTotals.push(cpu.total! - (cpu.load ?? 0));
+    }
     const c = (byClass[r.class] ??= { n: 0, exact: 0 });
     c.n++;
     if (r.class === 'REJECTED') {
@@ -181,6 +219,14 @@ async function main() {
     }
     const wrong = Object.keys(truth.values).filter((k) => r.fields[k]?.value !== truth.values[k]);
     if (wrong.length === 0) c.exact++;
+    if (r.class === 'NEEDS_REVIEW') {
+      reviewIdx.push(i);
+      for (const k of new Set(((r as { decoderReasons?: string[] }).decoderReasons ?? []).map(reasonKind))) reviewReasons[k] = (reviewReasons[k] ?? 0) + 1;
+      // What the photo held: a planted KPPS mistake, a box the digit reader got wrong, or only doubt.
+      if (truth.mistakes.length) reviewTruth.planted++;
+      else if (misreadBoxes(r, truth) > 0) reviewTruth.digitMisread++;
+      else reviewTruth.lowConfidenceOnly++;
+    }
     if (truth.mistakes.length) {
       plantedMistakes++;
       if (r.class === 'FORM_INCONSISTENT' || r.class === 'NEEDS_REVIEW') plantedFlagged++;
@@ -198,6 +244,9 @@ async function main() {
   }
   const decodeMs = mean(decodeGrayMs);
   const pipelineMs = mean(totals);
+  const decodeCpu = mean(decodeGrayCpuMs);
+  const pipelineCpu = mean(cpuTotals);
+  const fusion = await fuseSecondPhotos(reviewIdx.slice(0, Number(args.fuse)), readings);
   const doc = {
     bench: 'read',
     seed: SEED,
@@ -215,6 +264,8 @@ async function main() {
       rejected: rejectReasons,
       rejectedButReadable: rejectedReadable,
       plantedMistakes: { forms: plantedMistakes, flagged: plantedFlagged },
+      needsReview: { n: reviewIdx.length, byDecoderReason: reviewReasons, byTruth: reviewTruth },
+      fusion,
       readerErrors: errors,
       wrongExamples,
     },
@@ -223,15 +274,89 @@ async function main() {
       decodeMsPerPhoto: r1(decodeMs),
       decodeColourMsPerPhoto: r1(mean(decodeColourMs)),
       pipelineOverDecode: decodeMs ? Math.round((pipelineMs / decodeMs) * 100) / 100 : null,
+      pipelineCpuMsPerPhoto: r1(pipelineCpu),
+      decodeCpuMsPerPhoto: r1(decodeCpu),
+      pipelineOverDecodeCpu: decodeCpu ? Math.round((pipelineCpu / decodeCpu) * 100) / 100 : null,
       stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, r1(mean(v))])),
+      stepsCpuMs: Object.fromEntries(Object.entries(cpuSteps).map(([k, v]) => [k, r1(mean(v))])),
+      pipelineCpuMsP50: r1(quantile(cpuTotals, 0.5)),
+      pipelineCpuMsP95: r1(quantile(cpuTotals, 0.95)),
       workers: WORKERS,
       wallSeconds: r1(wallS),
       photosPerSecond: r1(N / wallS),
-      note: 'pipelineMsPerPhoto is measured inside the reader process (load excluded); decodeMsPerPhoto is a separate pass over the same JPEGs with the decode call the pipeline uses (greyscale). The machine is shared: compare the two, not absolute values.',
+      note: 'pipelineMsPerPhoto is measured inside the reader process (load excluded); decodeMsPerPhoto is a separate pass over the same JPEGs with the decode call the pipeline uses (full-resolution greyscale). *Cpu* figures are process CPU time (process.cpuUsage), less distorted by a busy machine than wall time. The machine is shared: compare the two, not absolute values.',
     },
-    memory: { readerPeakRssMb: peakRss, readerRestarts: restarts },
+    memory: { readerPeakRssMb: peakRss, readerRestarts: restarts, note: 'peak resident memory (VmHWM) of any reader process over the run' },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? null,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverageAtStart: loadStart.map((v) => Math.round(v * 100) / 100),
+      loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100),
+    },
   };
   process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+}
+
+/** Boxes whose per-box argmax differs from what was written (the digit reader's own errors). */
+function misreadBoxes(r: PageReading, truth: { boxes: Record<string, { class: string }[]> }): number {
+  const classes = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'X', 'blank'];
+  let n = 0;
+  for (const [key, f] of Object.entries(r.fields)) {
+    const t = truth.boxes[key];
+    if (!t) continue;
+    f.boxes.forEach((p, b) => {
+      const top = p.indexOf(Math.max(...p));
+      const want = t[b]?.class;
+      // A leading filler may be written X, 0 or left blank: any filler reading of a filler is right.
+      const filler = (c: string) => c === 'X' || c === 'blank' || c === '0';
+      if (want !== undefined && classes[top] !== want && !(filler(want) && filler(classes[top]!) && b < f.boxes.length - 1)) n++;
+    });
+  }
+  return n;
+}
+
+/**
+ * Photographs each NEEDS_REVIEW sheet again (same handwriting, new camera: synth photoVariant 1),
+ * reads it, fuses the two readings' box probabilities (decoder fusePhotos) and decodes again: how
+ * many become publishable, and whether any published number is wrong.
+ */
+async function fuseSecondPhotos(idx: number[], readings: (PageReading | { error: string })[]) {
+  if (!idx.length) return { tried: 0 };
+  const { synthesizePhoto, loadGlyphLibrary } = await import('../workers/reader/synth/index.js');
+  const { fusePhotos, decodePage } = await import('../workers/reader/decoder/index.js');
+  const { loadTemplates } = await import('../workers/reader/template/index.js');
+  const templates = new Map(loadTemplates().map((t) => [t.id, t]));
+  const lib = await loadGlyphLibrary();
+  const pool = createReaderPool(WORKERS, { jobTimeoutMs: 300_000 });
+  const byClass: Record<string, number> = {};
+  const secondAlone: Record<string, number> = {};
+  let wrongFields = 0;
+  let published = 0;
+  try {
+    for (const i of idx) {
+      const first = readings[i] as PageReading;
+      const contest = contestFor(Math.floor(i / 2));
+      const { jpeg, truth } = await synthesizePhoto(i, contest, TPS, { seed: SEED, mistakes: Number(args.mistakes), unreadable: Number(args.unreadable), page: 'both', photoVariant: 1 }, lib);
+      const second = await pool.read(jpeg);
+      secondAlone[second.class] = (secondAlone[second.class] ?? 0) + 1;
+      if (second.class === 'REJECTED' || second.templateId !== first.templateId) {
+        byClass.secondPhotoRejected = (byClass.secondPhotoRejected ?? 0) + 1;
+        continue;
+      }
+      const asFields = (r: PageReading) => Object.entries(r.fields).map(([key, f]) => ({ key, boxes: f.boxes }));
+      const fused = decodePage(fusePhotos(asFields(first), asFields(second)), templates.get(first.templateId!)!.identities);
+      byClass[fused.cls] = (byClass[fused.cls] ?? 0) + 1;
+      if (fused.cls === 'READ_OK' || fused.cls === 'AUTO_CORRECTED') {
+        published++;
+        wrongFields += Object.keys(truth.values).filter((k) => fused.values[k] !== truth.values[k]).length;
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+  return { tried: idx.length, fusedClass: byClass, secondPhotoAlone: secondAlone, published, wrongPublishedFields: wrongFields };
 }
 
 if (args['gen-worker']) {

@@ -141,7 +141,7 @@ export function cutFields(
     const h = Math.ceil(bb.h * P) + 2 * range;
     const patch = warpRegion(cv, gray, mmToImage, P, x0, y0, w, h);
     // One copy out of the addon per field; the boxes are cut from it as typed-array rows.
-    const px: Uint8Array = patch.getData();
+    const px = flattenPaper(cv, patch, P);
     patch.release();
     // Column profile over the boxes' rows, row profile over the boxes' columns (± search).
     const col = new Float64Array(w);
@@ -233,6 +233,30 @@ export function cutFields(
       boxes.push(padWithPaper(data, cw, ch, PAD_SHARE, levels.paper));
     }
     out.push({ key: f.field.key, dx, dy, score: f.score, located, boxes, roi });
+  }
+  return out;
+}
+
+/** Width (mm) of the max filter that estimates the paper under the ink: wider than any pen stroke or printed line. */
+const PAPER_WINDOW_MM = 1.5;
+
+/**
+ * The patch's grey levels divided by the paper's own brightness around each pixel (a max filter
+ * wider than any stroke, then smoothed): paper becomes ~255 everywhere and ink keeps its contrast.
+ * A shadow's soft edge or a light falloff can darken one side of a 9 mm box by a quarter; read flat,
+ * the darker half then looks like ink and a "1" turns into a "4" (bench photo, shadow edge through
+ * the row). Dividing removes the gradient before any threshold sees it.
+ */
+export function flattenPaper(cv: Cv, patch: Mat, pxPerMm: number): Uint8Array {
+  const k = Math.max(3, Math.round(PAPER_WINDOW_MM * pxPerMm) | 1);
+  const bgMat = patch.dilate(cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(k, k))).blur(new cv.Size(k, k));
+  const bg: Uint8Array = bgMat.getData();
+  bgMat.release();
+  const px: Uint8Array = patch.getData();
+  const out = new Uint8Array(px.length);
+  for (let i = 0; i < px.length; i++) {
+    const b = bg[i]!;
+    out[i] = b <= px[i]! ? 255 : Math.round((px[i]! * 255) / b);
   }
   return out;
 }

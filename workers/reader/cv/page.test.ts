@@ -96,6 +96,9 @@ describe('one degradation at a time (perolehan, 4 candidates)', () => {
     ['blurred (σ 3 px)', { blurSigma: 3 }],
     ['uneven light (gain 0.35 at the right)', { lightGain: 0.35 }],
     ['hard shadow over the right 40%', { shadow: { from: 0.6, gain: 0.45 } }],
+    // The edge's ramp (~12 mm) runs through the blank paslon-4 row, darkening the lower part of each
+    // 9 mm box by up to half: the boxes must stay blank, not turn into a "line" the digit reader sees.
+    ['soft shadow edge across a blank row of boxes', { softShadow: { from: 0.455, width: 0.03, gain: 0.5 } }],
     ['fold across the page', { foldAt: 0.45 }],
     ['heavy JPEG (q 25)', { jpegQuality: 25 }],
     ['small page in a landscape frame', { width: 4000, height: 3000, fill: 0.6 }],

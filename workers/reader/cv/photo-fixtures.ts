@@ -26,6 +26,11 @@ export interface PhotoEffects {
   lightGain?: number;
   /** A hard-edged shadow over the right part of the photo (share of width) at this gain. */
   shadow?: { from: number; gain: number };
+  /**
+   * A shadow with a soft horizontal edge (a phone or a hand held over the page): full light above
+   * `from` (share of the photo height), falling linearly to `gain` over `width` (share of the height).
+   */
+  softShadow?: { from: number; width: number; gain: number };
   /** A horizontal crease at this share of the photo height: a dark line and a 3 px step. */
   foldAt?: number;
   jpegQuality?: number;
@@ -70,14 +75,23 @@ export function photographPage(cv: Cv, page: Mat, pagePxPerMm: number, template:
     below.copyTo(img.getRegion(new cv.Rect(0, y + 3, W, H - y - 3)));
     img.drawLine(new cv.Point2(0, y + 1), new cv.Point2(W, y + 1), new cv.Vec3(90, 90, 90), 3);
   }
-  if (fx.lightGain !== undefined || fx.shadow) {
+  if (fx.lightGain !== undefined || fx.shadow || fx.softShadow) {
     const d = img.getData();
     const shadowFrom = fx.shadow ? Math.round(fx.shadow.from * W) : W;
     const gains = new Float32Array(W);
     for (let x = 0; x < W; x++) {
       gains[x] = (1 - (1 - (fx.lightGain ?? 1)) * (x / W)) * (x >= shadowFrom ? fx.shadow!.gain : 1);
     }
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) d[y * W + x] = Math.round(d[y * W + x]! * gains[x]!);
+    const soft = fx.softShadow;
+    const rowGain = (y: number) => {
+      if (!soft) return 1;
+      const t = Math.min(1, Math.max(0, (y / H - soft.from) / soft.width));
+      return 1 - (1 - soft.gain) * t;
+    };
+    for (let y = 0; y < H; y++) {
+      const g = rowGain(y);
+      for (let x = 0; x < W; x++) d[y * W + x] = Math.round(d[y * W + x]! * gains[x]! * g);
+    }
     img = new cv.Mat(d, H, W, cv.CV_8UC1);
   }
   if (fx.blurSigma) img = img.gaussianBlur(new cv.Size(0, 0), fx.blurSigma);

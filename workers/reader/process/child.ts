@@ -15,6 +15,15 @@ const send = (m: ReadReply | ReadyMessage) => {
   if (process.connected) process.send?.(m);
 };
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
+/** Peak resident memory of this process so far (Linux VmHWM): what a job touched at its worst, not after it. */
+const hwmMb = (): number | undefined => {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 // Warm everything that is loaded once, so the first job is not slower than the rest.
 const cv = loadCv();
@@ -37,9 +46,9 @@ process.on('message', (job: ReadJob) => {
     } else {
       bytes = job.bytes ?? new Uint8Array();
     }
-    reply = { id: job.id, ok: true, reading: readPhoto(bytes, job.opts), rssMb: rssMb() };
+    reply = { id: job.id, ok: true, reading: readPhoto(bytes, job.opts), rssMb: rssMb(), hwmMb: hwmMb() };
   } catch (err) {
-    reply = { id: job.id, ok: false, error: (err as Error).stack ?? String(err), rssMb: rssMb() };
+    reply = { id: job.id, ok: false, error: (err as Error).stack ?? String(err), rssMb: rssMb(), hwmMb: hwmMb() };
   }
   send(reply);
 });

@@ -29,7 +29,7 @@ export interface ReaderPool {
   readonly size: number;
   /** Current child pids (for monitoring and tests). */
   pids(): number[];
-  /** Peak RSS (MB) a child reported after a job. */
+  /** Peak resident memory (MB) of any child: its VmHWM high-water mark (RSS after a job where unavailable). */
   peakRssMb(): number;
   /** Children replaced after a crash, timeout or memory recycle. */
   restarts(): number;
@@ -94,7 +94,7 @@ export function createReaderPool(n = 1, options: ReaderPoolOptions = {}): Reader
       if (slot.timer) clearTimeout(slot.timer);
       slot.current = null;
       slot.timer = null;
-      peak = Math.max(peak, m.rssMb);
+      peak = Math.max(peak, m.hwmMb ?? m.rssMb);
       if (m.ok) p.resolve(m.reading);
       else p.reject(new Error(`reader failed on ${p.job.opts.file ?? 'photo'}: ${m.error}`));
       if (m.rssMb > maxRssMb && !closed) {

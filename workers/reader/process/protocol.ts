@@ -10,9 +10,10 @@ export interface ReadJob {
   opts: ReadOptions;
 }
 
+/** rssMb: resident memory after the job; hwmMb: the process's resident high-water mark so far (VmHWM). */
 export type ReadReply =
-  | { id: number; ok: true; reading: PageReading; rssMb: number }
-  | { id: number; ok: false; error: string; rssMb: number };
+  | { id: number; ok: true; reading: PageReading; rssMb: number; hwmMb?: number }
+  | { id: number; ok: false; error: string; rssMb: number; hwmMb?: number };
 
 export interface ReadyMessage {
   ready: true;

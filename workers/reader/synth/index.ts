@@ -47,6 +47,11 @@ export interface SynthOptions {
   /** Share of photos deliberately unreadable (page cut by the frame, or hopeless blur). */
   unreadable: number;
   page: SynthPage;
+  /**
+   * A second (third…) photo of the same filled sheet: the same values and handwriting, a new camera
+   * (framing, light, blur, JPEG). 0 or absent is the first photo.
+   */
+  photoVariant?: number;
 }
 
 export type LeadingFill = 'X' | '0' | 'blank';
@@ -143,7 +148,7 @@ export async function synthesizePhoto(
   const violatedIdentities = checkIdentities(template.identities, values).filter((c) => !c.ok).map((c) => c.id);
 
   const glyphs = lib ?? (await loadGlyphLibrary());
-  const photoRng = new Rng(`${seed}:photo:${index}`);
+  const photoRng = new Rng(opts.photoVariant ? `${seed}:photo:${index}:v${opts.photoVariant}` : `${seed}:photo:${index}`);
   const unreadable = photoRng.chance(opts.unreadable);
   const photoPlan = planPhoto(photoRng, template.sizeMm, { unreadable });
   const header: FormHeader = { ...tps.header, ...contest.header };
