@@ -80,6 +80,9 @@ function Header() {
         <NavLink to="/wilayah/00">{t('navMap')}</NavLink>
         <NavLink to="/tinjau">{t('navReview')}</NavLink>
         <NavLink to="/anomali">{t('navAnomalies')}</NavLink>
+        <Link to="/wilayah/00?latihan=1" className="nav-practice" data-testid="nav-practice">
+          {t('navPractice')}
+        </Link>
       </nav>
       <LiveBadge />
       <button type="button" className="lang" data-testid="lang-switch" onClick={() => setLang(lang === 'id' ? 'en' : 'id')}>

@@ -110,9 +110,9 @@ export function pollsCloseAt(pollingDate: string, areaCode: string, closeLocal =
 
 /** Polling date and covering area of every contest (real and practice), cached like the counts. */
 const contestDatesCache = new WeakMap<Sql, { at: number; value: Promise<Map<string, { date: string; areaCode: string; practice: boolean }>> }>();
-export async function contestDates(sql: Sql): Promise<Map<string, { date: string; areaCode: string; practice: boolean }>> {
+export async function contestDates(sql: Sql, opts: { fresh?: boolean } = {}): Promise<Map<string, { date: string; areaCode: string; practice: boolean }>> {
   const hit = contestDatesCache.get(sql);
-  if (hit && Date.now() - hit.at < COUNTS_TTL_MS) return hit.value;
+  if (hit && !opts.fresh && Date.now() - hit.at < COUNTS_TTL_MS) return hit.value;
   const value = sql<{ id: string; date: string; areaCode: string; practice: boolean }[]>`
     select c.id, e.polling_date::text as date, c.area_code as "areaCode", e.is_practice as practice
     from contests c join elections e on e.id = c.election_id`.then((rows) => new Map(rows.map((r) => [r.id, { date: r.date, areaCode: r.areaCode, practice: r.practice }])));

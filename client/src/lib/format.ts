@@ -29,14 +29,24 @@ export function formatDateTime(iso: string | null | undefined, locale = 'id-ID')
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'Asia/Jakarta' }).format(d) + ' WIB';
 }
 
-/** A duration in ms as "2 j 5 m" / "2 h 5 m". */
+/** A duration in ms as "2 j 5 m" / "2 h 5 m"; from a day on "3 hr 4 j" / "3 d 4 h". */
 export function formatDuration(ms: number, lang: 'id' | 'en' = 'id'): string {
   if (!Number.isFinite(ms) || ms < 0) return '–';
   const mins = Math.floor(ms / 60_000);
-  const h = Math.floor(mins / 60);
+  const d = Math.floor(mins / 1440);
+  const h = Math.floor((mins % 1440) / 60);
   const m = mins % 60;
   const hu = lang === 'en' ? 'h' : 'j';
+  if (d > 0) return `${formatInt(d, lang === 'en' ? 'en-GB' : 'id-ID')} ${lang === 'en' ? 'd' : 'hr'} ${h} ${hu}`;
   return h > 0 ? `${h} ${hu} ${m} m` : `${m} m`;
+}
+
+/** Clock time of an instant in one of Indonesia's zones ("13.00" / "13:00"). */
+export function formatClock(iso: string, zone: 'WIB' | 'WITA' | 'WIT' | string, locale = 'id-ID'): string {
+  const tz = zone === 'WIT' ? 'Asia/Jayapura' : zone === 'WITA' ? 'Asia/Makassar' : 'Asia/Jakarta';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '–';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: tz }).format(d);
 }
 
 /** Share of a part in a total, or null when the total is zero (never show 0/0 as 0%). */

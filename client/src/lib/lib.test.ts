@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AreaTally, RoomDelta, UnitTally } from '../../../server/contract/index.js';
-import { formatInt, formatPct, ratio } from './format.js';
+import { formatClock, formatDuration, formatInt, formatPct, ratio } from './format.js';
 import { applyDelta, type RoomState } from './live.js';
 import { fillFor, NO_DATA_FILL, standings, summarise, tint } from './tally.js';
 import { translate } from './i18n.js';
@@ -35,6 +35,22 @@ describe('number formats', () => {
     expect(formatPct(0.1234)).toMatch(/^12,34\s?%$/);
     expect(formatInt(null)).toBe('–');
     expect(ratio(1, 0)).toBeNull();
+  });
+
+  it('writes time since polls closed in minutes, hours, then days', () => {
+    expect(formatDuration(5 * 60_000)).toBe('5 m');
+    expect(formatDuration((2 * 60 + 5) * 60_000)).toBe('2 j 5 m');
+    expect(formatDuration((2 * 60 + 5) * 60_000, 'en')).toBe('2 h 5 m');
+    expect(formatDuration((1234 * 24 + 3) * 3_600_000)).toBe('1.234 hr 3 j');
+    expect(formatDuration((1234 * 24 + 3) * 3_600_000, 'en')).toBe('1,234 d 3 h');
+    expect(formatDuration(-1)).toBe('–');
+  });
+
+  it('shows a close time in the zone it happened in', () => {
+    // 13:00 WIB = 06:00Z; the same instant is 14:00 WITA and 15:00 WIT.
+    expect(formatClock('2024-11-27T06:00:00.000Z', 'WIB')).toMatch(/13[.:]00$/);
+    expect(formatClock('2024-11-27T06:00:00.000Z', 'WITA')).toMatch(/14[.:]00$/);
+    expect(formatClock('2024-11-27T06:00:00.000Z', 'WIT')).toMatch(/15[.:]00$/);
   });
 });
 

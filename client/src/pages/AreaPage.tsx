@@ -6,9 +6,9 @@ import { ChildTable } from '../components/ChildTable.js';
 import { EmbedSnippet } from '../components/EmbedSnippet.js';
 import { HoverCard } from '../components/HoverCard.js';
 import { Legend } from '../components/Legend.js';
-import { MissingTps, TpsList } from '../components/TpsList.js';
-import { Progress } from '../components/Progress.js';
-import { Totals } from '../components/Totals.js';
+import { MissingTps } from '../components/MissingTps.js';
+import { Standings } from '../components/Standings.js';
+import { TpsList } from '../components/TpsList.js';
 import { isAreaCode, levelOf } from '../lib/areaCode.js';
 import { fetchArea } from '../lib/api.js';
 import { prefetchChildShapes } from '../lib/geo.js';
@@ -66,13 +66,13 @@ export function AreaPage() {
   if (!isAreaCode(code)) return <ErrorBox message={`"${rawCode}": kode wilayah tidak dikenal / not an area code`} />;
   if (error && !area) return <ErrorBox message={`${t('error')}: ${error.message}`} onRetry={view.reload} />;
 
-  const childNames = Object.fromEntries((area?.children ?? []).map((c) => [c.code, c.name]));
   const hoveredChild = hovered ? area?.children.find((c) => c.code === hovered) : undefined;
   // Per-province colouring has a different paslon in every province: the legend then names none.
   const candidates = tally?.candidates ?? [];
 
   return (
-    <div className="area-page" data-testid="area-page" data-area={area?.area.code ?? ''}>
+    <div className={`area-page${practice ? ' practice' : ''}`} data-testid="area-page" data-area={area?.area.code ?? ''}>
+      {practice && <PracticeBanner code={area?.area.code ?? code} />}
       <section className="map-pane">
         <div className="map-toolbar">
           <label>
@@ -151,10 +151,7 @@ export function AreaPage() {
               </label>
             )}
             {tally ? (
-              <>
-                <Progress tally={tally} />
-                <Totals tally={tally} />
-              </>
+              <Standings tally={tally} />
             ) : area.area.level === 0 ? (
               <p className="muted">{t('perProvinceHelp')}</p>
             ) : null}
@@ -166,7 +163,7 @@ export function AreaPage() {
             ) : area.area.level === 4 ? (
               <TpsList units={tpsUnits} tallies={childTallies} contestId={contestId} />
             ) : null}
-            {contestId && <MissingTps units={tpsUnits} level={area.area.level} names={childNames} search={search} />}
+            {contestId && area.area.level >= 1 && <MissingTps areaCode={area.area.code} contestId={contestId} version={tally?.version ?? 0} search={search} />}
             <EmbedSnippet area={area.area.code} contest={contestId} />
             <p className="credits muted">
               {t('fromPhotos')}. {t('dataCredits')}
@@ -176,6 +173,17 @@ export function AreaPage() {
           <p className="muted">{t('loading')}</p>
         )}
       </section>
+    </div>
+  );
+}
+
+/** Always on top of a practice view: nobody may mistake rehearsal numbers for results. */
+function PracticeBanner({ code }: { code: string }) {
+  const { t } = useI18n();
+  return (
+    <div className="practice-banner" role="status" data-testid="practice-banner">
+      <strong>{t('practiceBanner')}</strong>
+      <Link to={`/wilayah/${code}`}>{t('practiceExit')}</Link>
     </div>
   );
 }

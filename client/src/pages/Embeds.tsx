@@ -3,8 +3,7 @@ import { useSearchParams } from 'react-router-dom';
 import { AreaMap } from '../components/AreaMap.js';
 import { HoverCard } from '../components/HoverCard.js';
 import { LiveBadge } from '../components/LiveBadge.js';
-import { Progress } from '../components/Progress.js';
-import { Totals } from '../components/Totals.js';
+import { Standings } from '../components/Standings.js';
 import { isAreaCode } from '../lib/areaCode.js';
 import { useI18n } from '../lib/i18n.js';
 import { recordPaint } from '../lib/perf.js';
@@ -69,10 +68,7 @@ export function EmbedScoreboard() {
       <div className="embed-body">
         {error && !area && <p role="alert">{error.message}</p>}
         {tally ? (
-          <>
-            <Progress tally={tally} />
-            <Totals tally={tally} compact />
-          </>
+          <Standings tally={tally} compact />
         ) : area ? (
           <p className="muted">{t('perProvinceHelp')}</p>
         ) : null}

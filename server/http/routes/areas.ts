@@ -45,8 +45,9 @@ export function areasRouter(sql: Sql): Router {
     const [path, children, counts, dates] = await Promise.all([areaPath(sql, area.code), childAreasWithCounts(sql, area), tpsCounts(sql), contestDates(sql)]);
     const tpsCount = counts.get(area.code) ?? 0;
     const { tallies, candidates } = practice ? await practiceTalliesForArea(sql, area.code, tpsCount) : await talliesForArea(sql, area.code, () => tpsCount);
+    const known = tallies.every((t) => dates.has(t.contestId)) ? dates : await contestDates(sql, { fresh: true });
     const closeOf = (contestId: string) => {
-      const d = dates.get(contestId);
+      const d = known.get(contestId);
       // The zone is the area's province; at national level, the race's own province.
       return d ? pollsCloseAt(d.date, area.code === NATIONAL_CODE ? d.areaCode : area.code) : null;
     };
@@ -81,8 +82,9 @@ export function areasRouter(sql: Sql): Router {
     if (!/^\d{1,5}$/.test(rawLimit) || Number(rawLimit) < 1 || Number(rawLimit) > MISSING_LIMIT_MAX) {
       throw badRequest(`limit must be a whole number from 1 to ${MISSING_LIMIT_MAX}`, { limit: rawLimit }, 'invalid_limit');
     }
-    const dates = await contestDates(sql);
-    const contest = dates.get(contestId);
+    // A contest created since the cache was filled (the practice mirror is made on first use) is
+    // looked up again before it is called unknown.
+    const contest = (await contestDates(sql)).get(contestId) ?? (await contestDates(sql, { fresh: true })).get(contestId);
     if (!contest) throw notFound(`contest ${contestId}`, 'contest_not_found');
     // The race must cover the area (or lie inside it): a kab/kota race seen from elsewhere is a mistake.
     const covers = contest.areaCode === NATIONAL_CODE || area.code === NATIONAL_CODE || area.code.startsWith(contest.areaCode) || contest.areaCode.startsWith(area.code);
