@@ -106,3 +106,18 @@ export function cachedFileReady(level: number, code: string): boolean {
   return file ? readyFiles.has(file) : false;
 }
 
+
+/**
+ * Put a view's file in the browser's HTTP cache without parsing it (files are immutable, so a later
+ * load comes from the cache). Used for the many possible next steps of the national map, where
+ * parsing all of them ahead would cost more than it saves.
+ */
+const warmed = new Set<string>();
+export function warmChildShapes(level: number, code: string): void {
+  const file = childShapesFile(level, code);
+  if (!file || warmed.has(file) || fileCache.has(file)) return;
+  warmed.add(file);
+  void fetch(GEO_FAST_DIR + file, { priority: 'low' } as RequestInit)
+    .then((r) => r.arrayBuffer())
+    .catch(() => warmed.delete(file));
+}

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { AreaResponse, AreaTally, UnitTally } from '../../../server/contract/index.js';
 import { ApiError, fetchArea } from './api.js';
 import { levelOf } from './areaCode.js';
-import { childShapes, ownShape, prefetchChildShapes, type AreaFeature } from './geo.js';
+import { childShapes, ownShape, prefetchChildShapes, warmChildShapes, type AreaFeature } from './geo.js';
 import { roomOf, useRooms, type RoomState } from './live.js';
 
 export interface AreaView {
@@ -63,12 +63,13 @@ export function useAreaView(code: string, requestedContest: string | null, opts:
         performance.mark(`rekap:data:${code}`);
         // Area and shapes switch together so the map never shows new names over old polygons.
         setLoaded({ code, area, shapes, outline });
-        // Below national, the next step down is one of a few children: once the browser is idle
-        // (after this map painted) fetch their small shape files. Nationally, hover prefetches.
-        if (level >= 1 && level < 3 && area.children.length <= 40) {
+        // The next step down is one of the children: once the browser is idle (after this map
+        // painted) fetch their small shape files. Hover prefetches the one the user points at.
+        if (level < 3 && area.children.length <= 60) {
           const next = area.children.map((c) => c.code);
           const idle = (window as { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => void }).requestIdleCallback;
-          const run = () => next.forEach((c) => prefetchChildShapes(level + 1, c));
+          // Nationally only download (38 files); below, also parse the few candidates.
+          const run = () => next.forEach((c) => (level === 0 ? warmChildShapes(1, c) : prefetchChildShapes(level + 1, c)));
           if (idle) idle(run, { timeout: 3000 });
           else setTimeout(run, 1000);
         }
