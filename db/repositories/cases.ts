@@ -61,7 +61,7 @@ export async function upsertCases(tx: Tx, rows: readonly CaseUpsert[]): Promise<
     insert into cases as c (tps_code, contest_id, area_code, severity, band, finding_count, sla_due_at)
     select * from unnest(${rows.map((r) => r.tpsCode)}::text[], ${rows.map((r) => r.contestId)}::text[], ${rows.map((r) => r.areaCode)}::text[],
       ${rows.map((r) => String(r.severity))}::text[]::float8[], ${rows.map((r) => r.band)}::text[], ${rows.map((r) => String(r.findingCount))}::text[]::int[],
-      ${rows.map((r) => r.slaDueAt.toISOString())}::text[]::timestamptz[])
+      ${rows.map((r) => new Date(r.slaDueAt).toISOString())}::text[]::timestamptz[])
     on conflict (tps_code, contest_id) do update set severity = excluded.severity, band = excluded.band,
       finding_count = excluded.finding_count, updated_at = now()
     where c.severity is distinct from excluded.severity or c.band is distinct from excluded.band or c.finding_count is distinct from excluded.finding_count
