@@ -7,6 +7,7 @@ import type { PublishOutcome } from '../db/repositories/publish.js';
 import type { JobTimingOverrides } from './jobs/catalogue.js';
 import { handlePublishBatch, handleReadPage, type HandlerDeps, type ReaderFn } from './jobs/handlers.js';
 import { openQueue, type JobQueue } from './jobs/queue.js';
+import { startInvestigations } from './jobs/investigate.js';
 import { loadEvaluator } from './jobs/rules.js';
 
 export interface WorkerDeps {
@@ -19,6 +20,8 @@ export interface WorkerDeps {
   timings?: JobTimingOverrides;
   maintenanceIntervalSeconds?: number;
   onPublished?: (outcomes: PublishOutcome[]) => void;
+  /** Investigation follow-up (cases + statistical checkpoint) at most once per contest per interval; 0 = off. Default 15 s. */
+  investigateIntervalMs?: number;
 }
 
 export interface RunningWorkers {
@@ -88,11 +91,16 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     deps.log('worker role: no form reader available yet; read-page jobs stay queued');
   }
   const publishDeps = handlerDeps(reader ?? (async () => { throw new Error('no reader'); }));
-  await queue.work('publish-tps', async (jobs) => { await handlePublishBatch(publishDeps, jobs); });
-  deps.log('worker role started (read-page, publish-tps)');
+  // Two publish consumers: one batch's rules are evaluated while the other's writes run in PostgreSQL
+  // (the publish lock keeps commits serial; bench/ingest.ts measures the gain).
+  for (let i = 0; i < 2; i++) await queue.work('publish-tps', async (jobs) => { await handlePublishBatch(publishDeps, jobs); });
+  const interval = deps.investigateIntervalMs ?? 15_000;
+  const stopInvestigations = interval > 0 ? await startInvestigations(queue, { sql: deps.database.sql, log: deps.log, intervalMs: interval }) : null;
+  deps.log('worker role started (read-page, publish-tps, investigate-contest)');
   return {
     queue,
     async stop() {
+      await stopInvestigations?.();
       await queue.stop();
       await pool?.close();
     },

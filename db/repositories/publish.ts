@@ -603,3 +603,37 @@ export async function recountTallies(sql: Sql, opts: { contestId?: string; write
   }
   return { checked, mismatches };
 }
+
+/**
+ * Change-feed cursors for follow-up work (investigation: cases and statistical checkpoints after
+ * publishes). A cursor is a `meta` row holding the last change version handled.
+ */
+export async function changeCursor(sql: Tx, key: string): Promise<number> {
+  const [row] = await sql<{ value: string }[]>`select value from meta where key = ${key}`;
+  return row ? Number(row.value) : 0;
+}
+
+export async function setChangeCursor(sql: Tx, key: string, version: number): Promise<void> {
+  await sql`insert into meta (key, value, updated_at) values (${key}, ${String(version)}, now())
+            on conflict (key) do update set value = excluded.value, updated_at = now()
+            where meta.value::bigint < excluded.value::bigint`;
+}
+
+/** Contests with changes after `version`, and the newest version. */
+export async function contestsChangedSince(sql: Tx, version: number): Promise<{ head: number; contestIds: string[] }> {
+  const rows = await sql<{ contestId: string; head: string }[]>`
+    select contest_id as "contestId", max(version)::bigint as head from changes where version > ${version} group by contest_id`;
+  return { head: rows.reduce((m, r) => Math.max(m, Number(r.head)), version), contestIds: rows.map((r) => r.contestId) };
+}
+
+/** TPS of one contest changed in (from, to]. */
+export async function tpsChangedBetween(sql: Tx, contestId: string, from: number, to: number): Promise<string[]> {
+  const rows = await sql<{ tpsCode: string }[]>`
+    select distinct tps_code as "tpsCode" from changes where contest_id = ${contestId} and version > ${from} and version <= ${to}`;
+  return rows.map((r) => r.tpsCode);
+}
+
+export async function latestChangeOfContest(sql: Tx, contestId: string): Promise<number> {
+  const [row] = await sql<{ v: string | null }[]>`select max(version)::bigint as v from changes where contest_id = ${contestId}`;
+  return Number(row?.v ?? 0);
+}

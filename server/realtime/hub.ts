@@ -10,6 +10,19 @@ import { roomKey, type AnomalyEvent, type ClientToServerEvents, type RoomDelta, 
 import type { ResultStatus, UnitTally } from '../contract/results.js';
 import { resolveRoom, RoomError, roomState, unitFromTally, unitsOf } from './snapshot.js';
 import { attachSocketAuth } from '../auth/sockets.js';
+import { inScope } from '../auth/index.js';
+import type { Actor } from '../../db/repositories/tokens.js';
+import type { InvestigationEvent } from '../contract/investigation.js';
+import { INVESTIGATION_CHANNEL, parseInvestigationPayload } from '../../workers/cases/events.js';
+
+/** Investigation room of an area: findings and case changes, for Bawaslu (and admins) in scope. */
+export const investigationRoom = (area: string) => `#investigation/${area}`;
+const INVESTIGATION_ROLES = new Set(['bawaslu', 'admin']);
+export function mayJoinInvestigation(actor: Actor | null, area: string): boolean {
+  if (!actor || !INVESTIGATION_ROLES.has(actor.role)) return false;
+  if (area === '00') return actor.scopeCode === null || actor.scopeCode === '' || actor.scopeCode === '00';
+  return inScope(actor, area);
+}
 
 /**
  * Live results over Socket.IO. Workers never talk to sockets: they commit results and a `changes` row
@@ -93,6 +106,7 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
   let deltasSent = 0;
   let pending = true;
   let running: Promise<void> | null = null;
+  let lastTickAt = 0;
   let closed = false;
 
   const localRoomSize = (key: string) => io.of('/').adapter.rooms.get(key)?.size ?? 0;
@@ -164,11 +178,16 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
       const event: AnomalyEvent = { id: Number(a.id), rule: a.rule, kind: a.kind, contestId: a.contestId, tpsCode: a.tpsCode, areaCode: a.areaCode, severity: Number(a.severity), detail: a.detail, at: new Date(a.createdAt).toISOString() };
       const chain = areaChain(a.tpsCode ?? a.areaCode);
       const targets = new Set<string>();
-      for (const key of io.of('/').adapter.rooms.keys()) {
-        const [contest, area] = key.split(':');
-        if (area === undefined || !chain.includes(area)) continue;
-        if (a.contestId && contest !== a.contestId) continue;
-        targets.add(key);
+      const rooms = io.of('/').adapter.rooms;
+      if (a.contestId) {
+        // The rooms it concerns are known from its area chain: no scan of every room (with thousands
+        // of sockets, the adapter's room map also holds one private room per socket).
+        for (const area of chain) if (rooms.has(roomKey(a.contestId, area))) targets.add(roomKey(a.contestId, area));
+      } else {
+        for (const key of rooms.keys()) {
+          const [, area] = key.split(':');
+          if (area !== undefined && chain.includes(area)) targets.add(key);
+        }
       }
       if (targets.size) io.local.to([...targets]).emit('anomaly', event);
     }
@@ -176,6 +195,7 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
 
   const runTick = () => {
     if (running) return running;
+    lastTickAt = performance.now();
     running = tick()
       .catch((err) => {
         pending = true;
@@ -200,7 +220,22 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
   timer.unref();
 
   const listener = postgres(opts.url, { max: 1, onnotice: () => {} });
-  await listener.listen('rekap_changes', () => { pending = true; }, () => { pending = true; });
+  // Leading edge: a change after a quiet spell goes out at once; during a burst the interval timer
+  // still caps each room at one delta per interval (ticks never overlap, see runTick).
+  const onChange = () => {
+    pending = true;
+    if (!running && performance.now() - lastTickAt >= opts.deltaIntervalMs) void runTick();
+  };
+  await listener.listen('rekap_changes', onChange, () => { pending = true; });
+  // Findings and case changes (workers/cases/events.ts) → investigation rooms of every area above them.
+  await listener.listen(INVESTIGATION_CHANNEL, (payload) => {
+    for (const e of parseInvestigationPayload(payload)) {
+      const code = e.tpsCode ?? (e.type === 'finding' ? e.areaCode : null);
+      if (!code) continue;
+      const targets = areaChain(code).map(investigationRoom).filter((r) => localRoomSize(r) > 0);
+      if (targets.length) io.local.to(targets).emit('investigation', e as InvestigationEvent);
+    }
+  });
 
   // Thousands of viewers subscribe to a few dozen rooms: one snapshot read per room and version.
   const snapshots = new Map<string, { emitted: number; at: number; state: Promise<RoomSnapshot> }>();
@@ -269,6 +304,20 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
           reply({ ok: false, error: { code: 'internal', message: 'subscribe failed; try again' } });
         }
       }
+    });
+    socket.on('subscribe-investigation', async (req, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => {};
+      const area = String(req?.area ?? '').replace(/\./g, '');
+      if (!AREA_CODE.test(area)) return reply({ ok: false, error: { code: 'invalid_area_code', message: `"${req?.area}" is not an area code` } });
+      const actor = (socket.data as { actor?: Actor | null }).actor ?? null;
+      if (!actor) return reply({ ok: false, error: { code: 'unauthenticated', message: 'investigation rooms need a Bawaslu token (auth: { token })' } });
+      if (!mayJoinInvestigation(actor, area)) return reply({ ok: false, error: { code: 'out_of_scope', message: `role ${actor.role} (scope ${actor.scopeCode ?? 'all'}) may not watch investigations of ${area}` } });
+      await socket.join(investigationRoom(area));
+      reply({ ok: true });
+    });
+    socket.on('unsubscribe-investigation', async (req, ack) => {
+      await socket.leave(investigationRoom(String(req?.area ?? '')));
+      if (typeof ack === 'function') ack({ ok: true });
     });
     socket.on('unsubscribe', async (req, ack) => {
       await socket.leave(roomKey(String(req?.contest ?? ''), String(req?.area ?? '')));

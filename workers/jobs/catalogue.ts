@@ -44,7 +44,23 @@ export const publishTps = {
   batchSize: 500,
 } satisfies JobSpec<z.ZodObject<{ tpsCode: typeof tpsCode; contestId: typeof contestId }>>;
 
-export const catalogue = { 'read-page': readPage, 'publish-tps': publishTps } as const;
+/**
+ * Investigation follow-up of one contest: cases of the TPS changed since the last run, then a
+ * statistical checkpoint. Debounced: sent at most once per contest per interval (workers/jobs/investigate.ts),
+ * and the singleton key drops a second send while one waits.
+ */
+export const investigateContest = {
+  name: 'investigate-contest' as const,
+  payload: z.object({ contestId }),
+  key: (p: { contestId: string }) => `investigate:${p.contestId}`,
+  retryLimit: 3,
+  retryDelaySeconds: 10,
+  retryBackoff: true,
+  expireInSeconds: 15 * 60,
+  batchSize: 1,
+} satisfies JobSpec<z.ZodObject<{ contestId: typeof contestId }>>;
+
+export const catalogue = { 'read-page': readPage, 'publish-tps': publishTps, 'investigate-contest': investigateContest } as const;
 export type JobName = keyof typeof catalogue;
 export type JobPayload<N extends JobName> = z.infer<(typeof catalogue)[N]['payload']>;
 
