@@ -32,7 +32,18 @@ export function isPostgresJsSocketBug(err: unknown): boolean {
   return err instanceof TypeError && /Cannot read properties of null \(reading '\w+'\)/.test(err.message) && /postgres[\\/](cjs[\\/])?src[\\/]connection\.js/.test(err.stack ?? '');
 }
 
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006']);
+
+/** A lost or refused database connection (PostgreSQL stopped, restarting or unreachable). */
+export function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' && CONNECTION_CODES.has(code)) || /Connection terminated|not yet accepting connections|the database system is (starting up|shutting down|in recovery mode)/.test(String((err as Error | null)?.message ?? ''));
+}
+
 let guardInstalled = false;
+let guardResets = 0;
+/** How many times the guard replaced the pools (fault tests report it). */
+export const crashGuardResets = () => guardResets;
 /**
  * Process-level guard: the postgres.js socket bug is logged and answered by replacing every pool's
  * connections (a handler that only logs would keep serving on a broken connection); any other
@@ -44,6 +55,7 @@ export function installPostgresCrashGuard(log: (msg: string, err?: unknown) => v
   const handler = (err: Error) => {
     if (isPostgresJsSocketBug(err)) {
       log('postgres.js lost its socket under a write (database restart?): resetting the connection pools', err);
+      guardResets++;
       for (const p of pools) p.reset(err);
       return;
     }
@@ -53,6 +65,20 @@ export function installPostgresCrashGuard(log: (msg: string, err?: unknown) => v
     }
   };
   process.on('uncaughtException', handler);
+  // pg-boss 10 does not await its own complete()/fail() calls: with the database down they reject
+  // with nobody listening, which would end the process. The job stays active and is retried after
+  // its expiry, so the state is sound: log and keep serving. Anything else keeps the default (crash).
+  process.on('unhandledRejection', (reason) => {
+    if (isConnectionError(reason)) {
+      log('database connection lost under a background call (it will be retried)', reason);
+      return;
+    }
+    if (process.listeners('unhandledRejection').length === 1) {
+      // Node's default for an unhandled rejection: report it and end the process.
+      process.stderr.write(`unhandled rejection: ${(reason as Error)?.stack ?? String(reason)}\n`);
+      process.exit(1);
+    }
+  });
 }
 
 export function connect(url: string, opts: { max?: number } = {}): Database {
