@@ -287,6 +287,9 @@ async function main(): Promise<number> {
     confusions: ev.confusions,
     pairEce: ev.pairEce,
     msPerBox: Number(ev.msPerBox.toFixed(3)),
+    normaliseMsPerBox: Number(ev.normaliseMsPerBox.toFixed(3)),
+    classifyMsPerBox: Number(ev.classifyMsPerBox.toFixed(3)),
+    backend: ev.backend,
   };
   // Keep the summary next to the weights so the model card can be checked against the artefact.
   saveDigitModel({ version: MODEL_VERSION, shape: DEFAULT_SHAPE, temperature, trainedAt: meta.trainedAt, summary }, params, outDir);
