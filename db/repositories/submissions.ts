@@ -88,3 +88,12 @@ export async function contestForTps(sql: Sql, contestId: string, tpsCode: string
   if (!c || !tpsCode.startsWith(c.areaCode)) return null;
   return c;
 }
+
+/** A reading with what is needed to cut its boxes out of the original photo. */
+export async function readingForCrops(sql: Sql, readingId: number): Promise<{ id: number; detail: { templateId?: string; frame?: { pxPerMm: number; corners: [number, number][] } | null; fields?: Record<string, { roi?: [number, number, number, number][] }> }; photoSha256: string; storedPath: string } | null> {
+  const [r] = await sql<{ id: number; detail: never; photoSha256: string; storedPath: string }[]>`
+    select r.id, r.detail, s.photo_sha256 as "photoSha256", p.stored_path as "storedPath"
+    from readings r join submissions s on s.id = r.submission_id join photos p on p.sha256 = s.photo_sha256
+    where r.id = ${readingId}`;
+  return r ?? null;
+}
