@@ -286,17 +286,19 @@ export function greyLevels(data: Uint8Array): { paper: number; ink: number } {
 }
 
 /**
- * Whitens what is left of a printed outline inside a cut: a row or column in the outer band of the
- * crop that is dark along most of its length is a box line (a pen stroke is neither that long nor
- * that close to the edge). Rows/columns are judged against the crop's own paper and ink levels, so
- * shadow and dim light do not matter.
+ * Whitens what is left of a printed outline inside a cut: a row or column in the outer 10% of the
+ * crop that is dark along ≥ 85% of its length is a box line. The cut already starts past the located
+ * outline, so a remnant hugs the edge and runs the full side; the band and length are kept that
+ * tight because blocky KPPS digits put the bar of a 7, 2 or 5 close to the box edge and nearly as
+ * long (a wider band turned such 7s into 1s). Rows/columns are judged against the crop's own paper
+ * and ink levels, so shadow and dim light do not matter.
  */
 export function eraseEdgeLines(data: Uint8Array, w: number, h: number, levels = greyLevels(data)): void {
   const { paper, ink } = levels;
   if (paper - ink < 40) return; // nothing dark enough to be a line
   const dark = paper - (paper - ink) * 0.45;
-  const bandX = Math.max(1, Math.round(w * 0.18));
-  const bandY = Math.max(1, Math.round(h * 0.18));
+  const bandX = Math.max(1, Math.round(w * 0.1));
+  const bandY = Math.max(1, Math.round(h * 0.1));
   const isDark = (v: number) => v < dark;
   const whiten = (idx: number) => {
     data[idx] = paper;
@@ -305,13 +307,13 @@ export function eraseEdgeLines(data: Uint8Array, w: number, h: number, levels = 
     if (x >= bandX && x < w - bandX) continue;
     let n = 0;
     for (let y = 0; y < h; y++) if (isDark(data[y * w + x]!)) n++;
-    if (n >= h * 0.7) for (let y = 0; y < h; y++) whiten(y * w + x);
+    if (n >= h * 0.85) for (let y = 0; y < h; y++) whiten(y * w + x);
   }
   for (let y = 0; y < h; y++) {
     if (y >= bandY && y < h - bandY) continue;
     let n = 0;
     for (let x = 0; x < w; x++) if (isDark(data[y * w + x]!)) n++;
-    if (n >= w * 0.7) for (let x = 0; x < w; x++) whiten(y * w + x);
+    if (n >= w * 0.85) for (let x = 0; x < w; x++) whiten(y * w + x);
   }
 }
 
