@@ -56,6 +56,10 @@ describe('areas API for the command centre', () => {
     for (const c of kab.children) expect(c.tpsCount, c.code).toBe(perKec.find((r) => r.code === c.code)?.n ?? 0);
     const [{ date }] = await db.sql<{ date: string }[]>`select e.polling_date::text as date from contests c join elections e on e.id = c.election_id where c.id = 'pkwkk-6201'`;
     const race = kab.tallies.find((t) => t.contestId === 'pkwkk-6201')!;
+    expect(race.tpsExpected).toBe(inKab);
+    const kec = (await get<AreaResponse>('/api/areas/620101')).body;
+    expect(kec.tallies.map((t) => t.tpsExpected)).toEqual(kec.tallies.map(() => kec.tpsCount));
+    expect(kec.tpsCount).toBeGreaterThan(0);
     expect(race.pollsCloseAt).toBe(new Date(`${date}T13:00:00+07:00`).toISOString());
     // National: each governor race closes in its own province's zone.
     const national = (await get<AreaResponse>('/api/areas/00')).body;

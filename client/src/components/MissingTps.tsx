@@ -72,7 +72,7 @@ export function MissingTps({ areaCode, contestId, version, search }: { areaCode:
   const since = Number.isFinite(closeMs) ? now - closeMs : NaN;
   const sinceText = !Number.isFinite(since) ? '–' : since < 0 ? t('pollsOpen') : formatDuration(since, lang);
   const header = (key: SortKey, label: string, num = false) => (
-    <th className={num ? 'num' : ''} aria-sort={sort.key === key ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
+    <th className={`${num ? 'num' : ''}${key === 'since' ? ' since-col' : ''}`} aria-sort={sort.key === key ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
       <button type="button" className="sort" data-sort={key} onClick={() => setSort((s) => ({ key, desc: s.key === key ? !s.desc : key === 'since' }))}>
         {label}
         <span className="sort-mark">{sort.key === key ? (sort.desc ? ' ▼' : ' ▲') : ''}</span>
@@ -124,7 +124,7 @@ export function MissingTps({ areaCode, contestId, version, search }: { areaCode:
                     <td>
                       <span className={`status-pill ${r.uploaded ? 'pending' : 'missing'}`}>{r.uploaded ? t('uploadedWaiting') : t('nothingUploaded')}</span>
                     </td>
-                    <td className="num">{sinceText}</td>
+                    <td className="num since-col">{sinceText}</td>
                   </tr>
                 ))}
               </tbody>

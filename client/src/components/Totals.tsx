@@ -67,9 +67,14 @@ export function Totals({ tally, compact = false }: { tally: AreaTally; compact?:
       </table>
       {!compact && (
         <div className="chart" style={{ height: 36 * Math.max(1, data.length) + 10 }}>
-          <Suspense fallback={null}>
-            <SharesChart data={data} locale={locale} />
-          </Suspense>
+          {/* Same height with or without votes, so the first published form moves nothing. */}
+          {s.some((r) => r.votes > 0) ? (
+            <Suspense fallback={null}>
+              <SharesChart data={data} locale={locale} />
+            </Suspense>
+          ) : (
+            <p className="muted chart-empty">{t('noVotesYet')}</p>
+          )}
         </div>
       )}
     </div>

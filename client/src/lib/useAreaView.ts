@@ -21,7 +21,7 @@ export interface AreaView {
 }
 
 /** A live unit tally dressed with its contest's names and candidates for display. */
-export function dress(meta: AreaTally, unit: UnitTally): AreaTally {
+export function dress(meta: AreaTally, unit: UnitTally, expectedFallback = 0): AreaTally {
   return {
     contestId: meta.contestId,
     contestName: meta.contestName,
@@ -30,7 +30,9 @@ export function dress(meta: AreaTally, unit: UnitTally): AreaTally {
     votes: unit.votes,
     suaraSah: unit.suaraSah,
     suaraTidakSah: unit.suaraTidakSah,
-    tpsExpected: unit.tpsExpected,
+    // A room that has never changed may answer 0 expected TPS (no tally row yet): the area API
+    // counts the register, so its figure stands until the room has one of its own.
+    tpsExpected: unit.tpsExpected || expectedFallback,
     tpsPublished: unit.tpsPublished,
     tpsQuarantined: unit.tpsQuarantined,
     quarantinedVotes: unit.quarantinedVotes,
@@ -114,16 +116,17 @@ export function useAreaView(code: string, requestedContest: string | null, opts:
       if (contestId) {
         const meta = metaById.get(contestId)!;
         const room: RoomState | null = rooms[roomOf(contestId, area.area.code)] ?? null;
-        own = room?.tally ? dress(meta, room.tally) : meta;
+        own = room?.tally ? dress(meta, room.tally, meta.tpsExpected) : meta;
         if (room) {
           units = room.children;
-          for (const [c, u] of Object.entries(room.children)) out[c] = dress(meta, u);
+          const counts = new Map(area.children.map((c) => [c.code, c.tpsCount]));
+          for (const [c, u] of Object.entries(room.children)) out[c] = dress(meta, u, counts.get(c) ?? 0);
         }
       } else {
         for (const c of area.children) {
           const meta = metaById.get(`${racePrefix}pkwkp-${c.code}`);
           const room = rooms[roomOf(`${racePrefix}pkwkp-${c.code}`, c.code)];
-          if (meta && room?.tally) out[c.code] = dress(meta, room.tally);
+          if (meta && room?.tally) out[c.code] = dress(meta, room.tally, c.tpsCount);
         }
       }
     }

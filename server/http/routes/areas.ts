@@ -30,6 +30,9 @@ function practiceFlag(q: Record<string, unknown>): boolean {
 
 export function areasRouter(sql: Sql): Router {
   const router = Router();
+  // Fill the TPS count and contest caches now, so the first dashboard visit does not pay for them.
+  void tpsCounts(sql).catch(() => undefined);
+  void contestDates(sql).catch(() => undefined);
 
   const areaOf = async (code: string) => {
     const clean = code.replace(/\./g, '');
