@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { CliError, parseCliArgs } from '../../../server/cli/context.js';
 import { BOX_CLASSES } from '../types.js';
 import { decodeImage } from '../digits/data.js';
-import { classifyBoxesDetailed, loadDigitModel } from '../digits/model.js';
+import { classifyBoxesDetailed, loadDigitModel, type BoxResult } from '../digits/model.js';
 import type { RawImage } from '../digits/preprocess.js';
 
 const USAGE = 'usage: rekap digits <crop image...> [--json]';
@@ -49,16 +49,36 @@ export async function run(args: string[]): Promise<number> {
     throw new CliError((err as Error).message);
   }
 
+  // Decode every file first, then classify the readable ones in one batch (one forward pass for all).
   let failed = 0;
+  const readable: { file: string; image: RawImage }[] = [];
   for (const file of positionals) {
-    let result;
     try {
-      const image = await readCrop(file);
-      [result] = classifyBoxesDetailed([image], model);
+      readable.push({ file, image: await readCrop(file) });
     } catch (err) {
       failed++;
       process.stderr.write(`rekap digits: ${file}: ${(err as Error).message}\n`);
-      continue;
+    }
+  }
+  let results: (BoxResult | Error)[];
+  try {
+    results = classifyBoxesDetailed(readable.map((r) => r.image), model);
+  } catch {
+    // One unusable image (e.g. smaller than 4×4) fails the batch: classify one by one to name it.
+    results = readable.map((r) => {
+      try {
+        return classifyBoxesDetailed([r.image], model)[0];
+      } catch (err) {
+        return err as Error;
+      }
+    });
+  }
+  readable.forEach(({ file }, i) => {
+    const result = results[i];
+    if (result instanceof Error) {
+      failed++;
+      process.stderr.write(`rekap digits: ${file}: ${result.message}\n`);
+      return;
     }
     const p = Object.fromEntries(BOX_CLASSES.map((c, k) => [c, Number(result.probs[k].toPrecision(6))]));
     if (values.json) {
@@ -67,6 +87,6 @@ export async function run(args: string[]): Promise<number> {
       const best = result.probs[BOX_CLASSES.indexOf(result.class)];
       process.stdout.write(`${file}\t${result.class}\tp=${best.toFixed(4)}${result.empty ? '\t(kotak kosong / empty box)' : ''}\n`);
     }
-  }
+  });
   return failed > 0 ? 2 : 0;
 }
