@@ -35,7 +35,7 @@ describe('postgres.js crash guard', () => {
     const before = await pids();
     const resets = crashGuardResets();
     // Delivered as Node would deliver an uncaught exception to the process.
-    process.emit('uncaughtException', driverBug(), 'uncaughtException');
+    (process.emit as (event: string, ...args: unknown[]) => boolean)('uncaughtException', driverBug(), 'uncaughtException');
     expect(crashGuardResets()).toBe(resets + 1);
     const after = await pids();
     expect(after).not.toBe(before);
