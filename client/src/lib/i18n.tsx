@@ -91,6 +91,8 @@ const texts = {
   missingTps: ['TPS belum mengunggah', 'Polling stations not yet uploaded'],
   missingSince: ['{d} sejak TPS ditutup', '{d} since polls closed'],
   missingNone: ['Semua TPS sudah mengunggah', 'Every polling station has uploaded'],
+  reasonNeedsReview: ['Perlu ditinjau', 'Needs review'],
+  reasonInconsistent: ['Formulir tidak konsisten', 'Form inconsistent'],
   noVotesYet: ['Grafik muncul setelah formulir pertama terbit', 'The chart appears once the first form is published'],
   missingTitle: ['TPS belum masuk', 'Polling stations not yet in'],
   missingSummary: ['{n} TPS belum masuk · TPS ditutup {t} {z}', '{n} polling stations not yet in · polls closed {t} {z}'],

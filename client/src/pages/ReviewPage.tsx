@@ -187,7 +187,7 @@ export function ReviewPage() {
               <li key={`${it.tpsCode}|${it.contestId}`} role="option" aria-selected={it === item} data-tps={it.tpsCode} onClick={() => setIndex(i)}>
                 <strong>{it.tpsCode}</strong> · {it.contestId}
                 <br />
-                <span className={`status-pill ${it.reason === 'quarantined' ? 'quarantined' : ''}`}>{it.reason}</span> {t('impact')}: {formatInt(it.impact, locale)}
+                <span className={`status-pill ${it.reason === 'quarantined' ? 'quarantined' : ''}`}>{it.reason === 'quarantined' ? t('statusQuarantined') : it.reason === 'NEEDS_REVIEW' ? t('reasonNeedsReview') : t('reasonInconsistent')}</span> {t('impact')}: {formatInt(it.impact, locale)}
                 <br />
                 <small className="muted">{formatDateTime(it.since, locale)}</small>
               </li>
