@@ -8,9 +8,9 @@
  *   ingest     bench/ingest.ts    publish path forms/s; socket fan-out CPU per message, publish→client p50/p99
  *   national   bench/national.ts  429k TPS seeded + published, area snapshot p50/p99 per level (uncached,
  *                                 cached, while publishing, vs empty); --budget <s> caps its publish phase, and
- *                                 --finish-by HH:MM (UTC) sets that budget from the time left (national runs last)
+ *                                 --finish-by HH:MM (UTC) sets that budget from the time left (national runs first)
  *
- * Sizes (full run, ~35 min on 2 shared cores): read 40 photos with 2 reader processes; ingest: Kalimantan
+ * Sizes (full run, ~35 min on 2 shared cores): read 30 photos with 2 reader processes; ingest: Kalimantan
  * Tengah's 4,446 TPS published, fan-out to 1,000 and 5,000 sockets; national: 435,296 TPS seeded and
  * published in batches of 1,000, 200 rooms sampled per level; first paint: 7 loads.
  *   firstPaint (inline)           dashboard first contentful paint in Debian's chromium, vs a blank page
@@ -118,40 +118,16 @@ async function main() {
   const out: Record<string, unknown> = { startedAt: started.toISOString(), quick, machine };
   const summary: Record<string, unknown> = {};
 
-  if (wanted('read')) {
-    log('read pipeline…');
-    const r = await runJson('bench/read.ts', ['--n', quick ? '20' : '40', '--workers', '2', '--skip-digits'], 30 * 60_000);
-    out.read = r;
-    if (r.ok) {
-      const x = r.result as Record<string, any>;
-      summary.readPerPhoto = { pipelineMs: x.timing?.pipelineMsPerPhoto ?? null, baselineDecodeOnlyMs: x.timing?.decodeMsPerPhoto ?? null, photosPerSecond: x.timing?.photosPerSecond ?? null, target: { photosPerSecondPerCore: 1 } };
-    }
-  }
-  if (wanted('ingest')) {
-    log('publish path and socket fan-out…');
-    const r = await runJson('bench/ingest.ts', quick ? ['--quick'] : ['--sockets', '1000,5000'], 20 * 60_000);
-    out.ingest = r;
-    if (r.ok) {
-      const x = r.result as Record<string, any>;
-      summary.publishFormsPerSec = { measured: x.publishFormsPerSec, target: 300, note: 'national peak ≈ 300 forms/s' };
-      summary.fanOut = { runs: (x.runs ?? []).map((run: any) => ({ sockets: run.sockets, p50Ms: run.latencyMs?.p50, p99Ms: run.latencyMs?.p99, cpuUsPerMessage: run.cpuUsPerMessage, error: run.error })), target: { p99Ms: 2000 } };
-    }
-  }
-  if (wanted('firstPaint')) {
-    log('dashboard first paint…');
-    const load = os.loadavg();
-    try { out.firstPaint = { ...(await firstPaint()), loadAverage: load.map((x) => Math.round(x * 100) / 100) }; } catch (err) { out.firstPaint = { error: (err as Error).message }; }
-    summary.firstPaint = out.firstPaint;
-  }
   if (wanted('national')) {
-    // National runs last: with --finish-by its publish phase gets the time left (minus 6 min for seeding
-    // 435k TPS before it and the snapshot measurements after), and reports the scale it reached.
+    // National runs first: with --finish-by its publish phase gets the time left minus 6 min (seeding 435k
+    // TPS before it, snapshot measurements after) and minus 14 min for the other benchmarks after it; it
+    // reports the scale it reached.
     let budget = opts.budget;
     if (!budget && opts['finish-by']) {
       const [h, m] = opts['finish-by'].split(':').map(Number);
       const end = new Date();
       end.setUTCHours(h, m, 0, 0);
-      budget = String(Math.max(120, Math.round((end.getTime() - Date.now()) / 1000) - 360));
+      budget = String(Math.max(120, Math.round((end.getTime() - Date.now()) / 1000) - 360 - (wanted('read') || wanted('ingest') ? 840 : 0)));
     }
     log(`national scale (${quick ? 'Kalimantan Tengah only, --quick' : '429k TPS'}${budget ? `, publish budget ${budget} s` : ''})…`);
     const r = await runJson('bench/national.ts', quick ? ['--quick', '--samples', '50'] : ['--samples', '200', ...(budget ? ['--budget', budget] : [])], 3 * 60 * 60_000);
@@ -165,6 +141,31 @@ async function main() {
       };
       summary.nationalPublish = { formsPerSec: x.publish?.formsPerSec, seconds: x.publish?.seconds, forms: x.publish?.forms, ofTps: x.publish?.ofTps, complete: x.publish?.complete, seedSeconds: x.seed?.seconds, batch: x.publish?.batch, databaseSize: x.databaseSize, target: { formsPerSec: 300 } };
     }
+  }
+  if (wanted('read')) {
+    log('read pipeline…');
+    const r = await runJson('bench/read.ts', ['--n', quick ? '20' : '30', '--workers', '2', '--skip-digits'], 15 * 60_000);
+    out.read = r;
+    if (r.ok) {
+      const x = r.result as Record<string, any>;
+      summary.readPerPhoto = { pipelineMs: x.timing?.pipelineMsPerPhoto ?? null, baselineDecodeOnlyMs: x.timing?.decodeMsPerPhoto ?? null, photosPerSecond: x.timing?.photosPerSecond ?? null, target: { photosPerSecondPerCore: 1 } };
+    }
+  }
+  if (wanted('ingest')) {
+    log('publish path and socket fan-out…');
+    const r = await runJson('bench/ingest.ts', quick ? ['--quick'] : ['--sockets', '1000,5000'], 12 * 60_000);
+    out.ingest = r;
+    if (r.ok) {
+      const x = r.result as Record<string, any>;
+      summary.publishFormsPerSec = { measured: x.publishFormsPerSec, target: 300, note: 'national peak ≈ 300 forms/s' };
+      summary.fanOut = { runs: (x.runs ?? []).map((run: any) => ({ sockets: run.sockets, p50Ms: run.latencyMs?.p50, p99Ms: run.latencyMs?.p99, cpuUsPerMessage: run.cpuUsPerMessage, error: run.error })), target: { p99Ms: 2000 } };
+    }
+  }
+  if (wanted('firstPaint')) {
+    log('dashboard first paint…');
+    const load = os.loadavg();
+    try { out.firstPaint = { ...(await firstPaint()), loadAverage: load.map((x) => Math.round(x * 100) / 100) }; } catch (err) { out.firstPaint = { error: (err as Error).message }; }
+    summary.firstPaint = out.firstPaint;
   }
   out.summary = summary;
   out.finishedAt = new Date().toISOString();

@@ -287,6 +287,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimSummary> {
     }));
     log(`${tokens.size} device tokens created (one per reporting TPS) in ${((Date.now() - tokenT0) / 1000).toFixed(1)} s`);
   }
+  const tokenSeconds = Math.round((Date.now() - tokenT0) / 100) / 10;
   const tokenOf = (t: SimTps) => opts.token ?? tokens.get(t.code)!;
 
   const noteOutcome = (reply: Reply | null) => {
@@ -546,7 +547,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimSummary> {
   const out: SimSummary = {
     scope: opts.scope, mode, speed: opts.speed, errors: opts.errors, sharesSource,
     tps: { inScope: tps.length, reported: tps.length - neverReported, neverReported },
-    tokens: { perTps: !opts.token, created: tokens.size, seconds: Math.round((Date.now() - tokenT0) / 100) / 10 },
+    tokens: { perTps: !opts.token, created: tokens.size, seconds: tokenSeconds },
     uploads: summary,
     refused,
     retries: { ...retries, waitedSeconds: Math.round(retries.waitedSeconds) },
