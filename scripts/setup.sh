@@ -33,6 +33,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   export OPENCV4NODEJS_DISABLE_AUTOBUILD=1 JOBS=max
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
   node -e "require('@u4/opencv4nodejs')" >/dev/null 2>&1 || { echo "[setup] the OpenCV addon does not load" >&2; exit 1; }
+  # argon2's prebuilt linux-x64 binary segfaults on this machine (exit 139 on require); its install
+  # script only checks that a prebuild exists. Build it from source when the prebuild does not load.
+  node -e "require('argon2')" >/dev/null 2>&1 || npm rebuild argon2 --build-from-source --no-audit --no-fund
+  node -e "require('argon2')" >/dev/null 2>&1 || { echo "[setup] argon2 does not load" >&2; exit 1; }
   want=$(sha256sum package.json package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
   echo "$want" > "$stamp"
 fi

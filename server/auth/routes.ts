@@ -33,7 +33,6 @@ export function authRouter(deps: { sql: Sql; policy?: SessionPolicy; throttle?: 
   const { sql } = deps;
   const policy = deps.policy ?? DEFAULT_SESSION_POLICY;
   const throttle = deps.throttle ?? DEFAULT_LOGIN_THROTTLE;
-  warmPasswordCheck();
   const router = Router();
   router.use('/auth', express.json({ limit: '4kb' }));
 
@@ -51,6 +50,7 @@ export function authRouter(deps: { sql: Sql; policy?: SessionPolicy; throttle?: 
       res.set('Retry-After', String(retry));
       throw new HttpError(429, 'too_many_sign_ins', `terlalu banyak percobaan masuk; coba lagi dalam ${retry} detik / too many sign-in attempts; try again in ${retry} s`, { retryAfterSeconds: retry });
     }
+    await warmPasswordCheck();
     const user = await findLoginUser(sql, username);
     // Always one argon2 verification, so timing does not say whether the username exists.
     const ok = await verifyPassword(user?.passwordHash ?? null, parsed.data.password);

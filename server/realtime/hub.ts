@@ -52,7 +52,8 @@ export interface Realtime {
   io: Server<ClientToServerEvents, ServerToClientEvents>;
   /** Process pending changes now (tests); normally driven by NOTIFY + the interval timer. */
   flush(): Promise<void>;
-  stats(): { emittedVersion: number; deltasSent: number; sockets: number };
+  /** `emitLagMs`: commit of the newest change in a delta → its frame written to the sockets (last 10,000 deltas). */
+  stats(): { emittedVersion: number; deltasSent: number; sockets: number; emitLagMs: number[] };
   close(): Promise<void>;
 }
 
@@ -96,7 +97,20 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
     // The adapter's LISTEN client has no error handler of its own (RELIABILITY §2.2): without this a
     // database restart would crash the node with an unhandled 'error' event.
     pool.on('error', (err) => log('socket.io adapter pool error (will reconnect)', err));
-    pool.on('connect', (client) => client.on('error', (err) => log('socket.io adapter client error', err)));
+    pool.on('connect', (client) => {
+      client.on('error', (err) => log('socket.io adapter client error', err));
+      // The adapter's LISTEN client is checked out for good; when the database restarts it dies, the
+      // adapter takes a new one but never releases the dead one, and pg-pool only frees a slot on
+      // release: after one restart the pool (max 2) had no slot left for pg_notify and cross-node
+      // broadcasts stopped (test/faults/pg-kill-ingest.fault.ts). Release a dead client with an error.
+      client.once('end', () => {
+        try {
+          (client as unknown as { release?: (err?: Error | boolean) => void }).release?.(new Error('connection ended'));
+        } catch {
+          /* already released (an ordinary query client): nothing to free */
+        }
+      });
+    });
     io.adapter(createAdapter(pool, { errorHandler: (err: Error) => log('socket.io adapter error', err) }));
   }
 
@@ -107,6 +121,7 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
   let pending = true;
   let running: Promise<void> | null = null;
   let lastTickAt = 0;
+  const emitLag: number[] = [];
   let closed = false;
 
   const localRoomSize = (key: string) => io.of('/').adapter.rooms.get(key)?.size ?? 0;
@@ -168,6 +183,12 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
       for (const d of work.deltas) {
         io.local.to(d.room).emit('delta', d);
         deltasSent++;
+      }
+      if (work.deltas.length) {
+        // Server-side share of publish→screen latency (the bench reports it beside what clients see).
+        const lag = Date.now() - Date.parse(work.deltas[0].at);
+        emitLag.push(lag);
+        if (emitLag.length > 10_000) emitLag.splice(0, emitLag.length - 10_000);
       }
       emittedVersion = work.head;
       if (work.more) pending = true;
@@ -332,7 +353,7 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
       pending = true;
       await runTick();
     },
-    stats: () => ({ emittedVersion, deltasSent, sockets: io.of('/').sockets.size }),
+    stats: () => ({ emittedVersion, deltasSent, sockets: io.of('/').sockets.size, emitLagMs: [...emitLag] }),
     async close() {
       closed = true;
       clearInterval(timer);

@@ -148,8 +148,11 @@ describe('PostgreSQL SIGKILL mid-ingest', () => {
     const deadline = Date.now() + 240_000;
     let done = false;
     while (!done && Date.now() < deadline) {
-      const [r] = await sql<{ read: number }[]>`select count(*)::int as read from submissions where status = 'read'`.catch(() => [{ read: -1 }]);
-      done = r.read === FORMS;
+      // Read, and published by the follow-up job (which may lag the read under load).
+      const [r] = await sql<{ read: number; current: number }[]>`
+        select (select count(*)::int from submissions where status = 'read') as read,
+               (select count(*)::int from tps_results where is_current and contest_id = ${CONTEST}) as current`.catch(() => [{ read: -1, current: -1 }]);
+      done = r.read === FORMS && r.current === FORMS;
       if (!done) await new Promise((res) => setTimeout(res, 500));
     }
     const subs = await sql<{ id: number; sha: string }[]>`select id, photo_sha256 as sha from submissions`;
