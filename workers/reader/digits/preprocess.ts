@@ -221,20 +221,16 @@ function boxBlur(src: Float32Array, w: number, h: number, r: number): Float32Arr
       tmp[row + x] = s / (b - a + 1);
     }
   }
-  // Column pass row by row (contiguous reads); per pixel the sum still runs k = a..b in float64, so
-  // the result is the same as summing down each column.
-  const acc = new Float64Array(w);
   for (let y = 0; y < h; y++) {
     const a = y - r > 0 ? y - r : 0;
     const b = y + r < h - 1 ? y + r : h - 1;
     const n = b - a + 1;
-    acc.fill(0);
-    for (let k = a; k <= b; k++) {
-      const row = k * w;
-      for (let x = 0; x < w; x++) acc[x] += tmp[row + x];
-    }
     const orow = y * w;
-    for (let x = 0; x < w; x++) out[orow + x] = acc[x] / n;
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let k = a * w + x; k <= b * w + x; k += w) s += tmp[k];
+      out[orow + x] = s / n;
+    }
   }
   return out;
 }
