@@ -15,7 +15,7 @@
 import { mulberry32 } from '../db/seed/random.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -104,13 +104,16 @@ async function serverRole(url: string) {
   const config = loadConfig({ DATABASE_URL: url, PORT: '0', HOST: '127.0.0.1', REKAP_SERVE_CLIENT: '0', REKAP_DELTA_INTERVAL_MS: '250', REKAP_RATE_PER_IP: '0', REKAP_RATE_HANDSHAKES_PER_IP: '0', REKAP_DATA_DIR: mkdtempSync(join(tmpdir(), 'rekap-bench-srv-')) });
   const api = await startApi(config, database, (m, e) => process.stderr.write(`[server] ${m} ${e ?? ''}\n`), { databaseUrl: url });
   let cpu0 = process.cpuUsage();
+  let lagMark = 0;
   process.on('message', async (m: { type: string }) => {
     if (m.type === 'mark') {
       cpu0 = process.cpuUsage();
+      lagMark = api.realtime!.stats().emitLagMs.length;
       process.send!({ type: 'marked' });
     } else if (m.type === 'stats') {
       const d = process.cpuUsage(cpu0);
-      process.send!({ type: 'stats', cpuUs: d.user + d.system, rssMb: Math.round(process.memoryUsage().rss / 1e6), sockets: api.realtime!.stats().sockets, deltasSent: api.realtime!.stats().deltasSent });
+      const st = api.realtime!.stats();
+      process.send!({ type: 'stats', cpuUs: d.user + d.system, rssMb: Math.round(process.memoryUsage().rss / 1e6), sockets: st.sockets, deltasSent: st.deltasSent, emitLagMs: st.emitLagMs.slice(lagMark) });
     } else if (m.type === 'stop') {
       await api.close();
       await database.close();
@@ -319,9 +322,12 @@ async function main() {
       await new Promise((res) => setTimeout(res, 1500));
       const reps = await Promise.all(clientProcs.map((c) => ask<{ latencies: number[]; received: number; connected: number }>(c, { type: 'report' }, 'report')));
       const rep = { latencies: reps.flatMap((r) => r.latencies), received: reps.reduce((a, r) => a + r.received, 0), connected: reps.reduce((a, r) => a + r.connected, 0) };
-      const st = await ask<{ cpuUs: number; rssMb: number; sockets: number; deltasSent: number }>(server, { type: 'stats' }, 'stats');
+      const st = await ask<{ cpuUs: number; rssMb: number; sockets: number; deltasSent: number; emitLagMs: number[] }>(server, { type: 'stats' }, 'stats');
       runs.push({
         sockets: ready.connected, failedSockets: ready.failed, clientProcesses: procs, latencyMs: { p50: pct(rep.latencies, 50), p99: pct(rep.latencies, 99), max: pct(rep.latencies, 100) },
+        // Commit → frame written by the server (per room delta); the rest of latencyMs is the clients' own queue.
+        serverEmitLagMs: { p50: pct(st.emitLagMs, 50), p99: pct(st.emitLagMs, 99), max: pct(st.emitLagMs, 100) },
+        loadAverage: (loadavg()).map((x) => Math.round(x * 10) / 10),
         messagesDelivered: rep.received, roomDeltas: st.deltasSent, cpuUsPerMessage: rep.received ? Math.round((st.cpuUs / rep.received) * 10) / 10 : null,
         serverCpuMs: Math.round(st.cpuUs / 1000), serverRssMb: st.rssMb, formsPublished: rounds * 20,
       });
