@@ -5,6 +5,7 @@
  * reader concludes, the outcome must be one the rules allow: published numbers equal what is written
  * on the form; anything else waits as "menunggu verifikasi" and never reaches the totals.
  */
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
@@ -89,5 +90,27 @@ describe('real photo through the real reader', () => {
       expect(national.tps_quarantined).toBe(1);
     }
     expect((await recountTallies(db.sql, { contestId: CONTEST })).mismatches).toEqual([]);
+
+    // Review crops: a field's boxes cut upright out of the stored photo (PNG at 12 px/mm, traceable to
+    // the photo's hash); a box alone is one box wide; unknown fields and bad ids are named errors.
+    const [rd] = await db.sql`select r.id, r.detail, s.photo_sha256 from readings r join submissions s on s.id = r.submission_id
+                               where s.id in ${db.sql(ids)} and s.page = 'perolehan'`;
+    const roi = rd.detail.fields.suara_sah.roi as [number, number, number, number][];
+    const strip = await fetch(`${api.url}/api/readings/${rd.id}/crops/suara_sah.png`);
+    expect(strip.status).toBe(200);
+    expect(strip.headers.get('content-type')).toBe('image/png');
+    expect(strip.headers.get('x-photo-sha256')).toBe(rd.photo_sha256);
+    const meta = await sharp(Buffer.from(await strip.arrayBuffer())).stats();
+    const pxPerMm = rd.detail.frame.pxPerMm as number;
+    const widthMm = (Math.max(...roi.map((b) => b[0] + b[2])) - Math.min(...roi.map((b) => b[0]))) / pxPerMm + 2;
+    const info = await sharp(Buffer.from(await (await fetch(`${api.url}/api/readings/${rd.id}/crops/suara_sah.png`)).arrayBuffer())).metadata();
+    expect(Math.abs(info.width! - widthMm * 12)).toBeLessThanOrEqual(2);
+    // Ink and paper both present: the crop is the page, not a blank or off-page area.
+    expect(meta.channels[0].min).toBeLessThan(100);
+    expect(meta.channels[0].max).toBeGreaterThan(180);
+    const one = await sharp(Buffer.from(await (await fetch(`${api.url}/api/readings/${rd.id}/crops/suara_sah.png?box=0`)).arrayBuffer())).metadata();
+    expect(Math.abs(one.width! - (roi[0][2] / pxPerMm) * 12)).toBeLessThanOrEqual(2);
+    expect((await fetch(`${api.url}/api/readings/${rd.id}/crops/no_such_field.png`)).status).toBe(404);
+    expect((await fetch(`${api.url}/api/readings/abc/crops/suara_sah.png`)).status).toBe(400);
   }, 480_000);
 });
