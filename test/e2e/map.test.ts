@@ -54,7 +54,7 @@ async function paints(p: Page): Promise<Paint[]> {
 }
 
 async function waitPainted(p: Page, area: string) {
-  await p.waitForSelector(`.area-map[data-painted="${area}"]`, { timeout: 15_000 });
+  await p.waitForSelector(`.area-map[data-painted="${area}"]`, { timeout: 60_000 });
 }
 
 /** Click the polygon of a child area on the map (each path carries data-code). */
