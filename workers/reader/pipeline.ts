@@ -98,7 +98,13 @@ export function readPhoto(bytes: Uint8Array, opts: ReadOptions = {}): PageReadin
     }
     const { gray } = decodeGray(cv, bytes);
     lap('decode');
-    analysis = analysePage(cv, gray, loadTemplates());
+    try {
+      analysis = analysePage(cv, gray, loadTemplates());
+    } finally {
+      // The boxes are copied out; free the 8–12 MB photo now, not at some later GC: a reused block
+      // decodes the next photo without fresh page faults (~40% of the decode's CPU time).
+      gray.release();
+    }
     for (const step of ['find', 'mark', 'cut'] as const) {
       timings[step] = round(analysis.timingsMs[step]);
       cpu[step] = round(analysis.cpuMs[step]);

@@ -25,7 +25,9 @@ export function decodeGray(cv: Cv, bytes: Uint8Array): Decoded {
   if (!gray || gray.empty || gray.rows === 0 || gray.cols === 0) {
     throw new ReadReject('not_an_image', `${header.format} could not be decoded (corrupt data)`);
   }
-  return { gray: applyOrientation(cv, gray, header.orientation), header };
+  const upright = applyOrientation(cv, gray, header.orientation);
+  if (upright !== gray) gray.release();
+  return { gray: upright, header };
 }
 
 /** EXIF orientation 1..8 → the turn/mirror that shows the picture as the camera saw it. */

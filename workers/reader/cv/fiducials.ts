@@ -28,8 +28,7 @@ export interface CandidateSearch {
   candidates: FiducialCandidate[];
   /** Checker score at a working-image point for quadrant side s (0 where the window leaves the image). */
   scoreAt(x: number, y: number, s: number): number;
-  /** Working image (downscaled grey) and its scale relative to the decoded photo. */
-  work: Mat;
+  /** Scale of the working image relative to the decoded photo. */
   factor: number;
 }
 
@@ -72,6 +71,8 @@ export function findCheckerCandidates(cv: Cv, gray: Mat, opts: { minQuadrant: nu
   // Integral images of grey and grey²: any window sum in four look-ups, at any scale. Built in JS
   // from the 8-bit pixels: copying OpenCV's 64-bit integral out of the addon costs more.
   const px = work.getData();
+  // The working image lives on only as its integral; the caller keeps the photo.
+  if (work !== gray) work.release();
   const W1 = w + 1;
   const size = W1 * (h + 1);
   if (integralBuf.length < size) {
@@ -199,7 +200,7 @@ export function findCheckerCandidates(cv: Cv, gray: Mat, opts: { minQuadrant: nu
     const si = Math.max(2, Math.round(s));
     return xi < si || yi < si || xi > w - si || yi > h - si ? 0 : scoreAt(xi, yi, si);
   };
-  return { candidates: kept, work, factor, scoreAt: safeScore };
+  return { candidates: kept, factor, scoreAt: safeScore };
 }
 
 export interface QuadChoice {
