@@ -31,7 +31,11 @@ want=$(sha256sum package.json package-lock.json 2>/dev/null | sha256sum | cut -c
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "[setup] installing npm packages (first run compiles the OpenCV addon: several minutes)"
   export OPENCV4NODEJS_DISABLE_AUTOBUILD=1 JOBS=max
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+  if [ -f node_modules/.package-lock.json ] && [ -f node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node ]; then
+    # An earlier install finished: bring it up to the lock file in place. `npm ci` would delete
+    # node_modules and recompile the OpenCV addon (7 to 40 minutes) for a one-package change.
+    npm install --no-audit --no-fund
+  elif [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
   node -e "require('@u4/opencv4nodejs')" >/dev/null 2>&1 || { echo "[setup] the OpenCV addon does not load" >&2; exit 1; }
   # argon2's prebuilt linux-x64 binary segfaults on this machine (exit 139 on require); its install
   # script only checks that a prebuild exists. Build it from source when the prebuild does not load.
