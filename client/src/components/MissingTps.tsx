@@ -6,6 +6,7 @@ import { formatClock, formatDuration, formatInt } from '../lib/format.js';
 import { useI18n } from '../lib/i18n.js';
 
 type SortKey = 'since' | 'tps' | 'desa' | 'state';
+const ROWS_SHOWN = 100;
 
 /** Ticks once a minute so "time since polls closed" stays true on a screen left open all night. */
 function useMinuteClock(): number {
@@ -29,21 +30,25 @@ export function MissingTps({ areaCode, contestId, version, search }: { areaCode:
   const [data, setData] = useState<MissingTpsResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'since', desc: true });
+  // A kab/kota can miss hundreds of TPS: draw the first ROWS_SHOWN, the rest on request.
+  const [showAll, setShowAll] = useState(false);
 
   useEffect(() => {
     let cancelled = false;
-    // Deltas can arrive many times a second: wait for a quiet moment before asking again.
-    const timer = setTimeout(
-      () => {
-        fetchMissing(areaCode, contestId)
-          .then((d) => !cancelled && (setData(d), setError(null)))
-          .catch((e) => !cancelled && setError((e as Error).message));
-      },
-      data ? 800 : 0,
-    );
+    const load = () =>
+      fetchMissing(areaCode, contestId)
+        .then((d) => !cancelled && (setData(d), setError(null)))
+        .catch((e) => !cancelled && setError((e as Error).message));
+    // First load once the browser is idle (the map of a drill-down step paints first); after that,
+    // deltas can arrive many times a second: wait for a quiet moment before asking again.
+    const idle = (window as { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => number; cancelIdleCallback?: (h: number) => void });
+    let handle: number | null = null;
+    const timer = data ? setTimeout(load, 800) : null;
+    if (!data) handle = idle.requestIdleCallback ? idle.requestIdleCallback(load, { timeout: 1500 }) : (setTimeout(load, 200) as unknown as number);
     return () => {
       cancelled = true;
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
+      if (handle != null) (idle.cancelIdleCallback ?? clearTimeout)(handle);
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [areaCode, contestId, version]);
@@ -112,7 +117,7 @@ export function MissingTps({ areaCode, contestId, version, search }: { areaCode:
                 </tr>
               </thead>
               <tbody>
-                {rows.map((r) => (
+                {(showAll ? rows : rows.slice(0, ROWS_SHOWN)).map((r) => (
                   <tr key={r.code} data-code={r.code}>
                     <td>
                       <Link to={`/tps/${r.code}${search}`}>TPS {String(r.number).padStart(3, '0')}</Link>
@@ -130,6 +135,11 @@ export function MissingTps({ areaCode, contestId, version, search }: { areaCode:
               </tbody>
             </table>
           </div>
+          {!showAll && rows.length > ROWS_SHOWN && (
+            <button type="button" className="show-all" data-testid="missing-show-all" onClick={() => setShowAll(true)}>
+              {t('missingShowAll', { n: formatInt(rows.length, locale) })}
+            </button>
+          )}
           {current.total > current.tps.length && (
             <p className="muted">{t('missingShowing', { n: formatInt(current.tps.length, locale), m: formatInt(current.total, locale) })}</p>
           )}

@@ -96,6 +96,7 @@ const texts = {
   noVotesYet: ['Grafik muncul setelah formulir pertama terbit', 'The chart appears once the first form is published'],
   missingTitle: ['TPS belum masuk', 'Polling stations not yet in'],
   missingSummary: ['{n} TPS belum masuk · TPS ditutup {t} {z}', '{n} polling stations not yet in · polls closed {t} {z}'],
+  missingShowAll: ['Tampilkan semua {n}', 'Show all {n}'],
   missingShowing: ['Menampilkan {n} dari {m}', 'Showing {n} of {m}'],
   pollsOpen: ['TPS masih dibuka', 'polls still open'],
   sinceClose: ['Sejak TPS ditutup', 'Since polls closed'],
