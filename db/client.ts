@@ -92,6 +92,10 @@ export function connect(url: string, opts: { max?: number } = {}): Database {
         bigint: { to: 20, from: [20], serialize: (x: number | bigint) => String(x), parse: (x: string) => Number(x) },
       },
       transform: { undefined: null },
+      // postgres.js's default reconnect backoff grows to 20 s while the database is down (3^n / 100 s),
+      // so after a restart the API could wait that long before its first query succeeds. Capped at
+      // 2 s with jitter: recovery follows the database within seconds (test/faults/pg-kill-ingest).
+      backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** retries, 2),
     });
     // drizzle's constructor sets the pass-through (de)serialisers on the client; every generation of
     // the pool must behave the same, so each new client goes through it too.

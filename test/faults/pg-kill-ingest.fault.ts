@@ -219,26 +219,34 @@ describe('PostgreSQL SIGKILL mid-ingest', () => {
       await pg.start();
       const restartedAt = performance.now();
 
-      // A result published after the restart (on the database directly, as a worker would).
+      // Cross-node broadcasts from node A (through the Postgres adapter) from the moment PostgreSQL is
+      // back, and, independently, a result published after the restart (as a worker would).
+      const event = { id: 987654, rule: 'TEST', kind: 'adapter', contestId: CONTEST, tpsCode: null, areaCode: '62', severity: 0, detail: {}, at: new Date().toISOString() };
+      let broadcastMs = -1;
+      const broadcasting = (async () => {
+        while (performance.now() - restartedAt < 30_000 && broadcastMs < 0) {
+          api.realtime!.io.to(`${CONTEST}:62`).emit('anomaly', event as never);
+          await new Promise((r) => setTimeout(r, 250));
+          if (broadcasts.includes(987654)) broadcastMs = Math.round(performance.now() - restartedAt);
+        }
+      })();
       const [t] = await pickTps(sql, '6201', 1, { spread: true });
       const n = await candidateCount(sql, CONTEST);
-      let published = false;
-      while (!published && performance.now() - restartedAt < 30_000) {
-        published = await publishBatch(sql, [{ tpsCode: t.code, contestId: CONTEST, stage: 'kpps', values: formValues(t, n, rng(4242)), actorId: null, actor: 'fault test' }], evaluateBuiltin).then(() => true, () => false);
-        if (!published) await new Promise((r) => setTimeout(r, 300));
+      let publishedAt = 0;
+      while (!publishedAt && performance.now() - restartedAt < 30_000) {
+        const ok = await publishBatch(sql, [{ tpsCode: t.code, contestId: CONTEST, stage: 'kpps', values: formValues(t, n, rng(4242)), actorId: null, actor: 'fault test' }], evaluateBuiltin).then(() => true, () => false);
+        if (ok) publishedAt = performance.now();
+        else await new Promise((r) => setTimeout(r, 300));
       }
-      expect(published).toBe(true);
-      // A cluster-wide broadcast from node A (through the Postgres adapter) to node B's client.
-      const event = { id: 987654, rule: 'TEST', kind: 'adapter', contestId: CONTEST, tpsCode: null, areaCode: '62', severity: 0, detail: {}, at: new Date().toISOString() };
+      expect(publishedAt).toBeGreaterThan(0);
       let deltaMs = -1;
-      let broadcastMs = -1;
-      while (performance.now() - restartedAt < 30_000 && (deltaMs < 0 || broadcastMs < 0)) {
-        if (broadcastMs < 0) api.realtime!.io.to(`${CONTEST}:62`).emit('anomaly', event as never);
-        await new Promise((r) => setTimeout(r, 250));
-        if (deltaMs < 0 && deltas.length) deltaMs = Math.round(performance.now() - restartedAt);
-        if (broadcastMs < 0 && broadcasts.includes(987654)) broadcastMs = Math.round(performance.now() - restartedAt);
+      while (deltaMs < 0 && performance.now() - publishedAt < 20_000) {
+        await new Promise((r) => setTimeout(r, 100));
+        if (deltas.length) deltaMs = Math.round(performance.now() - publishedAt);
       }
-      console.log(JSON.stringify({ adapterAfterPgRestart: { deltaOnOtherNodeMs: deltaMs, adapterBroadcastMs: broadcastMs, clientConnected: client.connected, adapterLogs: logs.filter((l) => /adapter/.test(l)).slice(-6) } }));
+      await broadcasting;
+      const publishRetryMs = Math.round(publishedAt - restartedAt);
+      console.log(JSON.stringify({ adapterAfterPgRestart: { firstPublishAfterRestartMs: publishRetryMs, deltaOnOtherNodeAfterPublishMs: deltaMs, adapterBroadcastMs: broadcastMs, clientConnected: client.connected, adapterLogs: logs.filter((l) => /adapter/.test(l)).slice(-6) } }));
       expect(deltaMs).toBeGreaterThan(0);
       expect(deltaMs).toBeLessThan(10_000);
       expect(broadcastMs).toBeGreaterThan(0);
