@@ -11,8 +11,12 @@ import { readPhoto, rejected } from '../pipeline.js';
 import type { ReadJob, ReadReply, ReadyMessage } from './protocol.js';
 
 // The parent may be gone already (stopped during our start-up): a send on a closed channel would throw.
+// It can also close between that check and the write (the pool closing while a recycled child
+// starts): with a callback the EPIPE is handed to us instead of crashing the process.
 const send = (m: ReadReply | ReadyMessage) => {
-  if (process.connected) process.send?.(m);
+  if (process.connected) process.send?.(m, undefined, {}, (err) => {
+    if (err) process.exit(0);
+  });
 };
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
 /** Peak resident memory of this process so far (Linux VmHWM): what a job touched at its worst, not after it. */
