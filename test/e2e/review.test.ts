@@ -8,6 +8,7 @@ import { ensureClientBuilt, startTestServer, type TestServer } from '../support/
 import { createUserWithToken } from '../../db/repositories/tokens.js';
 import type { ReadInput } from '../../workers/jobs/handlers.js';
 import type { PageReading } from '../../workers/reader/types.js';
+import { templateById } from '../../workers/reader/template/index.js';
 import { candidateCount, formValues, pickTps, readingFor, rng, type TpsInfo } from '../ingest-helpers.js';
 
 /**
@@ -56,7 +57,12 @@ function withBoxes(reading: PageReading, roi: Record<string, [number, number, nu
     });
     fields[k] = { ...f, p: unsure.includes(k) ? 0.55 : 0.99, boxes, roi: roi[k] ?? [] } as typeof f;
   }
-  return { ...reading, fields };
+  // Where the page sat in the photo, as the real reader records it: the server cuts review crops
+  // through this frame. Corners at the template's fiducial centres × 12 px/mm make the frame the
+  // photo's own pixel grid, so the ROIs above are photo pixels.
+  const templateId = `c-hasil-kwk-perolehan-${n}-v1`;
+  const corners = templateById(templateId)!.fiducials.corners.map((c) => [(c.x + c.w / 2) * 12, (c.y + c.h / 2) * 12]);
+  return { ...reading, templateId, fields, ...({ frame: { pxPerMm: 12, corners } } as object) };
 }
 
 let server: TestServer;
@@ -132,9 +138,11 @@ describe('TPS page, review queue, embeds', { timeout: 180_000 }, () => {
     expect(await page.getByTestId('tps-suara-sah').textContent()).toBe(idInt(okValues.suara_sah));
     const row = page.locator('[data-testid="reading-fields"] tr[data-field="suara_paslon_1"]');
     expect(await row.locator('td').nth(1).textContent()).toBe(idInt(okValues.suara_paslon_1));
-    // One box per digit, each with its crop drawn from the photo and its top probabilities.
+    // One box per digit, each with its crop cut upright from the stored photo by the server, and its top probabilities.
     expect(await row.locator('.box').count()).toBe(3);
-    await expect.poll(() => row.locator('.box canvas').first().evaluate((c) => (c as HTMLCanvasElement).width)).toBe(60);
+    const crop = row.locator('.box img.box-crop').first();
+    await crop.scrollIntoViewIfNeeded();
+    await expect.poll(() => crop.evaluate((e) => (e as HTMLImageElement).naturalWidth)).toBe(60);
     expect(await page.getByTestId('rules').textContent()).toMatch(/PASS/);
     expect(await page.locator('[data-testid="versions"] tbody tr').count()).toBe(1);
     expect(await page.locator('[data-testid="audit"] tbody tr').count()).toBeGreaterThanOrEqual(1);

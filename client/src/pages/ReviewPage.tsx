@@ -46,7 +46,6 @@ export function ReviewPage() {
   const [base, setBase] = useState<Record<string, number>>({});
   const [reason, setReason] = useState('');
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
-  const [img, setImg] = useState<HTMLImageElement | null>(null);
   const [nonce, setNonce] = useState(0);
   const firstInput = useRef<HTMLInputElement>(null);
   const hasToken = !!getToken();
@@ -68,7 +67,6 @@ export function ReviewPage() {
 
   useEffect(() => {
     setDetail(null);
-    setImg(null);
     if (!item) return;
     let cancelled = false;
     apiFetch<TpsDetailResponse>(`/api/tps/${item.tpsCode}?contest=${encodeURIComponent(item.contestId)}`)
@@ -207,7 +205,7 @@ export function ReviewPage() {
                   </p>
                 )}
                 <div className="tps-grid">
-                  <div>{reading && <Photo sub={reading.s} onImage={setImg} />}</div>
+                  <div>{reading && <Photo sub={reading.s} />}</div>
                   <form
                     className="card"
                     onSubmit={(e) => {
@@ -262,7 +260,7 @@ export function ReviewPage() {
                     ))}
                   </div>
                 )}
-                {reading && <FieldRows reading={reading.r} img={img} locale={locale} />}
+                {reading && <FieldRows reading={reading.r} locale={locale} />}
               </>
             )}
           </section>

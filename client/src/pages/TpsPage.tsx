@@ -18,21 +18,16 @@ function topK(p: number[], k = 3): { label: string; p: number }[] {
     .slice(0, k);
 }
 
-/** A crop of one digit box, cut from the photo in the browser (no extra request per box). */
-function BoxCrop({ img, roi }: { img: HTMLImageElement | null; roi?: [number, number, number, number] }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const c = ref.current;
-    if (!c || !img || !roi || !img.naturalWidth) return;
-    const [x, y, w, h] = roi;
-    c.width = Math.max(1, Math.round(w));
-    c.height = Math.max(1, Math.round(h));
-    c.getContext('2d')?.drawImage(img, x, y, w, h, 0, 0, c.width, c.height);
-  }, [img, roi]);
-  return roi && img ? <canvas ref={ref} aria-hidden="true" /> : null;
+/**
+ * One digit box as the reader saw it, cut upright by the server from the stored original photo
+ * (`GET /api/readings/:id/crops/:field.png?box=i`). The reader's box positions are in the
+ * straightened page frame, so cutting them straight out of a tilted photo would show the wrong ink.
+ */
+function BoxCrop({ readingId, field, box }: { readingId: number; field: string; box: number }) {
+  return <img className="box-crop" src={`/api/readings/${readingId}/crops/${encodeURIComponent(field)}.png?box=${box}`} alt="" aria-hidden="true" loading="lazy" data-testid="box-crop" />;
 }
 
-export function FieldRows({ reading, img, locale }: { reading: ReadingDetail; img: HTMLImageElement | null; locale: string }) {
+export function FieldRows({ reading, locale }: { reading: ReadingDetail; locale: string }) {
   const { t } = useI18n();
   const changed = changedFields(reading.changes);
   const fields = Object.entries(reading.fields).sort(([a], [b]) => a.localeCompare(b));
@@ -70,7 +65,7 @@ export function FieldRows({ reading, img, locale }: { reading: ReadingDetail; im
                     const top = topK(probs);
                     return (
                       <span key={i} className={`box${isChanged ? ' changed' : ''}`} title={top.map((x) => `${x.label}: ${formatPct(x.p, locale, 1)}`).join(', ')}>
-                        <BoxCrop img={img} roi={f.roi?.[i]} />
+                        {f.roi?.[i] && <BoxCrop readingId={reading.id} field={key} box={i} />}
                         <span className="top1">{top[0]?.label}</span>
                         {top.slice(0, 3).map((x) => (
                           <span key={x.label}>
@@ -90,7 +85,7 @@ export function FieldRows({ reading, img, locale }: { reading: ReadingDetail; im
   );
 }
 
-export function Photo({ sub, onImage }: { sub: TpsDetailResponse['submissions'][number]; onImage(img: HTMLImageElement): void }) {
+export function Photo({ sub }: { sub: TpsDetailResponse['submissions'][number] }) {
   const { t, locale } = useI18n();
   return (
     <figure className="photo-box">
@@ -99,9 +94,7 @@ export function Photo({ sub, onImage }: { sub: TpsDetailResponse['submissions'][
           src={sub.photoUrl}
           alt={`${t('photo')} ${sub.page ?? ''} #${sub.id}`}
           data-testid="tps-photo"
-          crossOrigin="anonymous"
           loading="lazy"
-          onLoad={(e) => onImage(e.currentTarget)}
         />
       </a>
       <figcaption className="muted">
@@ -144,7 +137,6 @@ export function TpsPage() {
   const { t, locale } = useI18n();
   const [detail, setDetail] = useState<TpsDetailResponse | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
-  const [images, setImages] = useState<Record<number, HTMLImageElement>>({});
   const [nonce, setNonce] = useState(0);
 
   useEffect(() => {
@@ -211,7 +203,7 @@ export function TpsPage() {
           <h2>{t('photos')}</h2>
           {subs.length === 0 && <p className="muted">{t('noPhoto')}</p>}
           {subs.map((s) => (
-            <Photo key={s.id} sub={s} onImage={(img) => setImages((m) => (m[s.id] === img ? m : { ...m, [s.id]: img }))} />
+            <Photo key={s.id} sub={s} />
           ))}
         </section>
         <section>
@@ -276,7 +268,7 @@ export function TpsPage() {
               {Object.keys(r.residuals).length > 0 && ` · ${t('residuals')}: ${Object.entries(r.residuals).map(([k, v]) => `${k} ${v > 0 ? '+' : ''}${v}`).join(', ')}`}
               {r.rejectReason ? ` · ${r.rejectReason}` : ''}
             </p>
-            <FieldRows reading={r} img={images[s.id] ?? null} locale={locale} />
+            <FieldRows reading={r} locale={locale} />
           </section>
         )),
       )}
