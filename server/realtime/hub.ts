@@ -313,10 +313,18 @@ export async function attachRealtime(server: HttpServer, opts: RealtimeOptions):
         const since = req?.since === undefined || req?.since === null ? undefined : Number(req.since);
         if (since !== undefined && (!Number.isInteger(since) || since < 0)) throw new RoomError('invalid_since', 'since must be a non-negative integer version', 400);
         await checkRoom(contest, area);
-        // Read, then join; if a delta went out in between, read again so no change falls in the gap.
-        let state = await catchUpOrSnapshot(contest, area, since);
-        for (let i = 0; i < 3 && emittedVersion > state.version; i++) state = await catchUpOrSnapshot(contest, area, state.version);
+        // Join, then read. Reading first left a gap: a delta emitted between the read and the join
+        // was never seen, and a room that then went quiet never converged (found by the simulator).
+        // After the join every delta reaches this socket; a read during which nothing was emitted
+        // holds everything emitted before it, so read again only while deltas went out meanwhile.
+        // The reply follows the last check with no await in between, so nothing slips past it.
         await socket.join(roomKey(contest, area));
+        let seen = emittedVersion;
+        let state = await catchUpOrSnapshot(contest, area, since);
+        for (let i = 0; i < 5 && emittedVersion !== seen; i++) {
+          seen = emittedVersion;
+          state = await catchUpOrSnapshot(contest, area, since);
+        }
         reply({ ok: true, state } satisfies SubscribeAck);
       } catch (err) {
         if (err instanceof RoomError) reply({ ok: false, error: { code: err.code, message: err.message } });
