@@ -58,6 +58,19 @@ describe('room snapshots (cached per room version)', () => {
     await db?.close();
   });
 
+  it('counts the expected TPS of areas with no publish yet from the register, not as 0', async () => {
+    const quiet = elsewhere[0];
+    const [{ kec }] = await db.sql<{ kec: number }[]>`select count(*)::int as kec from tps where desa_code like ${quiet.kecCode + '%'}`;
+    const [{ kab }] = await db.sql<{ kab: number }[]>`select count(*)::int as kab from tps where desa_code like ${quiet.kabCode + '%'}`;
+    clearSnapshotCache(db.sql);
+    const kabRoom = await roomState(db.sql, CONTEST, quiet.kabCode);
+    expect(kabRoom.tally.tpsPublished).toBe(0);
+    expect(kabRoom.tally.tpsExpected).toBe(kab);
+    expect(kabRoom.tally.tpsMissing).toBe(kab);
+    const kecChild = kabRoom.children.find((c) => c.unit.code === quiet.kecCode)!;
+    expect(kecChild.unit.tpsExpected).toBe(kec);
+  });
+
   it('serves the cached snapshot while the room is unchanged, a new one when a publish changes it, equal to the recount', async () => {
     const desa = desaTps[0].desaCode;
     const kab = desaTps[0].kabCode;

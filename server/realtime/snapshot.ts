@@ -1,7 +1,7 @@
 import type { Sql } from '../../db/client.js';
 import type { Tx } from '../../db/repositories/audit.js';
 import { contestById, roomRows, tallyRows, tpsUnits, type TallyRecord, type TpsUnitRecord } from '../../db/repositories/feeds.js';
-import { findArea } from '../../db/repositories/areas.js';
+import { findArea, tpsCounts } from '../../db/repositories/areas.js';
 import type { UnitTally } from '../contract/index.js';
 
 /**
@@ -113,9 +113,14 @@ export async function resolveRoom(sql: Tx, contestId: string, areaCode: string):
 /** One room, read in one statement (`roomRows`): consistent at the head it reports. */
 async function readRoom(sql: Tx, contestId: string, areaCode: string, contestArea: string): Promise<RoomState & { tag: string }> {
   const rows = await roomRows(sql, contestId, areaCode, contestArea);
-  const tally = unitFromTally(rows.own ?? undefined, areaCode);
+  // An area gets its tally row with its first publish; until then "x dari y TPS" still needs y, from
+  // the register's TPS count (cached per process). Above the contest's area, only its TPS count.
+  const noRow = !rows.own || rows.kids.some((k) => !k.tps && !k.tally);
+  const counts = noRow ? await tpsCounts(sql as unknown as Sql) : null;
+  const expected = (code: string) => counts?.get(contestArea.startsWith(code) ? contestArea : code) ?? 0;
+  const tally = unitFromTally(rows.own ?? undefined, areaCode, expected(areaCode));
   const children = rows.kids.map((k) => ({
-    unit: k.tps ? unitFromTps(k.tps) : unitFromTally(k.tally ?? undefined, k.code),
+    unit: k.tps ? unitFromTps(k.tps) : unitFromTally(k.tally ?? undefined, k.code, expected(k.code)),
     name: k.name,
     level: k.level,
   }));
