@@ -98,7 +98,7 @@ async function firstPaint(): Promise<Record<string, unknown>> {
     }
     await api.close();
     const med = (xs: number[]) => (xs.length ? Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]) : null);
-    return { dashboardFcpMs: med(dash), baselineBlankPageFcpMs: med(blank), runs, target: { dashboardFcpMs: 1500 } };
+    return { dashboardFcpMs: med(dash), baselineBlankPageFcpMs: med(blank), runs, target: { dashboardFcpMs: 2000, note: 'issue 5: first map paint ≤ 2 s' } };
   } finally {
     await browser.close();
     await database.close();
@@ -148,7 +148,7 @@ async function main() {
     out.read = r;
     if (r.ok) {
       const x = r.result as Record<string, any>;
-      summary.readPerPhoto = { pipelineMs: x.timing?.pipelineMsPerPhoto ?? null, baselineDecodeOnlyMs: x.timing?.decodeMsPerPhoto ?? null, photosPerSecond: x.timing?.photosPerSecond ?? null, target: { photosPerSecondPerCore: 1 } };
+      summary.readPerPhoto = { pipelineMs: x.timing?.pipelineMsPerPhoto ?? null, baselineDecodeOnlyMs: x.timing?.decodeMsPerPhoto ?? null, photosPerSecond: x.timing?.photosPerSecond ?? null, target: { pipelineOverDecodeOnly: 1.5, note: 'issue 3: whole pipeline ≤ 1.5× decode-only per photo' } };
     }
   }
   if (wanted('ingest')) {
@@ -157,8 +157,8 @@ async function main() {
     out.ingest = r;
     if (r.ok) {
       const x = r.result as Record<string, any>;
-      summary.publishFormsPerSec = { measured: x.publishFormsPerSec, target: 300, note: 'national peak ≈ 300 forms/s' };
-      summary.fanOut = { runs: (x.runs ?? []).map((run: any) => ({ sockets: run.sockets, p50Ms: run.latencyMs?.p50, p99Ms: run.latencyMs?.p99, cpuUsPerMessage: run.cpuUsPerMessage, error: run.error })), target: { p99Ms: 2000 } };
+      summary.publishFormsPerSec = { measured: x.publishFormsPerSec, target: 2000, note: 'issue 4: ≥ 2,000 forms/s on this 2-core machine (~7× the national peak of ~300/s)' };
+      summary.fanOut = { runs: (x.runs ?? []).map((run: any) => ({ sockets: run.sockets, p50Ms: run.latencyMs?.p50, p99Ms: run.latencyMs?.p99, cpuUsPerMessage: run.cpuUsPerMessage, error: run.error })), target: { p99Ms: 1000, serverRssMbAt5000: 400, note: 'issue 4: publish→client p99 ≤ 1 s at 1,000 and 5,000 sockets' } };
     }
   }
   if (wanted('firstPaint')) {
