@@ -84,6 +84,17 @@ export function formValues(t: SimTps, contest: SimContest, shares: ShareTable, r
   const total = usedL + usedP;
   const invalid = Math.min(total, Math.floor(total * 0.03 * r()));
   const valid = total - invalid;
+  Object.assign(v, splitValidVotes(valid, t, contest, shares, r));
+  v.suara_sah = valid; v.suara_tidak_sah = invalid; v.suara_total = total;
+  return v;
+}
+
+/**
+ * The valid votes of one TPS split between the candidates: the kecamatan's real 2024 shares, each
+ * jittered by up to ×e^±0.35 so that TPS differ; the last candidate takes the rounding remainder.
+ */
+export function splitValidVotes(valid: number, t: SimTps, contest: SimContest, shares: ShareTable, r: () => number): Record<string, number> {
+  const v: Record<string, number> = {};
   const real = shares.get(contest.id)?.get(t.kecCode);
   const weights = contest.candidates.map((c) => Math.max(0, (real?.[c.id] ?? 1) * Math.exp(0.35 * (r() - 0.5) * 2)));
   const sum = weights.reduce((a, b) => a + b, 0) || 1;
@@ -93,7 +104,6 @@ export function formValues(t: SimTps, contest: SimContest, shares: ShareTable, r
     v[fieldOf(c)] = n;
     left -= n;
   });
-  v.suara_sah = valid; v.suara_tidak_sah = invalid; v.suara_total = total;
   return v;
 }
 

@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FormHeader } from '../../workers/reader/render/index.js';
 import { generateTpsValues, Rng } from '../../workers/reader/synth/index.js';
-import type { ShareTable, SimContest, SimTps } from './night.js';
+import { splitValidVotes, type ShareTable, type SimContest, type SimTps } from './night.js';
 
 export type PageName = 'administrasi' | 'perolehan';
 
@@ -27,7 +27,6 @@ export interface PhotoJob {
   unreadable: boolean;
 }
 
-const fieldOf = (c: SimContest['candidates'][number]) => (c.isEmptyColumn ? 'suara_kolom_kosong' : `suara_paslon_${c.number}`);
 
 /**
  * A consistent C.Hasil (both pages) for one TPS and race: registers, users, ballots and disability rows
@@ -36,18 +35,8 @@ const fieldOf = (c: SimContest['candidates'][number]) => (c.isEmptyColumn ? 'sua
 export function photoFormValues(t: SimTps, contest: SimContest, shares: ShareTable, seed: string): Record<string, number> {
   const paslon = contest.candidates.filter((c) => !c.isEmptyColumn);
   const v = { ...generateTpsValues(new Rng(`${seed}:values`), paslon.length, { votersL: t.votersL, votersP: t.votersP }) };
-  const valid = v.suara_sah;
-  const real = shares.get(contest.id)?.get(t.kecCode);
   const r = new Rng(`${seed}:split`);
-  const weights = contest.candidates.map((c) => Math.max(0, (real?.[c.id] ?? 1) * Math.exp(0.35 * (r.next() - 0.5) * 2)));
-  const sum = weights.reduce((a, b) => a + b, 0) || 1;
-  let left = valid;
-  contest.candidates.forEach((c, i) => {
-    const n = i === contest.candidates.length - 1 ? left : Math.min(left, Math.round((valid * weights[i]) / sum));
-    v[fieldOf(c)] = n;
-    left -= n;
-  });
-  return v;
+  return { ...v, ...splitValidVotes(v.suara_sah, t, contest, shares, () => r.next()) };
 }
 
 type Pending = { resolve: (b: Buffer) => void; reject: (e: Error) => void };

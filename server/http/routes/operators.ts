@@ -1,4 +1,5 @@
 import { Router, type RequestHandler } from 'express';
+import { homography4 } from '../crops.js';
 import type { Database } from '../../../db/client.js';
 import { areaPath, findArea } from '../../../db/repositories/areas.js';
 import { ensurePracticeElection, PRACTICE_PREFIX, practiceStatus, realContestOf } from '../../../db/seed/practice.js';
@@ -14,30 +15,19 @@ import { badRequest, HttpError, notFound } from '../errors.js';
  * who has not, when each was last seen. Practice uploads are counted apart and never as "uploaded".
  */
 /**
- * The homography taking four source points to four destination points (DLT with h33 = 1, solved by
- * Gaussian elimination with partial pivoting). Null when the points are degenerate.
+ * The homography taking four source points to four destination points, as a 3×3 matrix for the
+ * capture screen (which draws crops in the browser). One solver serves both this and the review
+ * crops (`server/http/crops.ts`). Null when the points are degenerate.
  */
 export function homographyFrom(src: [number, number][], dst: [number, number][]): number[][] | null {
-  const a: number[][] = [];
-  for (let i = 0; i < 4; i++) {
-    const [x, y] = src[i];
-    const [u, v] = dst[i];
-    a.push([x, y, 1, 0, 0, 0, -u * x, -u * y, u]);
-    a.push([0, 0, 0, x, y, 1, -v * x, -v * y, v]);
+  const pt = ([x, y]: [number, number]) => ({ x, y });
+  try {
+    const h = homography4(src.map(pt), dst.map(pt));
+    return [h.slice(0, 3), h.slice(3, 6), h.slice(6, 9)];
+  } catch (err) {
+    if (err instanceof RangeError) return null;
+    throw err;
   }
-  for (let c = 0; c < 8; c++) {
-    let p = c;
-    for (let r = c + 1; r < 8; r++) if (Math.abs(a[r][c]) > Math.abs(a[p][c])) p = r;
-    if (Math.abs(a[p][c]) < 1e-12) return null;
-    [a[c], a[p]] = [a[p], a[c]];
-    for (let r = 0; r < 8; r++) {
-      if (r === c) continue;
-      const f = a[r][c] / a[c][c];
-      for (let k = c; k < 9; k++) a[r][k] -= f * a[c][k];
-    }
-  }
-  const h = a.map((row, i) => row[8] / row[i]);
-  return [[h[0], h[1], h[2]], [h[3], h[4], h[5]], [h[6], h[7], 1]];
 }
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
