@@ -4,11 +4,8 @@
  * that agree with the register. Real PostgreSQL (Kalimantan Tengah copy), real publish path.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createTestDatabase, type TestDatabase } from './support/db.js';
-import { createApp } from '../server/http/app.js';
-import { loadConfig } from '../server/config.js';
+import { startTestServer, type TestServer } from './support/server.js';
+import type { TestDatabase } from './support/db.js';
 import { publishBatch } from '../db/repositories/publish.js';
 import { evaluateBuiltin } from '../workers/jobs/rules.js';
 import { pollsCloseAt, timeZoneOfProvince } from '../db/repositories/areas.js';
@@ -17,20 +14,16 @@ import { candidateCount, formValues, pickTps, rng } from './ingest-helpers.js';
 
 describe('areas API for the command centre', () => {
   let db: TestDatabase;
-  let server: Server;
+  let server: TestServer;
   let base: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('kalteng');
-    const config = loadConfig({ DATABASE_URL: db.url, REKAP_SERVE_CLIENT: '0', PORT: '0', HOST: '127.0.0.1' });
-    const app = createApp({ config, database: db, log: () => undefined });
-    server = createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startTestServer({ env: { REKAP_SERVE_CLIENT: '0' } });
+    db = server.db;
+    base = server.url;
   });
   afterAll(async () => {
-    await new Promise((r) => server?.close(r));
-    await db?.close();
+    await server?.close();
   });
 
   const get = async <T = Record<string, unknown>>(path: string) => {
