@@ -1,5 +1,5 @@
 /**
- * `npm run bench:read [-- --n 1000 --workers 2 --seed bench-1 --skip-digits]`
+ * `npm run bench:read [-- --n 1000 --workers 2 --seed bench-1 --handwriting heldout|train --skip-digits]`
  *
  * Prints one JSON document: the digit reader on held-out real crops and MNIST (the digits engineer's
  * evaluateDigits), and the whole reader on N synthetic photographed forms (workers/reader/synth,
@@ -27,6 +27,12 @@ const { values: args } = parseArgs({
     mistakes: { type: 'string', default: '0.05' },
     unreadable: { type: 'string', default: '0.02' },
     'skip-digits': { type: 'boolean', default: false },
+    /**
+     * Whose handwriting fills the forms: 'heldout' (default) only writers the digit model never saw
+     * (held-out TPS crops, MNIST's test part), so the figure is what unseen KPPS writing gets;
+     * 'train' the training-side writers.
+     */
+    handwriting: { type: 'string', default: 'heldout' },
     /** Second photos of up to this many NEEDS_REVIEW forms, fused with the first (0: skip). */
     fuse: { type: 'string', default: '40' },
     'gen-worker': { type: 'string' },
@@ -35,7 +41,13 @@ const { values: args } = parseArgs({
 const N = Number(args.n);
 const WORKERS = Math.max(1, Number(args.workers));
 const SEED = args.seed!;
-const DIR = path.join(here, 'tmp', `read-${SEED}`);
+const HANDWRITING = args.handwriting === 'train' ? 'train' : 'heldout';
+if (args.handwriting !== HANDWRITING) {
+  process.stderr.write(`bench:read: --handwriting must be heldout or train, not ${args.handwriting}\n`);
+  process.exit(2);
+}
+const { SYNTH_GENERATOR_VERSION } = await import('../workers/reader/synth/index.js');
+const DIR = path.join(here, 'tmp', `read-${SEED}-${HANDWRITING}-g${SYNTH_GENERATOR_VERSION}`);
 const log = (s: string) => process.stderr.write(`bench:read: ${s}\n`);
 
 /** Photo i belongs to TPS slot ⌊i/2⌋ (both pages); slots cycle through 1..6 candidate pairs. */
@@ -63,7 +75,7 @@ const truthPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.j
 async function genWorker(spec: string) {
   const [k, m] = spec.split('/').map(Number) as [number, number];
   const { synthesizePhoto, loadGlyphLibrary } = await import('../workers/reader/synth/index.js');
-  const lib = await loadGlyphLibrary();
+  const lib = await loadGlyphLibrary({ part: HANDWRITING });
   for (let i = k; i < N; i += m) {
     if (existsSync(truthPath(i))) continue;
     const contest = contestFor(Math.floor(i / 2));
@@ -87,7 +99,7 @@ async function generate() {
   await Promise.all(
     Array.from({ length: WORKERS }, (_, k) =>
       new Promise<void>((resolve, reject) => {
-        const child = fork(fileURLToPath(import.meta.url), ['--gen-worker', `${k}/${WORKERS}`, '--n', String(N), '--seed', SEED, '--mistakes', args.mistakes!, '--unreadable', args.unreadable!], {
+        const child = fork(fileURLToPath(import.meta.url), ['--gen-worker', `${k}/${WORKERS}`, '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING, '--mistakes', args.mistakes!, '--unreadable', args.unreadable!], {
           execArgv: ['--expose-gc', '--import', tsx],
           stdio: ['ignore', 2, 2, 'ipc'],
         });
@@ -256,6 +268,8 @@ async function main() {
   const doc = {
     bench: 'read',
     seed: SEED,
+    handwriting: HANDWRITING,
+    generatorVersion: SYNTH_GENERATOR_VERSION,
     at: new Date().toISOString(),
     digits: await digitsFigures(),
     forms: {
@@ -334,7 +348,7 @@ async function fuseSecondPhotos(idx: number[], readings: (PageReading | { error:
   const { fusePhotos, decodePage } = await import('../workers/reader/decoder/index.js');
   const { loadTemplates } = await import('../workers/reader/template/index.js');
   const templates = new Map(loadTemplates().map((t) => [t.id, t]));
-  const lib = await loadGlyphLibrary();
+  const lib = await loadGlyphLibrary({ part: HANDWRITING });
   const pool = createReaderPool(WORKERS, { jobTimeoutMs: 300_000 });
   const byClass: Record<string, number> = {};
   const secondAlone: Record<string, number> = {};

@@ -51,13 +51,25 @@ function crop(w: number, h: number, strokes: [x: number, y: number, w: number, h
   return { data, width: w, height: h, channels: 1 };
 }
 
+/** Share of inked pixels per row, within the glyph's own ink bounding box. */
 function inkRows(c: ReturnType<typeof realToInk>) {
+  if (!c) throw new Error('no ink');
   const { data, width, height } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+  const on = (x: number, y: number) => data[(y * width + x) * 4 + 3]! > 128;
+  let x0 = width, x1 = -1, y0 = height, y1 = -1;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      if (on(x, y)) {
+        x0 = Math.min(x0, x);
+        x1 = Math.max(x1, x);
+        y0 = Math.min(y0, y);
+        y1 = Math.max(y1, y);
+      }
   const rows: number[] = [];
-  for (let y = 0; y < height; y++) {
+  for (let y = y0; y <= y1; y++) {
     let n = 0;
-    for (let x = 0; x < width; x++) if (data[(y * width + x) * 4 + 3]! > 128) n++;
-    rows.push(n / width);
+    for (let x = x0; x <= x1; x++) if (on(x, y)) n++;
+    rows.push(n / (x1 - x0 + 1));
   }
   return rows;
 }
@@ -77,5 +89,27 @@ describe('real crop → ink', () => {
     const ink = realToInk(crop(44, 50, [[8, 6, 28, 3], [33, 6, 3, 20], [8, 24, 28, 3], [8, 24, 3, 20], [8, 41, 30, 3]]), [0, 0, 0]);
     const rows = inkRows(ink);
     expect(Math.max(...rows.slice(-Math.ceil(rows.length / 4)))).toBeGreaterThan(0.55);
+  });
+
+  it('gives no glyph for a crop that holds only its printed border', () => {
+    expect(realToInk(crop(44, 50, []), [0, 0, 0])).toBeNull();
+  });
+
+  it('drops an inner printed frame around the writing', () => {
+    // A second, inner box (1 px lines 5 px inside the border) around a 1.
+    const frame: [number, number, number, number][] = [[7, 7, 30, 1], [7, 42, 30, 1], [7, 7, 1, 36], [36, 7, 1, 36]];
+    const rows = inkRows(realToInk(crop(44, 50, [...frame, [20, 14, 3, 22]]), [0, 0, 0]));
+    expect(rows.length).toBeGreaterThan(10);
+    expect(Math.min(...rows.slice(1, -1))).toBeGreaterThan(0.6);
+  });
+
+  it('does not carry an underline from the crop into the glyph', () => {
+    // A 1 (stem) with a printed rule a few px above the bottom border, as some crops show.
+    const ink = realToInk(crop(44, 50, [[20, 8, 3, 30], [2, 42, 40, 2]]), [0, 0, 0]);
+    const rows = inkRows(ink);
+    // The glyph is the stem alone: tall and narrow, so every row is inked across its whole width
+    // (an underline would make the glyph wide and leave the stem's rows mostly empty).
+    expect(rows.length).toBeGreaterThan(10);
+    expect(Math.min(...rows.slice(1, -1))).toBeGreaterThan(0.6);
   });
 });

@@ -135,7 +135,7 @@ export function randomPen(rng: Rng, realAvailable: boolean): PenStyle {
  * cut inside the border (the darkest row/column band near each edge), then level the paper to
  * transparent so that only the writing is drawn into our own box.
  */
-export function realToInk(img: RawSource, rgbPen: [number, number, number]): Canvas {
+export function realToInk(img: RawSource, rgbPen: [number, number, number]): Canvas | null {
   const { width: w0, height: h0, channels: ch, data } = img;
   const grey = new Float32Array(w0 * h0);
   for (let i = 0; i < w0 * h0; i++) {
@@ -226,6 +226,8 @@ export function realToInk(img: RawSource, rgbPen: [number, number, number]): Can
   for (let x = w - 1; x >= w * 0.82 && colShare(x) > 0.6; x--) clearCol(x);
   for (let y = 0; y < h; y++) if ((y < h * 0.12 || y >= h * 0.88) && rowShare(y) > 0.9) clearRow(y);
   for (let x = 0; x < w; x++) if ((x < w * 0.12 || x >= w * 0.88) && colShare(x) > 0.9) clearCol(x);
+  dropPrintRemnants(alpha, w, h);
+  if (!alpha.some((a) => a > 0.3)) return null;
   const canvas = createCanvas(w, h);
   const ctx = canvas.getContext('2d');
   const out = ctx.createImageData(w, h);
@@ -237,6 +239,78 @@ export function realToInk(img: RawSource, rgbPen: [number, number, number]): Can
   }
   ctx.putImageData(out, 0, 0);
   return canvas;
+}
+
+/**
+ * What the row/column cuts above miss, judged per connected piece of ink (alpha > 0.3, 8-connected):
+ * - a straight rule (long and thin) lying in the outer band across its direction: the crop's own
+ *   border or an underline/overline printed near it (a digit's stem or bar is joined to the rest of
+ *   the digit, so it is not a piece of its own; a lone 1 stands in the middle, not in the band);
+ * - a frame: a piece spanning most of the crop both ways with ink along all four sides of its
+ *   bounding box (an inner printed box around the writing; no digit 1–9 closes all four sides);
+ * - dust: pieces under 0.4% of the area (the dotted guide's dots, JPEG specks).
+ * Such pieces are not what the KPPS wrote; carried into our own box they would print a box inside
+ * the box or underline the digit, and the ground truth would no longer describe the image.
+ */
+export function dropPrintRemnants(alpha: number[] | Float32Array, w: number, h: number): void {
+  const label = new Int32Array(w * h).fill(-1);
+  const stack: number[] = [];
+  for (let start = 0; start < w * h; start++) {
+    if (label[start] !== -1 || alpha[start]! <= 0.3) continue;
+    const pixels: number[] = [];
+    label[start] = start;
+    stack.push(start);
+    let x0 = w, x1 = -1, y0 = h, y1 = -1;
+    while (stack.length) {
+      const i = stack.pop()!;
+      pixels.push(i);
+      const x = i % w;
+      const y = (i - x) / w;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx;
+          const ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+          const j = ny * w + nx;
+          if (label[j] === -1 && alpha[j]! > 0.3) {
+            label[j] = start;
+            stack.push(j);
+          }
+        }
+    }
+    const bw = x1 - x0 + 1;
+    const bh = y1 - y0 + 1;
+    const cx = (x0 + x1) / 2 / w;
+    const cy = (y0 + y1) / 2 / h;
+    const horizontalRule = bw >= 0.55 * w && bh <= 0.14 * h && (cy < 0.25 || cy > 0.75);
+    const verticalRule = bh >= 0.55 * h && bw <= 0.14 * w && (cx < 0.22 || cx > 0.78);
+    // A frame has ink along all four sides of its bounding box (a 7 or a blocky 4 covers two or
+    // three) and none across its middle (a blocky 8, "日", has its bar there).
+    const mx = Math.max(1, Math.round(bw * 0.15));
+    const my = Math.max(1, Math.round(bh * 0.15));
+    let inside = 0;
+    const top = new Uint8Array(bw);
+    const bottom = new Uint8Array(bw);
+    const left = new Uint8Array(bh);
+    const right = new Uint8Array(bh);
+    for (const i of pixels) {
+      const x = i % w;
+      const y = (i - x) / w;
+      if (y < y0 + my) top[x - x0] = 1;
+      if (y > y1 - my) bottom[x - x0] = 1;
+      if (x < x0 + mx) left[y - y0] = 1;
+      if (x > x1 - mx) right[y - y0] = 1;
+      if (x >= x0 + mx && x <= x1 - mx && y >= y0 + my && y <= y1 - my) inside++;
+    }
+    const covered = (a: Uint8Array) => a.reduce((n, v) => n + v, 0) / a.length;
+    const frame = bw >= 0.6 * w && bh >= 0.6 * h && [top, bottom, left, right].every((a) => covered(a) >= 0.75) && inside < 0.05 * pixels.length;
+    const dust = pixels.length < 0.004 * w * h;
+    if (horizontalRule || verticalRule || frame || dust) for (const i of pixels) alpha[i] = 0;
+  }
 }
 
 function mnistToInk(pixels: Float32Array, rgb: [number, number, number]): Canvas {
@@ -333,7 +407,8 @@ export function writeBox(ctx: SKRSContext2D, lib: GlyphLibrary, cls: BoxClass, b
   const real = lib.real.get(d);
   if (d !== 0 && real && real.length > 0 && rng.chance(pen.realShare)) {
     const i = rng.int(0, real.length - 1);
-    if (drawInk(ctx, realToInk(decodeCrop(real[i]!.bytes), pen.rgb), box, rng, pen)) return `real:${real[i]!.file}`;
+    const ink = realToInk(decodeCrop(real[i]!.bytes), pen.rgb);
+    if (ink && drawInk(ctx, ink, box, rng, pen)) return `real:${real[i]!.file}`;
   }
   const mn = lib.mnist.get(d);
   if (mn && mn.length > 0 && (d !== 0 || rng.chance(0.7))) {

@@ -20,6 +20,11 @@ export { Rng, hashSeed } from './random.js';
 export { loadGlyphLibrary, type HandwritingPart } from './handwriting.js';
 
 export const SYNTH_SCHEMA = 'rekap-synth/1';
+/**
+ * Bumped whenever the same seed draws different photos (cached bench photos are keyed by it).
+ * 2: real crops lose their own printed border, rules, inner frames and guide dots before they are drawn.
+ */
+export const SYNTH_GENERATOR_VERSION = 2;
 
 export interface SynthContest {
   id: string;
