@@ -34,6 +34,8 @@ export interface DigitEvaluation {
   synthBlankTop1: number;
   perClass: Record<string, { n: number; top1: number }>;
   confusions: { truth: string; predicted: string; n: number }[];
+  /** Every wrong crop: file name, truth, argmax and its calibrated probability. */
+  errors: { file: string; truth: string; predicted: string; p: number }[];
   pairEce: { pair: string; n: number; ece: number }[];
   /** Wall ms per box, normalise + classify in batches of 100 (the reader's path). */
   msPerBox: number;
@@ -95,6 +97,7 @@ export async function evaluateDigits(opts: EvaluateOptions = {}): Promise<DigitE
   const ok: boolean[] = [];
   const ok1: boolean[] = [];
   const truth: number[] = [];
+  const errors: DigitEvaluation['errors'] = [];
   let merged = 0;
   let empty = 0;
   crops.forEach((c, i) => {
@@ -110,6 +113,7 @@ export async function evaluateDigits(opts: EvaluateOptions = {}): Promise<DigitE
     else {
       const k = `${key}→${BOX_CLASSES[pred]}`;
       confusion.set(k, (confusion.get(k) ?? 0) + 1);
+      errors.push({ file: c.file, truth: key, predicted: BOX_CLASSES[pred], p: Number(probs[i][pred].toFixed(3)) });
     }
     const zx = (k: number) => (k === CLASS_X ? 0 : k);
     if (t.accept.map(zx).includes(zx(pred))) merged++;
@@ -172,6 +176,7 @@ export async function evaluateDigits(opts: EvaluateOptions = {}): Promise<DigitE
         const [truthName, predicted] = k.split('→');
         return { truth: truthName, predicted, n };
       }),
+    errors,
     pairEce,
     msPerBox,
     normaliseMsPerBox: (t1 - t0) * per,

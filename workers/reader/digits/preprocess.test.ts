@@ -145,6 +145,62 @@ describe('normaliseBox', () => {
   });
 });
 
+/** Grey paper (205) with a printed border of darkness `borderInk` (0..1 relative to the paper) `inset` px in. */
+function paperBox(w: number, h: number, borderInk: number, inset = 3, border = 2): Uint8Array {
+  const data = new Uint8Array(w * h).fill(205);
+  const v = Math.round(205 * (1 - borderInk));
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const inX = x >= inset && x < w - inset;
+      const inY = y >= inset && y < h - inset;
+      const onH = inX && ((y >= inset && y < inset + border) || (y >= h - inset - border && y < h - inset));
+      const onV = inY && ((x >= inset && x < inset + border) || (x >= w - inset - border && x < w - inset));
+      if (onH || onV) data[y * w + x] = v;
+    }
+  }
+  return data;
+}
+
+/** Paints a rectangle of darkness `ink` (relative to the 205 paper). */
+function paint(data: Uint8Array, w: number, x0: number, y0: number, x1: number, y1: number, ink: number): void {
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) data[y * w + x] = Math.round(205 * (1 - ink));
+}
+
+describe('normaliseBox: faint pen and faint box lines (session 3)', () => {
+  it('keeps the pale part of a pale stroke that is connected to a darker part (an "L" stays an "L")', () => {
+    // A pale pen on a faintly printed box (the real crops that lost strokes measure 0.07–0.2).
+    const w = 48;
+    const h = 52;
+    const data = paperBox(w, h, 0.2);
+    paint(data, w, 16, 12, 20, 40, 0.16); // stem
+    paint(data, w, 16, 36, 34, 40, 0.09); // foot: paler than the 0.12 floor of sessions 1–2
+    const b = inkBounds(normaliseBox({ data, width: w, height: h }).pixels);
+    // Without the foot the normalised stem is a few pixels wide; with it the "L" is about as wide as tall.
+    expect(b.w).toBeGreaterThanOrEqual(10);
+  });
+
+  it('does not turn a pale mark with no darker part into writing (a blank box with a faint smudge stays empty)', () => {
+    const w = 48;
+    const h = 52;
+    const data = paperBox(w, h, 0.2);
+    paint(data, w, 16, 12, 20, 40, 0.09);
+    expect(normaliseBox({ data, width: w, height: h }).empty).toBe(true);
+  });
+
+  it('removes a grey border that is much fainter than the pen (no "|1|" bars beside the digit)', () => {
+    const w = 48;
+    const h = 52;
+    // The first (whole-crop) threshold lands above the border; the interior one lands below it.
+    const data = paperBox(w, h, 0.16, 2, 2);
+    paint(data, w, 22, 12, 26, 40, 0.3); // a "1"
+    const out = normaliseBox({ data, width: w, height: h });
+    const b = inkBounds(out.pixels);
+    expect(out.empty).toBe(false);
+    expect(b.w).toBeLessThanOrEqual(6);
+    expect(b.h).toBeGreaterThanOrEqual(18);
+  });
+});
+
 describe('split', () => {
   it('is deterministic, holds out about 20% of TPS codes, and holds out unknown writers', () => {
     const codes = Array.from({ length: 5000 }, (_, i) => String(5300000000000 + i * 7919));

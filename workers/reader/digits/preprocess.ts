@@ -32,6 +32,16 @@ export const NORM_SIZE = 28;
 const DIGIT_SIZE = 20;
 /** Working resolution: long side of the resampled box. */
 const WORK = 64;
+/**
+ * Absolute floors of the interior ink threshold (ink relative to the local paper). A mark counts as
+ * writing only if part of it reaches the CORE floor (0.12, the single floor of sessions 1–2: it keeps
+ * grain and dotted guides out of blank boxes); once it does, its strokes are drawn down to the
+ * INTERIOR floor, so a pale pen (strokes at 0.07–0.11) keeps the parts that 0.12 erased (a "4"
+ * losing its stem, a "6" falling apart). The noise floor (5σ) and the guide floor (30% of the border's
+ * darkness) still apply to both.
+ */
+const INTERIOR_FLOOR = 0.06;
+const CORE_FLOOR = 0.12;
 
 export class BoxImageError extends Error {
   constructor(message: string) {
@@ -321,11 +331,18 @@ function findBoxLines(mask: Uint8Array, w: number, h: number): BoxLines {
   let bottom = h;
   for (let y = 0; y < h; y++) {
     if (y >= band * h && y < (1 - band) * h) continue;
+    const ka = (y - tol > 0 ? y - tol : 0) * w;
+    const kb = (y + tol < h - 1 ? y + tol : h - 1) * w;
     let runStart = -1;
     for (let x = 0; x <= w; x++) {
       let on = false;
       if (x < w) {
-        for (let k = Math.max(0, y - tol); k <= Math.min(h - 1, y + tol) && !on; k++) on = mask[k * w + x] === 1;
+        for (let k = ka + x; k <= kb + x; k += w) {
+          if (mask[k] === 1) {
+            on = true;
+            break;
+          }
+        }
       }
       if (on && runStart < 0) runStart = x;
       if (!on && runStart >= 0) {
@@ -344,11 +361,19 @@ function findBoxLines(mask: Uint8Array, w: number, h: number): BoxLines {
   let right = w;
   for (let x = 0; x < w; x++) {
     if (x >= band * w && x < (1 - band) * w) continue;
+    const ka = x - tol > 0 ? x - tol : 0;
+    const kb = x + tol < w - 1 ? x + tol : w - 1;
     let runStart = -1;
     for (let y = 0; y <= h; y++) {
       let on = false;
       if (y < h) {
-        for (let k = Math.max(0, x - tol); k <= Math.min(w - 1, x + tol) && !on; k++) on = mask[y * w + k] === 1;
+        const row = y * w;
+        for (let k = row + ka; k <= row + kb; k++) {
+          if (mask[k] === 1) {
+            on = true;
+            break;
+          }
+        }
       }
       if (on && runStart < 0) runStart = y;
       if (!on && runStart >= 0) {
@@ -384,19 +409,24 @@ interface Component {
   peak: number;
 }
 
+let componentStack = new Int32Array(0);
+
 /** 8-connected components; returns the label image (1-based) and the components. */
 function components(mask: Uint8Array, ink: Float32Array, w: number, h: number): { labels: Int32Array; comps: Component[] } {
   const labels = new Int32Array(w * h);
   const comps: Component[] = [];
-  const stack: number[] = [];
+  // Each pixel is pushed at most once (it is labelled when pushed): w·h entries always suffice.
+  if (componentStack.length < w * h) componentStack = new Int32Array(w * h);
+  const stack = componentStack;
   for (let start = 0; start < w * h; start++) {
     if (!mask[start] || labels[start]) continue;
     const id = comps.length + 1;
     const c: Component = { area: 0, minX: w, maxX: -1, minY: h, maxY: -1, peak: 0 };
     labels[start] = id;
-    stack.push(start);
-    while (stack.length) {
-      const i = stack.pop()!;
+    let sp = 0;
+    stack[sp++] = start;
+    while (sp > 0) {
+      const i = stack[--sp];
       const x = i % w;
       const y = (i - x) / w;
       c.area++;
@@ -414,7 +444,7 @@ function components(mask: Uint8Array, ink: Float32Array, w: number, h: number): 
           const j = yy * w + xx;
           if (mask[j] && !labels[j]) {
             labels[j] = id;
-            stack.push(j);
+            stack[sp++] = j;
           }
         }
       }
@@ -489,32 +519,58 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   let nLineInk = 0;
   for (let i = 0; i < w * h; i++) if (lines.line[i] && mask[i]) lineInk[nLineInk++] = ink[i];
   const guideFloor = nLineInk > 20 ? 0.3 * kthSmallest(lineInk, nLineInk, Math.floor(nLineInk / 2)) : 0;
-  const t = nInterior ? Math.max(noiseFloor, guideFloor, Math.min(tLines, Math.max(otsu(interior.subarray(0, nInterior)), 0.12))) : Math.max(tLines, noiseFloor, guideFloor);
+  // Two interior thresholds. `tCore` decides WHETHER a mark is writing (as before session 3: it keeps
+  // grain, dotted guides and specks out of blank boxes); `t`, with a lower absolute floor, decides how
+  // MUCH of a kept mark is drawn, so a pale pen keeps its faint strokes (hysteresis: a faint stroke
+  // survives only when connected to a core component).
+  const otsuInterior = nInterior ? otsu(interior.subarray(0, nInterior)) : 0;
+  const tCore = nInterior ? Math.max(noiseFloor, guideFloor, Math.min(tLines, Math.max(otsuInterior, CORE_FLOOR))) : Math.max(tLines, noiseFloor, guideFloor);
+  const t = nInterior ? Math.max(noiseFloor, guideFloor, Math.min(tLines, Math.max(otsuInterior, INTERIOR_FLOOR))) : tCore;
+
+  // Printed lines fainter than the first threshold (a grey border on a photo whose darkest ink is the
+  // pen) vanish from the first mask but come back at the interior threshold as bars beside the digit
+  // ("|3|"): look for lines again at this threshold and treat them like the first ones.
+  const low = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) low[i] = ink[i] >= t ? 1 : 0;
+  const lines2 = findBoxLines(low, w, h);
+  const jx0 = Math.max(ix0, lines2.left + 1);
+  const jx1 = Math.min(ix1, lines2.right);
+  const jy0 = Math.max(iy0, lines2.top + 1);
+  const jy1 = Math.min(iy1, lines2.bottom);
   mask.fill(0);
-  for (let y = iy0; y < iy1; y++) {
-    for (let x = ix0; x < ix1; x++) {
+  low.fill(0);
+  for (let y = jy0; y < jy1; y++) {
+    for (let x = jx0; x < jx1; x++) {
       const i = y * w + x;
-      mask[i] = !lines.line[i] && ink[i] >= t ? 1 : 0;
+      if (lines.line[i] || lines2.line[i]) continue;
+      const v = ink[i];
+      if (v >= tCore) mask[i] = 1;
+      if (v >= t) low[i] = 1;
     }
   }
 
-  // 5. Dotted guides, specks and line remnants: drop small or faint components, and thin slivers
+  // 5. Dotted guides, specks and line remnants: drop small or faint core components, and thin slivers
   //    hugging the crop edge (remnants of the border or a neighbouring box).
-  const { labels, comps } = components(mask, ink, w, h);
-  const keep = new Uint8Array(comps.length + 1);
+  const core = components(mask, ink, w, h);
+  const keepCore = new Uint8Array(core.comps.length + 1);
   const minArea = Math.max(6, Math.round(0.004 * w * h));
-  for (let k = 0; k < comps.length; k++) {
-    const c = comps[k];
+  for (let k = 0; k < core.comps.length; k++) {
+    const c = core.comps[k];
     const cw = c.maxX - c.minX + 1;
     const ch = c.maxY - c.minY + 1;
     const extent = Math.max(cw, ch);
     if (c.area < minArea && extent < 0.12 * Math.max(w, h)) continue;
-    if (c.peak < 1.4 * t && c.area < 4 * minArea) continue;
+    if (c.peak < 1.4 * tCore && c.area < 4 * minArea) continue;
     const edge = 2;
     const touchesEdge = c.minX < edge || c.minY < edge || c.maxX >= w - edge || c.maxY >= h - edge;
     if (touchesEdge && Math.min(cw, ch) <= 3 && Math.max(cw, ch) < 0.5 * Math.max(w, h)) continue;
-    keep[k + 1] = 1;
+    keepCore[k + 1] = 1;
   }
+  // The kept writing at the lower threshold: components of `low` that contain a kept core pixel.
+  const { labels, comps } = components(low, ink, w, h);
+  const keep = new Uint8Array(comps.length + 1);
+  for (let i = 0; i < w * h; i++) if (keepCore[core.labels[i]]) keep[labels[i]] = 1;
+  keep[0] = 0;
 
   let minX = w;
   let minY = h;

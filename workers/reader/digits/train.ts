@@ -285,6 +285,7 @@ async function main(): Promise<number> {
     synthBlankTop1: ev.synthBlankTop1,
     perClass: Object.fromEntries(Object.entries(ev.perClass).map(([k, v]) => [k, { n: v.n, top1: Number(v.top1.toFixed(4)) }])),
     confusions: ev.confusions,
+    errors: ev.errors,
     pairEce: ev.pairEce,
     msPerBox: Number(ev.msPerBox.toFixed(3)),
     normaliseMsPerBox: Number(ev.normaliseMsPerBox.toFixed(3)),
