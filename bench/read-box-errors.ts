@@ -19,7 +19,7 @@ import { decodeGray } from '../workers/reader/cv/decode.js';
 import { analysePage } from '../workers/reader/cv/page.js';
 import { ReadReject } from '../workers/reader/cv/reject.js';
 import { loadTemplates } from '../workers/reader/template/index.js';
-import { classifyBoxes } from '../workers/reader/digits/model.js';
+import { classifyPage } from '../workers/reader/pipeline.js';
 import { normaliseBox } from '../workers/reader/digits/preprocess.js';
 import { BOX_CLASSES } from '../workers/reader/types.js';
 
@@ -79,8 +79,7 @@ for (let i = from; i < from + n; i++) {
     throw err;
   }
   photos++;
-  const images = analysis.fields.flatMap((f) => f.boxes);
-  const probs = classifyBoxes(images);
+  const { probs } = classifyPage(analysis.fields);
   let k = 0;
   for (const f of analysis.fields) {
     const t = truth.boxes[f.key];

@@ -32,6 +32,11 @@ export interface CutField {
   boxes: GrayImage[];
   /** Box rectangles [x, y, w, h] in the warped page frame at pxPerMm. */
   roi: [number, number, number, number][];
+  /**
+   * The same box cut again with the inset changed by `insetDeltaPx` (negative: closer to the printed
+   * outline) and shifted by (dx, dy) px: a second look at a box the digit reader was unsure of.
+   */
+  recut(box: number, insetDeltaPx: number, dx?: number, dy?: number): GrayImage;
 }
 
 /** Search this far (mm) around the fiducial-predicted position. */
@@ -214,25 +219,27 @@ export function cutFields(
     const roi: CutField['roi'] = [];
     // Just past the printed outline: strokes that touch the box edge (the bar of a 7) keep their ends.
     const inset = Math.round((lineMm + INSET_MM) * P);
-    for (const b of f.field.boxes) {
-      const rx = Math.round(b.x * P) + dx;
-      const ry = Math.round(b.y * P) + dy;
+    const cut = (b: RectMm, insetPx: number, sx: number, sy: number): GrayImage => {
+      const rx = Math.round(b.x * P) + dx + sx;
+      const ry = Math.round(b.y * P) + dy + sy;
       const rw = Math.round(b.w * P);
       const rh = Math.round(b.h * P);
-      roi.push([rx, ry, rw, rh]);
-      const cx = rx + inset - f.x0;
-      const cy = ry + inset - f.y0;
-      const cw = rw - 2 * inset;
-      const ch = rh - 2 * inset;
-      const sx0 = clamp(cx, 0, f.pw - cw);
-      const sy0 = clamp(cy, 0, f.ph - ch);
+      const cw = Math.max(4, rw - 2 * insetPx);
+      const ch = Math.max(4, rh - 2 * insetPx);
+      const sx0 = clamp(rx + insetPx - f.x0, 0, f.pw - cw);
+      const sy0 = clamp(ry + insetPx - f.y0, 0, f.ph - ch);
       const data = new Uint8Array(cw * ch);
       for (let y = 0; y < ch; y++) data.set(f.px.subarray((sy0 + y) * f.pw + sx0, (sy0 + y) * f.pw + sx0 + cw), y * cw);
       const levels = greyLevels(data);
       eraseEdgeLines(data, cw, ch, levels);
-      boxes.push(padWithPaper(data, cw, ch, PAD_SHARE, levels.paper));
+      return padWithPaper(data, cw, ch, PAD_SHARE, levels.paper);
+    };
+    for (const b of f.field.boxes) {
+      roi.push([Math.round(b.x * P) + dx, Math.round(b.y * P) + dy, Math.round(b.w * P), Math.round(b.h * P)]);
+      boxes.push(cut(b, inset, 0, 0));
     }
-    out.push({ key: f.field.key, dx, dy, score: f.score, located, boxes, roi });
+    const recut = (box: number, insetDeltaPx: number, sx = 0, sy = 0) => cut(f.field.boxes[box]!, Math.max(0, inset + insetDeltaPx), sx, sy);
+    out.push({ key: f.field.key, dx, dy, score: f.score, located, boxes, roi, recut });
   }
   return out;
 }
