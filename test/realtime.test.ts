@@ -163,6 +163,39 @@ describe('realtime', () => {
     expect(['snapshot', 'delta']).toContain(fresh.kind);
   });
 
+  it('a quiet room sees no gap while other areas change: its deltas start from its own last change', async () => {
+    const node = nodes[0];
+    const s = await connect(node.url);
+    // Two desa rooms (the picked TPS span a few desa of one kecamatan).
+    const desas = [...new Set(tps.map((t) => t.desaCode))];
+    expect(desas.length).toBeGreaterThan(1);
+    const [quiet, busy] = desas as [string, string];
+    const store = new RoomStore();
+    const deltas: RoomDelta[] = [];
+    s.on('delta', (d) => {
+      if (d.area === quiet) deltas.push(d);
+    });
+    store.apply((await subscribe(s, quiet)) as RoomSnapshot);
+    // Publishes elsewhere, over several ticks (100 ms): the quiet room gets no delta, but the
+    // node's head moves on.
+    const elsewhere = tps.filter((t) => t.desaCode === busy);
+    for (let i = 0; i < 4; i++) {
+      await publishBatch(db.sql, elsewhere.slice(0, 3).map((t) => ({ tpsCode: t.code, contestId: CONTEST, stage: 'recap', values: formValues(t, n, r), actorId: null, actor: 'test' }) as PublishRequest), evaluateBuiltin);
+      await sleep(250);
+    }
+    expect(deltas).toEqual([]);
+    // Then the quiet room changes: its delta applies to what the client holds, no resubscribe.
+    const here = tps.find((t) => t.desaCode === quiet)!;
+    await publishBatch(db.sql, [{ tpsCode: here.code, contestId: CONTEST, stage: 'recap', values: formValues(here, n, r), actorId: null, actor: 'test' }], evaluateBuiltin);
+    const end = Date.now() + 5000;
+    while (deltas.length === 0 && Date.now() < end) await sleep(50);
+    expect(deltas.length).toBeGreaterThan(0);
+    for (const d of deltas) expect(store.apply(d)).toBe('ok');
+    expect(store.gaps).toBe(0);
+    const dbState = await fetchResults(quiet);
+    expect(store.tally?.suaraSah).toBe(dbState.tally.suaraSah);
+  });
+
   it('both nodes push the same change to their own clients', async () => {
     const a = await connect(nodes[0].url);
     const b = await connect(nodes[1].url);

@@ -10,7 +10,9 @@
  *   *new full values* of every unit that changed, never increments, so applying it twice or after a
  *   snapshot is harmless. Ignore a delta whose `version` ≤ the version you hold.
  * - If `delta.fromVersion` > your version (you missed one, e.g. after a disconnect), subscribe again
- *   with `since` = your version: you get the missing units or a fresh snapshot.
+ *   with `since` = your version: you get the missing units or a fresh snapshot. `fromVersion` is the
+ *   version up to which the node had announced this room's changes (the room's previous delta), so
+ *   a quiet room's next delta still applies to what its clients hold.
  * - `anomaly` events announce quarantines and other findings for TPS under the subscribed area.
  */
 import type { ResultStatus, UnitTally } from './results.js';
