@@ -29,7 +29,12 @@ export const readPage = {
   retryLimit: 3,
   retryDelaySeconds: 5,
   retryBackoff: true,
-  expireInSeconds: 15 * 60,
+  // A read-page job is active only while its photo is read: one consumer per reader process, one job
+  // at a time, and the reader pool kills a child after 120 s on one photo. Three minutes is therefore
+  // already "dead". It matters when PostgreSQL restarts under a running worker: the job active at that
+  // moment cannot be marked failed, and waits for this expiry (plus pg-boss's maintenance pass) before
+  // it is retried: was 15 min.
+  expireInSeconds: 3 * 60,
   batchSize: 1,
 } satisfies JobSpec<z.ZodObject<{ submissionId: z.ZodNumber }>>;
 
