@@ -13,6 +13,9 @@ import { transition, CASE_STATES, type CaseSnapshot, type CaseState } from '../w
 import { bandOf, caseScore, findingScore } from '../workers/cases/severity.js';
 import type { Finding } from '../workers/detectors/types.js';
 import type { CaseDetailResponse, CasesResponse, FindingsResponse } from '../server/contract/investigation.js';
+import { currentResult, publishBatch } from '../db/repositories/publish.js';
+import { evaluateBuiltin } from '../workers/jobs/rules.js';
+import { candidateCount, formValues, pickTps, rng } from './ingest-helpers.js';
 
 const NOW = new Date('2026-11-28T12:00:00Z');
 const snap = (state: CaseState, extra: Partial<CaseSnapshot> = {}): CaseSnapshot => ({ state, assigneeId: null, lockedUntil: null, quarantined: false, pending: null, ...extra });
@@ -187,10 +190,35 @@ describe('cases over HTTP and PostgreSQL', () => {
     expect((await t('reviewer2', { action: 'approve' })).json.error.code).toBe('two_person_rule');
     // Bawaslu cannot be the second person either: approving performs the change.
     expect((await t('bawaslu', { action: 'approve' })).json.error.code).toBe('bawaslu_never_edits_results');
+    // Approving performs the change: with no result for this TPS yet there is nothing to correct, and
+    // the case stays pending.
+    const nothing = await t('operator', { action: 'approve' });
+    expect(nothing.status).toBe(409);
+    expect(nothing.json.error.code).toBe('no_result_to_correct');
+    expect((await call('GET', `/api/cases/${ids.case}`, 'bawaslu')).json.case.state).toBe('PENDING_APPROVAL');
+    // What the KPPS wrote: paslon 2 has 117 (votes moved from paslon 1 so the sums hold); the machine
+    // read 617 (T-OCR-1), which breaks H1 and is quarantined.
+    const [info] = await pickTps(db.sql, tps, 1);
+    const values = formValues(info!, await candidateCount(db.sql, contest), rng(3));
+    expect(values.suara_paslon_1! + values.suara_paslon_2!).toBeGreaterThanOrEqual(117);
+    values.suara_paslon_1! -= 117 - values.suara_paslon_2!;
+    values.suara_paslon_2 = 117;
+    const [misread] = await publishBatch(db.sql, [{ tpsCode: tps, contestId: contest, stage: 'machine', values: { ...values, suara_paslon_2: 617 }, actorId: null, actor: 'test' }], evaluateBuiltin);
+    expect(misread).toMatchObject({ outcome: 'created', status: 'quarantined' });
     const stale = await t('operator', { action: 'approve', version: 0 });
     expect(stale.json.error.code).toBe('stale_version');
     const approved = await t('operator', { action: 'approve' });
     expect(approved.json.case).toMatchObject({ state: 'RESOLVED', resolution: 'CORRECTED_OCR', pending: null });
+    // …and the approved number is published: a KPU review version of the TPS result, proposed by the
+    // reviewer and approved by the operator, the other fields as they were.
+    expect(approved.json.correction).toMatchObject({ outcome: 'created' });
+    const now = await currentResult(db.sql, tps, contest);
+    expect(now).toMatchObject({ stage: 'reviewer', status: 'published', values });
+    const [row] = await db.sql`select created_by, correction_id from tps_results where is_current and tps_code = ${tps} and contest_id = ${contest}`;
+    expect(Number(row!.created_by)).toBe(ids.operator);
+    expect(Number(row!.correction_id)).toBe(approved.json.correction.id);
+    const [fix] = await db.sql`select proposed_by, approved_by, state from corrections where id = ${approved.json.correction.id}`;
+    expect({ by: Number(fix!.proposed_by), ok: Number(fix!.approved_by), state: fix!.state }).toEqual({ by: ids.reviewer, ok: ids.operator, state: 'applied' });
     // Resolving the case resolved its findings.
     const [{ n }] = await db.sql`select count(*)::int as n from anomalies where tps_code = ${tps} and status = 'active'`;
     expect(n).toBe(0);
@@ -199,7 +227,11 @@ describe('cases over HTTP and PostgreSQL', () => {
     expect((await t('bawaslu', { action: 'close' })).json.case.state).toBe('CLOSED');
 
     const detail = (await call('GET', `/api/cases/${ids.case}`, 'bawaslu')).json as CaseDetailResponse;
-    expect(detail.findings).toHaveLength(3);
+    // The three findings the case opened with, and those of the quarantined misread (H1 among them):
+    // all resolved with the case.
+    expect(detail.findings.length).toBeGreaterThan(3);
+    expect(detail.findings.map((x) => x.rule)).toContain('H1');
+    expect(detail.findings.every((x) => x.status === 'resolved')).toBe(true);
     expect(detail.notes.map((x) => x.kind)).toEqual(['transition', 'transition', 'transition', 'transition', 'transition', 'transition', 'note', 'transition']);
     expect(detail.notes[4].body).toContain('foto jelas: 117');
     // The refused Bawaslu attempts left no trace in the case; the approval names the KPU operator.

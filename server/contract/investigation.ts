@@ -92,6 +92,25 @@ export interface CaseTransitionRequest {
   version?: number;
 }
 
+/**
+ * Answer to a transition. When the action approved a number change (CORRECTED_OCR etc. with
+ * `correction`), the change is published as a KPU correction of the TPS result: proposed by the
+ * person who resolved the case, approved by the one who approved it (GET /api/tps/:code shows it
+ * with both names). `correction` says what happened to it.
+ */
+export interface CaseTransitionResponse {
+  case: CaseDto;
+  correction?: {
+    /** Id in the TPS's corrections list. */
+    id: number;
+    /** 'created': a new result version; 'unchanged': the values were already so. */
+    outcome: string;
+    /** Status of the new result version (a correction that breaks the arithmetic is quarantined like any other). */
+    status: string | null;
+    version: number | null;
+  };
+}
+
 export interface CaseNoteRequest { body: string }
 
 /** Pushed as Socket.IO `investigation` events (and on PostgreSQL channel `rekap_investigation`). */

@@ -16,6 +16,8 @@ import { ingestRoutes } from './routes/ingest.js';
 import { operatorsRouter } from './routes/operators.js';
 import { practiceRouter } from './routes/practice.js';
 import type { JobQueue } from '../../workers/jobs/queue.js';
+import { loadEvaluator } from '../../workers/jobs/rules.js';
+import type { EvaluateFn } from '../../db/repositories/publish.js';
 
 export const REKAP_VERSION = '0.1.0';
 export const clientDistDir = join(import.meta.dirname, '..', '..', 'dist', 'client');
@@ -60,9 +62,12 @@ export function createApp(deps: AppDeps): Express {
   });
   api.use(authRouter({ sql: database.sql }));
   api.use(areasRouter(database.sql));
-  api.use(ingestRoutes({ config, database, queue: deps.queue ?? null, log: deps.log }));
+  // One rules evaluator for every route that publishes (uploads' re-publish, TPS corrections, case corrections).
+  let evaluator: Promise<EvaluateFn> | null = null;
+  const evaluate = () => (evaluator ??= loadEvaluator(deps.log));
+  api.use(ingestRoutes({ config, database, queue: deps.queue ?? null, log: deps.log, evaluate }));
   api.use(practiceRouter({ database, log: deps.log }), operatorsRouter({ database }));
-  api.use(findingsRouter(database.sql), casesRouter(database.sql));
+  api.use(findingsRouter(database.sql), casesRouter(database.sql, { evaluate }));
   api.use(unknownRoute);
   app.use('/api', api);
 

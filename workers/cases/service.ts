@@ -124,7 +124,11 @@ async function syncCasesTx(tx: Tx, keys: { tpsCode: string; contestId: string }[
 const caseEvent = (c: CaseRow): InvestigationEvent => ({ type: 'case', id: c.id, tpsCode: c.tpsCode, contestId: c.contestId, state: c.state as CaseStateDto, severity: c.severity, band: c.band as CaseBandDto });
 
 /** Apply one action by one person. Row-locked; refused transitions throw CaseError with a code. */
-export async function transitionCase(sql: Sql, id: number, req: TransitionRequest & { version?: number }, actor: Actor & { name: string }): Promise<CaseDto> {
+export async function transitionCase(
+  sql: Sql, id: number, req: TransitionRequest & { version?: number }, actor: Actor & { name: string },
+  /** Runs inside the case's transaction once the transition is allowed, before anything is written; throwing refuses it. */
+  guard?: (tx: Sql, c: CaseRow, applyCorrection: Record<string, number> | null) => Promise<void>,
+): Promise<CaseDto> {
   return sql.begin(async (tx) => {
     const c = await getCase(tx, id, { forUpdate: true });
     if (!c) throw new CaseError('case_not_found', `case ${id} not found`, 404);
@@ -143,6 +147,7 @@ export async function transitionCase(sql: Sql, id: number, req: TransitionReques
     };
     const out = transition(snapshot, req, actor, new Date(), { lockMinutes: DETECTOR_PARAMS.cases.reviewLockMin, twoPersonRule: DETECTOR_PARAMS.cases.twoPersonRule });
     if (!out.ok) throw new CaseError(out.code, out.message, out.code === 'forbidden_role' ? 403 : out.code.startsWith('invalid_') && out.code !== 'invalid_transition' ? 400 : 409);
+    await guard?.(tx as unknown as Sql, c, out.applyCorrection ?? null);
     const after = await updateCase(tx, id, { state: out.state, ...out.set, touched: true });
     await addCaseNote(tx, id, actor.id, 'transition', req.note ? `${out.summary} — ${req.note}` : out.summary);
     if (out.resolvesFindings) await resolveFindingsOfTps(tx, c.tpsCode, c.contestId);

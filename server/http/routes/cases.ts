@@ -4,7 +4,10 @@ import { getCase, hasActiveHardFailure } from '../../../db/repositories/cases.js
 import { addNote, caseDetail, casesList, CaseError, EXPORT_COLUMNS, exportCases, toCsv, transitionCase } from '../../../workers/cases/service.js';
 import { CASE_ACTIONS, CASE_STATES, needsSecondPerson, RESOLUTIONS, type Resolution, type TransitionRequest } from '../../../workers/cases/state-machine.js';
 import { inScope, requireActor, type Actor } from '../../auth/index.js';
-import type { CaseDetailResponse, CasesResponse, CaseTransitionRequest } from '../../contract/investigation.js';
+import type { CaseDetailResponse, CasesResponse, CaseTransitionRequest, CaseTransitionResponse } from '../../contract/investigation.js';
+import { currentResult, STAGE_RANK, type EvaluateFn, type ResultStage } from '../../../db/repositories/publish.js';
+import { approveCorrection, CorrectionError, proposeCorrection } from '../../../db/repositories/corrections.js';
+import { actorLabel } from '../../auth/index.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
 import { ensureActor, INVESTIGATOR_ROLES, intParam, queryString, scopedArea } from './findings.js';
 
@@ -55,7 +58,7 @@ export function bawasluRefusal(action: string, req: { resolution?: string; corre
 const asHttp = (err: unknown) => (err instanceof CaseError ? new HttpError(err.status, err.code, err.message) : err);
 
 /** Investigation cases: queue, detail with evidence, transitions, notes, CSV/JSON export for Bawaslu. */
-export function casesRouter(sql: Sql): Router {
+export function casesRouter(sql: Sql, deps: { evaluate: () => Promise<EvaluateFn> }): Router {
   const router = Router();
   router.use('/cases', ensureActor(sql), express.json({ limit: '64kb' }));
 
@@ -103,12 +106,46 @@ export function casesRouter(sql: Sql): Router {
       const refusal = bawasluRefusal(b.action, { resolution: b.resolution, correction: b.correction }, quarantined);
       if (refusal) throw new HttpError(403, 'bawaslu_never_edits_results', refusal, { action: b.action });
     }
+    // Approving a number change publishes it. Checked inside the case's transaction once the
+    // approval is allowed, so an approval never resolves a case whose correction has nothing to correct.
+    type Fix = { tpsCode: string; contestId: string; values: Record<string, number>; proposedBy: number; current: NonNullable<Awaited<ReturnType<typeof currentResult>>> };
+    let fix: Fix | null = null;
+    let updated;
     try {
-      const updated = await transitionCase(sql, id, b as TransitionRequest & { version?: number }, { id: actor.userId, role: actor.role, name: actor.name });
-      res.json({ case: updated });
+      updated = await transitionCase(sql, id, b as TransitionRequest & { version?: number }, { id: actor.userId, role: actor.role, name: actor.name }, async (tx, c, correction) => {
+        if (!correction || Object.keys(correction).length === 0) return;
+        const current = await currentResult(tx, c.tpsCode, c.contestId);
+        if (!current) throw new HttpError(409, 'no_result_to_correct', `TPS ${c.tpsCode} has no result for ${c.contestId} yet: nothing to correct; publish or correct it from the TPS page first`);
+        const proposedBy = Number((c.pending as { proposedBy?: number } | null)?.proposedBy ?? actor.userId);
+        fix = { tpsCode: c.tpsCode, contestId: c.contestId, values: correction, proposedBy, current };
+      });
     } catch (err) {
       throw asHttp(err);
     }
+    const body: CaseTransitionResponse = { case: updated };
+    const f = fix as Fix | null;
+    if (f) {
+      // The case's two people become the correction's proposer and approver (the same two-person
+      // rule: different people, different roles). Stage: a KPU review, or the current stage if later.
+      const stage: ResultStage = STAGE_RANK[f.current.stage] > STAGE_RANK.reviewer ? f.current.stage : 'reviewer';
+      const [proposer] = await sql<{ role: string; name: string }[]>`select role, name from users where id = ${f.proposedBy}`;
+      const by = (a: { userId: number; role: string; name: string }) => ({ userId: a.userId, role: a.role, label: actorLabel(a as Actor) });
+      try {
+        const evaluate = await deps.evaluate();
+        const reason = `kasus #${id} (${updated.resolution}): koreksi disetujui / case correction approved`;
+        const proposed = await proposeCorrection(sql, evaluate, {
+          tpsCode: f.tpsCode, contestId: f.contestId, stage, values: { ...f.current.values, ...f.values }, reason, baseVersion: f.current.version,
+          by: by({ userId: f.proposedBy, role: proposer?.role ?? 'unknown', name: proposer?.name ?? '?' }),
+        });
+        const applied = proposed.correction.state === 'pending' ? await approveCorrection(sql, evaluate, Number(proposed.correction.id), by(actor)) : proposed;
+        const o = applied.outcome;
+        body.correction = { id: Number(applied.correction.id), outcome: o?.outcome ?? 'unchanged', status: o?.status ?? null, version: o?.version ?? null };
+      } catch (err) {
+        if (err instanceof CorrectionError) throw new HttpError(err.status, err.code, `the case is resolved, but its correction was not applied: ${err.message}`, { case: updated });
+        throw err;
+      }
+    }
+    res.json(body);
   });
 
   router.post('/cases/:id/notes', async (req, res) => {

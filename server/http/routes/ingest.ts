@@ -11,11 +11,11 @@ import { tpsRouter } from './tps.js';
 import { uploadRouter } from './upload.js';
 
 /** Every route of the ingest → publish → feeds spine, mounted under /api by createApp. */
-export function ingestRoutes(deps: { config: Config; database: Database; queue: JobQueue | null; log: (msg: string, err?: unknown) => void }): Router {
+export function ingestRoutes(deps: { config: Config; database: Database; queue: JobQueue | null; log: (msg: string, err?: unknown) => void; evaluate?: () => Promise<EvaluateFn> }): Router {
   const router = Router();
   const { sql } = deps.database;
   let evaluator: Promise<EvaluateFn> | null = null;
-  const evaluate = () => (evaluator ??= loadEvaluator(deps.log));
+  const evaluate = deps.evaluate ?? (() => (evaluator ??= loadEvaluator(deps.log)));
   router.use(authenticate(sql));
   router.use(uploadRouter({
     database: deps.database, queue: deps.queue, photoDir: deps.config.photoDir,
