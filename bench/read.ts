@@ -68,6 +68,8 @@ const TPS = Array.from({ length: 40 }, (_, i) => ({
   code: `9901011001${String(i + 1).padStart(3, '0')}`,
   header: { provinsi: 'PROVINSI CONTOH', kabupaten: 'KABUPATEN CONTOH', kecamatan: 'KECAMATAN CONTOH', desa: 'DESA CONTOH', tps: String(i + 1).padStart(3, '0') },
 }));
+/** Photos one generator child makes before it exits and is replaced (see genWorker). */
+const GEN_SLICE = 60;
 const photoPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.jpg`);
 const truthPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.json`);
 
@@ -76,8 +78,12 @@ async function genWorker(spec: string) {
   const [k, m] = spec.split('/').map(Number) as [number, number];
   const { synthesizePhoto, loadGlyphLibrary } = await import('../workers/reader/synth/index.js');
   const lib = await loadGlyphLibrary({ part: HANDWRITING });
+  let made = 0;
   for (let i = k; i < N; i += m) {
     if (existsSync(truthPath(i))) continue;
+    // The generator leaks native memory (~50 MB a photo, Skia): a child makes a slice, exits, and the
+    // parent starts a fresh one (an unsliced run of 1,000 photos was killed by the kernel at ~470).
+    if (made++ >= GEN_SLICE) break;
     const contest = contestFor(Math.floor(i / 2));
     const { jpeg, truth } = await synthesizePhoto(i, contest, TPS, { seed: SEED, mistakes: Number(args.mistakes), unreadable: Number(args.unreadable), page: 'both' }, lib);
     writeFileSync(photoPath(i), jpeg);
@@ -96,19 +102,22 @@ async function generate() {
   log(`synthesising ${missing.length} photos into ${DIR} (${WORKERS} processes)`);
   let done = 0;
   const tsx = pathToFileURL(path.join(here, '..', 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  const runChild = (k: number) =>
+    new Promise<void>((resolve, reject) => {
+      const child = fork(fileURLToPath(import.meta.url), ['--gen-worker', `${k}/${WORKERS}`, '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING, '--mistakes', args.mistakes!, '--unreadable', args.unreadable!], {
+        execArgv: ['--expose-gc', '--import', tsx],
+        stdio: ['ignore', 2, 2, 'ipc'],
+      });
+      child.on('message', () => {
+        if (++done % 50 === 0) log(`synthesised ${done}/${missing.length}`);
+      });
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`generator ${k} exited with ${code}`))));
+    });
+  const left = (k: number) => missing.some((i) => i % WORKERS === k && !existsSync(truthPath(i)));
   await Promise.all(
-    Array.from({ length: WORKERS }, (_, k) =>
-      new Promise<void>((resolve, reject) => {
-        const child = fork(fileURLToPath(import.meta.url), ['--gen-worker', `${k}/${WORKERS}`, '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING, '--mistakes', args.mistakes!, '--unreadable', args.unreadable!], {
-          execArgv: ['--expose-gc', '--import', tsx],
-          stdio: ['ignore', 2, 2, 'ipc'],
-        });
-        child.on('message', () => {
-          if (++done % 50 === 0) log(`synthesised ${done}/${missing.length}`);
-        });
-        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`generator ${k} exited with ${code}`))));
-      }),
-    ),
+    Array.from({ length: WORKERS }, async (_, k) => {
+      while (left(k)) await runChild(k);
+    }),
   );
 }
 

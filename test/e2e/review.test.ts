@@ -10,6 +10,8 @@ import type { ReadInput } from '../../workers/jobs/handlers.js';
 import type { PageReading } from '../../workers/reader/types.js';
 import { templateById } from '../../workers/reader/template/index.js';
 import { candidateCount, formValues, pickTps, readingFor, rng, type TpsInfo } from '../ingest-helpers.js';
+import { publishBatch } from '../../db/repositories/publish.js';
+import { evaluateBuiltin } from '../../workers/jobs/rules.js';
 
 /**
  * Evidence and review through the browser, on the real pipeline (HTTP upload → queue → reading →
@@ -234,6 +236,28 @@ describe('TPS page, review queue, embeds', { timeout: 180_000 }, () => {
     expect(await watcher.getByTestId('suara-sah').textContent()).toBe(idInt(Number(sahBefore.replace(/\./g, '')) + truth.suara_sah));
     await screenshot(watcher, '08-desa-after-review');
     await watcher.close();
+  });
+
+  it('a new quarantine anywhere in the officer\'s area reaches the open queue at once (operator room)', async () => {
+    // A reviewer of the whole province opens the queue without an area: the page joins the operator
+    // room of the officer's scope. Then a form from another kab/kota, not in the list, is quarantined.
+    const [other] = await pickTps(server.db.sql, '6202', 1);
+    const officer = await createUserWithToken(server.db.sql, { name: 'Reviewer provinsi', role: 'kpu_reviewer', scopeCode: '62' });
+    const p = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    watchPage(p);
+    await p.goto(`${server.url}/tinjau?kontes=${CONTEST}`);
+    await p.getByTestId('token-input').fill(officer.token);
+    await p.getByTestId('token-input').press('Enter');
+    await p.waitForSelector('[data-testid="queue"], [data-testid="queue-empty"]');
+    expect(await p.locator(`[data-testid="queue"] li[data-tps="${other!.code}"]`).count()).toBe(0);
+    await p.waitForTimeout(1000); // the operator room joined
+    const values = formValues(other!, n, rng(303));
+    values.suara_paslon_1! += 50; // Σ paslon ≠ suara sah: H1 quarantines it
+    const [out] = await publishBatch(server.db.sql, [{ tpsCode: other!.code, contestId: CONTEST, stage: 'kpps', values, actorId: null, actor: 'test' }], evaluateBuiltin);
+    expect(out).toMatchObject({ status: 'quarantined' });
+    await expect.poll(() => p.getByTestId('review-notice').textContent(), { timeout: 15_000 }).toContain(other!.code);
+    await p.locator(`[data-testid="queue"] li[data-tps="${other!.code}"]`).waitFor({ timeout: 15_000 });
+    await p.close();
   });
 
   it('loads the embeds with no login and the same numbers', async () => {

@@ -150,6 +150,7 @@ const texts = {
   impact: ['Dampak suara', 'Vote impact'],
   queueEmpty: ['Antrean kosong', 'Queue is empty'],
   awaitingApproval: ['Menunggu persetujuan orang kedua', 'Awaiting a second person\'s approval'],
+  newQuarantine: ['Karantina baru: TPS {tps} — antrean diperbarui', 'New quarantine: TPS {tps} — queue refreshed'],
   signIn: ['Token akses', 'Access token'],
   signInHelp: ['Tempel token dari `rekap token create`', 'Paste a token from `rekap token create`'],
   save: ['Simpan', 'Save'],

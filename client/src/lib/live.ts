@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type {
   AnomalyEvent,
+  OpsEvent,
   ClientToServerEvents,
   RoomDelta,
   RoomKey,
@@ -243,4 +244,40 @@ export function useAnomalyEvents(onEvent: (a: AnomalyEvent) => void): void {
       anomalyListeners.delete(l);
     };
   }, []);
+}
+
+/**
+ * The operator room of an area (`subscribe-ops`): every TPS result under it that goes into quarantine
+ * while the page is open, pushed as it happens. Staff only: this opens a second connection that
+ * carries the officer's token (the page's public connection carries none, so public viewers never
+ * share a socket with credentials). Joins again after a reconnect. Calls onRefused once with the
+ * server's reason when the room is not allowed (no token, out of scope, revoked).
+ */
+export function useOpsEvents(area: string | null, token: string | null, onEvent: (e: OpsEvent) => void, onRefused?: (why: string) => void): void {
+  const ref = useRef({ onEvent, onRefused });
+  ref.current = { onEvent, onRefused };
+  useEffect(() => {
+    if (!area || !token) return;
+    const s: RekapSocket = io({ path: '/socket.io', transports: ['websocket'], auth: { token }, reconnectionDelay: 500, reconnectionDelayMax: 5000, randomizationFactor: 0.5 });
+    s.on('connect', () => {
+      s.emit('subscribe-ops', { area }, (res) => {
+        if (!res.ok) ref.current.onRefused?.(res.error?.message ?? 'refused');
+      });
+    });
+    s.on('review', (e) => ref.current.onEvent(e));
+    s.on('auth_revoked', (info) => {
+      ref.current.onRefused?.(info.message);
+      s.close();
+    });
+    s.on('connect_error', (err) => {
+      const data = (err as Error & { data?: { code?: string; message?: string } }).data;
+      if (data?.code === 'invalid_token') {
+        ref.current.onRefused?.(data.message ?? 'invalid token');
+        s.close();
+      }
+    });
+    return () => {
+      s.close();
+    };
+  }, [area, token]);
 }

@@ -5,7 +5,7 @@ import { TokenBox } from '../components/TokenBox.js';
 import { apiFetch, ApiError, getToken } from '../lib/api.js';
 import { formatDateTime, formatInt } from '../lib/format.js';
 import { useI18n } from '../lib/i18n.js';
-import { useRooms } from '../lib/live.js';
+import { useOpsEvents, useRooms } from '../lib/live.js';
 import { FieldRows, Photo } from './TpsPage.js';
 
 const isTyping = (e: KeyboardEvent) => {
@@ -91,6 +91,25 @@ export function ReviewPage() {
     if (lastKey.current && versionKey !== lastKey.current && !versionKey.split(',').every((v) => v === '0')) setNonce((n) => n + 1);
     lastKey.current = versionKey;
   }, [versionKey]);
+
+  // New quarantines anywhere in the officer's area arrive on the operator room (`#ops/<area>`): the
+  // queue refreshes at once, even for TPS whose area is not in the list yet.
+  const [scope, setScope] = useState<string | null>(null);
+  useEffect(() => {
+    if (!hasToken || area) return;
+    apiFetch<{ user: { scope: string | null } }>('/api/auth/me')
+      .then((me) => setScope(me.user.scope || '00'))
+      .catch(() => setScope(null));
+  }, [hasToken, area, authNonce]);
+  useOpsEvents(
+    area || scope,
+    hasToken ? getToken() : null,
+    (e) => {
+      if (contest && e.contestId !== contest) return;
+      setNotice({ text: t('newQuarantine', { tps: e.tpsCode }) });
+      setNonce((n) => n + 1);
+    },
+  );
 
   const contestDetail = detail?.contests.find((c) => c.contestId === item?.contestId) ?? null;
   const pending = contestDetail?.corrections.filter((c) => c.state === 'pending') ?? [];
