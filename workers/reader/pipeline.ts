@@ -158,32 +158,60 @@ const SECOND_LOOK_CUTS: [insetDeltaPx: number, dx: number, dy: number][] = [
 ];
 
 /** Every box's 12 probabilities, in field and box order, with the second look for unsure boxes. */
-export function classifyPage(fields: PageAnalysis['fields']): { probs: number[][]; secondLook: number } {
-  const images = fields.flatMap((f) => f.boxes);
-  const probs = classifyBoxes(images);
-  const unsure: { at: number; field: number; box: number }[] = [];
-  let k = 0;
-  fields.forEach((f, fi) =>
-    f.boxes.forEach((_, b) => {
-      if (Math.max(...probs[k]!) < SECOND_LOOK_BELOW) unsure.push({ at: k, field: fi, box: b });
-      k++;
-    }),
-  );
-  if (!unsure.length) return { probs, secondLook: 0 };
-  const again = classifyBoxes(unsure.flatMap((u) => SECOND_LOOK_CUTS.map(([inset, dx, dy]) => fields[u.field]!.recut(u.box, inset, dx, dy))));
-  unsure.forEach((u, i) => {
-    const views = [probs[u.at]!, ...SECOND_LOOK_CUTS.map((_, j) => again[i * SECOND_LOOK_CUTS.length + j]!)];
-    probs[u.at] = views[0]!.map((_, c) => views.reduce((s, v) => s + v[c]!, 0) / views.length);
+export function classifyPage(fields: PageAnalysis['fields']): { probs: number[][]; secondLook: number; looked: Set<number> } {
+  const probs = classifyBoxes(fields.flatMap((f) => f.boxes));
+  const unsure: number[] = [];
+  probs.forEach((p, k) => {
+    if (Math.max(...p) < SECOND_LOOK_BELOW) unsure.push(k);
   });
-  return { probs, secondLook: unsure.length };
+  secondLook(fields, probs, unsure);
+  return { probs, secondLook: unsure.length, looked: new Set(unsure) };
+}
+
+/** Box k (flat index over fields and boxes) → its field and box. */
+function locate(fields: PageAnalysis['fields'], k: number): { field: number; box: number } {
+  let at = k;
+  for (let f = 0; f < fields.length; f++) {
+    if (at < fields[f]!.boxes.length) return { field: f, box: at };
+    at -= fields[f]!.boxes.length;
+  }
+  throw new RangeError(`box ${k} is not on the page`);
+}
+
+/** Re-cuts the given boxes (flat indices) and replaces their probabilities by the average of the three cuts. */
+function secondLook(fields: PageAnalysis['fields'], probs: number[][], boxes: number[]): void {
+  if (!boxes.length) return;
+  const where = boxes.map((k) => locate(fields, k));
+  const again = classifyBoxes(where.flatMap((u) => SECOND_LOOK_CUTS.map(([inset, dx, dy]) => fields[u.field]!.recut(u.box, inset, dx, dy))));
+  boxes.forEach((k, i) => {
+    const views = [probs[k]!, ...SECOND_LOOK_CUTS.map((_, j) => again[i * SECOND_LOOK_CUTS.length + j]!)];
+    probs[k] = views[0]!.map((_, c) => views.reduce((s, v) => s + v[c]!, 0) / views.length);
+  });
 }
 
 function readCutPage(a: PageAnalysis, timings: Record<string, number>, lap: (n: string) => void): PageReading {
-  const { probs } = classifyPage(a.fields);
+  const { probs, looked } = classifyPage(a.fields);
   lap('classify');
+  const flatIndex = new Map<string, number>();
   let k = 0;
-  const perField = a.fields.map((f) => ({ key: f.key, boxes: f.boxes.map(() => probs[k++]!) }));
-  const result = decodePage(perField, a.template.identities);
+  for (const f of a.fields) f.boxes.forEach((_, b) => flatIndex.set(`${f.key}|${b}`, k++));
+  const fieldsOf = () => {
+    let i = 0;
+    return a.fields.map((f) => ({ key: f.key, boxes: f.boxes.map(() => probs[i++]!) }));
+  };
+  let perField = fieldsOf();
+  let result = decodePage(perField, a.template.identities);
+  // The arithmetic points at boxes the reader was sure of and the decoder would change: they get
+  // the second look too (if they have not had it), and the page is decoded again. The thresholds
+  // are the same; a box that truly shows what the KPPS wrote reads the same from every cut.
+  if (result.cls === 'NEEDS_REVIEW') {
+    const suspects = result.changedBoxes.map((c) => flatIndex.get(`${c.key}|${c.box}`)!).filter((i) => i !== undefined && !looked.has(i));
+    if (suspects.length) {
+      secondLook(a.fields, probs, suspects);
+      perField = fieldsOf();
+      result = decodePage(perField, a.template.identities);
+    }
+  }
   lap('constraints');
   const fields: Record<string, FieldReading> = {};
   for (const [i, f] of a.fields.entries()) {
