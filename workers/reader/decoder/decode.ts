@@ -39,6 +39,11 @@ export interface DecodeResult {
   post: number;
   /** Posterior mass of assignments satisfying every identity. */
   pConsistent: number;
+  /**
+   * For a correction: the largest probability, over changed fields, that the KPPS wrote that number as
+   * read (a single slip, one ε), against the misread the correction assumes. 0 when nothing changed.
+   */
+  pSlip: number;
   /** P(X_f = x*_f) per field. */
   marginals: Record<string, number>;
   /** Δ*_k = Σ parts − total at x*, per identity id (for 'le', positive means the bound is broken). */
@@ -237,6 +242,7 @@ export function decodePage(fields: DecodeField[], identities: IdentitySpec[], op
     argmax: {},
     post,
     pConsistent,
+    pSlip: 0,
     marginals: {},
     residuals: {},
     argmaxResiduals: {},
@@ -287,6 +293,42 @@ export function decodePage(fields: DecodeField[], identities: IdentitySpec[], op
     if (raw === null || !holds(k, raw)) argmaxConsistent = false;
   }
 
+  // The single-slip check. ε is charged per identity, so a KPPS who miswrote one number that sits
+  // in two identities (a J in its L + P = J row and in its column total) costs ε² in the posterior:
+  // too cheap an explanation to lose to. Each changed field therefore gets the alternative it
+  // deserves, "the KPPS wrote what we read, and only that number is wrong": one ε (the largest of its
+  // identities) and one q(Δ) (the kernel of §4.4, at the largest residual that number leaves):
+  //   slip : misread = ε·q(Δ)·L(read) : (1 − ε)·L(x*).
+  // A correction is automatic only if the slip keeps at most maxSlipProb. q(Δ) keeps the 2024-style
+  // misreads automatic (617 for 117 leaves Δ = 500: no KPPS slips by 500); what goes to a person is a
+  // small difference on a box that could be either digit, e.g. a planted 104 in a row summing to 105,
+  // read 4 at p 0.51 and 5 at 0.24 (bench, session 3), which the per-identity model had "corrected".
+  let worstSlip = 0;
+  let worstSlipField = '';
+  const rq = Math.exp(-1 / P.lambda);
+  for (let g = 0; g < n; g++) {
+    const key = prep.keys[g]!;
+    const am = out.argmax[key];
+    const v = out.values[key]!;
+    if (am === null || am === undefined || am === v) continue;
+    const own = identities.filter((k) => k.total === key || k.parts.includes(key));
+    if (!own.length) continue;
+    const eps = Math.max(...own.map((k) => k.epsilon));
+    // The residual the reading leaves in its identities when only this number is as read.
+    const withRead = (k: string) => (k === key ? am : out.values[k]!);
+    // (an upper bound that still holds is no evidence either way: only a broken 'le' counts)
+    const delta = Math.max(...own.map((k) => (k.kind === 'sum' ? Math.abs(residualOf(k, withRead)) : Math.max(0, residualOf(k, withRead)))));
+    const q = Math.exp(-delta / P.lambda) / ((2 * rq) / (1 - rq));
+    const logL = prep.likes[g]!.logL;
+    const odds = ((eps * q) / (1 - eps)) * Math.exp(logL[am]! - logL[v]!);
+    const pSlip = odds / (1 + odds);
+    if (pSlip > worstSlip) {
+      worstSlip = pSlip;
+      worstSlipField = key;
+    }
+  }
+  out.pSlip = worstSlip;
+
   const reasons = out.reasons;
   const nChanged = out.changedBoxes.length;
   const maxPerField = Math.max(0, ...changedPerField);
@@ -303,7 +345,8 @@ export function decodePage(fields: DecodeField[], identities: IdentitySpec[], op
     post >= P.autoAcceptPost &&
     maxPerField <= P.maxChangedBoxesPerField &&
     nChanged <= P.maxChangedBoxesPerForm &&
-    minChangedP >= P.minChangedBoxProb
+    minChangedP >= P.minChangedBoxProb &&
+    worstSlip <= P.maxSlipProb
   ) {
     out.cls = 'AUTO_CORRECTED';
   } else if (exact && !allHold && argmaxIsMap && pInconsistent >= P.formInconsistentPost && boxMaxAll >= P.formInconsistentBoxMax) {
@@ -316,6 +359,7 @@ export function decodePage(fields: DecodeField[], identities: IdentitySpec[], op
     if (maxPerField > P.maxChangedBoxesPerField) reasons.push(`${maxPerField} boxes changed in one field (max ${P.maxChangedBoxesPerField})`);
     if (nChanged > P.maxChangedBoxesPerForm) reasons.push(`${nChanged} boxes changed on the page (max ${P.maxChangedBoxesPerForm})`);
     if (nChanged > 0 && minChangedP < P.minChangedBoxProb) reasons.push(`a changed box had p ${minChangedP.toExponential(2)} < ${P.minChangedBoxProb} for its new class`);
+    if (worstSlip > P.maxSlipProb) reasons.push(`a KPPS slip in ${worstSlipField} (written as read) keeps P ${worstSlip.toExponential(2)} > ${P.maxSlipProb}`);
     if (!allHold && boxMaxAll < P.formInconsistentBoxMax) reasons.push(`inconsistent but a box is unsure (max ${boxMaxAll.toFixed(3)} < ${P.formInconsistentBoxMax})`);
     if (!allHold && pInconsistent < P.formInconsistentPost) reasons.push(`P(inconsistent) ${pInconsistent.toFixed(4)} < ${P.formInconsistentPost}`);
   }
