@@ -179,6 +179,17 @@ describe('normaliseBox: faint pen and faint box lines (session 3)', () => {
     expect(b.w).toBeGreaterThanOrEqual(10);
   });
 
+  it('keeps a pale "1" whose darker part is small, because its whole stroke is long', () => {
+    const w = 48;
+    const h = 52;
+    const data = paperBox(w, h, 0.2);
+    paint(data, w, 22, 12, 26, 40, 0.09); // the stroke, paler than 0.12
+    paint(data, w, 22, 20, 26, 27, 0.14); // a short, slightly darker stretch: too small alone
+    const out = normaliseBox({ data, width: w, height: h });
+    expect(out.empty).toBe(false);
+    expect(inkBounds(out.pixels).h).toBeGreaterThanOrEqual(18);
+  });
+
   it('does not turn a pale mark with no darker part into writing (a blank box with a faint smudge stays empty)', () => {
     const w = 48;
     const h = 52;

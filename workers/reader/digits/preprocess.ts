@@ -401,6 +401,8 @@ function findBoxLines(mask: Uint8Array, w: number, h: number): BoxLines {
 }
 
 interface Component {
+  /** First pixel found (row-major): identifies the component in the label image. */
+  seed: number;
   area: number;
   minX: number;
   maxX: number;
@@ -421,7 +423,7 @@ function components(mask: Uint8Array, ink: Float32Array, w: number, h: number): 
   for (let start = 0; start < w * h; start++) {
     if (!mask[start] || labels[start]) continue;
     const id = comps.length + 1;
-    const c: Component = { area: 0, minX: w, maxX: -1, minY: h, maxY: -1, peak: 0 };
+    const c: Component = { seed: start, area: 0, minX: w, maxX: -1, minY: h, maxY: -1, peak: 0 };
     labels[start] = id;
     let sp = 0;
     stack[sp++] = start;
@@ -530,9 +532,14 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   // Printed lines fainter than the first threshold (a grey border on a photo whose darkest ink is the
   // pen) vanish from the first mask but come back at the interior threshold as bars beside the digit
   // ("|3|"): look for lines again at this threshold and treat them like the first ones.
+  // (When t ≥ tLines the stroke mask is a subset of the first one, so this pass cannot find anything
+  // the first did not: skipped.)
   const low = new Uint8Array(w * h);
-  for (let i = 0; i < w * h; i++) low[i] = ink[i] >= t ? 1 : 0;
-  const lines2 = findBoxLines(low, w, h);
+  let lines2 = lines;
+  if (t < tLines) {
+    for (let i = 0; i < w * h; i++) low[i] = ink[i] >= t ? 1 : 0;
+    lines2 = findBoxLines(low, w, h);
+  }
   const jx0 = Math.max(ix0, lines2.left + 1);
   const jx1 = Math.min(ix1, lines2.right);
   const jy0 = Math.max(iy0, lines2.top + 1);
@@ -552,6 +559,8 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   // 5. Dotted guides, specks and line remnants: drop small or faint core components, and thin slivers
   //    hugging the crop edge (remnants of the border or a neighbouring box).
   const core = components(mask, ink, w, h);
+  // Equal thresholds (a dark pen: the interior Otsu is above both floors) give equal masks.
+  const { labels, comps } = t === tCore ? core : components(low, ink, w, h);
   const keepCore = new Uint8Array(core.comps.length + 1);
   const minArea = Math.max(6, Math.round(0.004 * w * h));
   for (let k = 0; k < core.comps.length; k++) {
@@ -560,14 +569,15 @@ export function normaliseBox(img: RawImage): NormalisedBox {
     const ch = c.maxY - c.minY + 1;
     const extent = Math.max(cw, ch);
     if (c.area < minArea && extent < 0.12 * Math.max(w, h)) continue;
-    if (c.peak < 1.4 * tCore && c.area < 4 * minArea) continue;
+    // A faint core is a guide dot or a speck unless the stroke it belongs to (at the stroke threshold)
+    // is large: a pale "1" has only a few core pixels but a long stroke.
+    if (c.peak < 1.4 * tCore && comps[labels[c.seed] - 1].area < 4 * minArea) continue;
     const edge = 2;
     const touchesEdge = c.minX < edge || c.minY < edge || c.maxX >= w - edge || c.maxY >= h - edge;
     if (touchesEdge && Math.min(cw, ch) <= 3 && Math.max(cw, ch) < 0.5 * Math.max(w, h)) continue;
     keepCore[k + 1] = 1;
   }
   // The kept writing at the lower threshold: components of `low` that contain a kept core pixel.
-  const { labels, comps } = components(low, ink, w, h);
   const keep = new Uint8Array(comps.length + 1);
   for (let i = 0; i < w * h; i++) if (keepCore[core.labels[i]]) keep[labels[i]] = 1;
   keep[0] = 0;
