@@ -272,6 +272,29 @@ describe('search bounds', () => {
   });
 });
 
+describe('work budget', () => {
+  it('a page with too many plausible readings goes to review within the transition budget, never hangs', () => {
+    // Every units box of the administrasi page torn between three digits: millions of consistent
+    // combinations. The exact pass stops at maxEdges and a narrow beam gives the best reading.
+    const tpl = templateFor('administrasi');
+    const truth = trueAdministrasi(seededRng(5));
+    const fields = tpl.fields.map((f) => {
+      const boxes = clear(truth[f.key]!, f.boxes.length, 0.998);
+      const d = truth[f.key]! % 10;
+      boxes[boxes.length - 1] = box({ [d]: 0.34, [(d + 1) % 10]: 0.33, [(d + 7) % 10]: 0.32 });
+      return { key: f.key, boxes };
+    });
+    const unbounded = decodePage(fields, tpl.identities);
+    expect(unbounded.stats.edges).toBeGreaterThan(5_000);
+    const r = decodePage(fields, tpl.identities, { maxEdges: 2_000 });
+    expect(r.exact).toBe(false);
+    expect(r.cls).toBe('NEEDS_REVIEW');
+    expect(r.reasons.join('; ')).toContain('search capped');
+    expect(r.stats.edges).toBeLessThan(100_000);
+    for (const f of tpl.fields) expect(Number.isInteger(r.values[f.key])).toBe(true);
+  });
+});
+
 describe('other layouts', () => {
   it('decodes five-box fields (totals above 999) and fields in no identity', () => {
     const identities: IdentitySpec[] = [{ id: 'S', rule: 'H1', kind: 'sum', total: 't', parts: ['a', 'b'], epsilon: 0.03 }];

@@ -42,6 +42,8 @@ export interface DpOptions {
   keepEdges: boolean;
   /** Try only this many of each field's candidates (the seed pass needs a good assignment, not all). */
   maxCands?: number;
+  /** Stop with DpBudgetError once this many transitions are kept (bounds time and memory). */
+  maxEdges?: number;
 }
 
 export interface DpResult {
@@ -573,6 +575,7 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
         edgeLists.push({ from: eFrom, to: eTo, val: eVal, w: eW });
       }
       totalEdges += eTo.length;
+      if (opts.maxEdges !== undefined && totalEdges > opts.maxEdges) throw new DpBudgetError(opts.maxEdges);
     }
     totalStates += n;
     scale += mL;
@@ -621,6 +624,14 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
   }
 
   return { values, logMax, logZ, logZConsistent, marginals, capHit: capHit && capDroppedBound > logMax, states: totalStates, edges: totalEdges };
+}
+
+/** The exact pass needed more transitions than allowed: the page has too many plausible readings to prove one. */
+export class DpBudgetError extends Error {
+  constructor(maxEdges: number) {
+    super(`decoder: more than ${maxEdges} transitions`);
+    this.name = 'DpBudgetError';
+  }
 }
 
 export class DpExhaustedError extends Error {

@@ -16,6 +16,8 @@ export interface DecoderParams {
   seedBeam: number;
   /** Hard cap on live states per step; hitting it is recorded and makes the result inexact. */
   maxStates: number;
+  /** Hard cap on transitions kept over a component's exact pass (time and memory); over it the page goes to review. */
+  maxEdges: number;
   /** Read an all-filler field (X X X, or three blank boxes) as 0. */
   emptyMeansZero: boolean;
   autoAcceptPost: number;
@@ -36,6 +38,9 @@ export const DECODER_PARAMS: DecoderParams = {
   beamNats: 15,
   seedBeam: 16,
   maxStates: 20_000,
+  // Bench pages need a few hundred to a few thousand (~7 µs each); the worst seen needed 5 million
+  // (11 s, 770 MB). Over 50,000 the page goes to review after ~0.4 s.
+  maxEdges: 50_000,
   emptyMeansZero: false,
   autoAcceptPost: 0.95,
   autoAcceptConsistent: 0.99,
