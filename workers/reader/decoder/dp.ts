@@ -398,6 +398,8 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
   let capDroppedBound = -Infinity;
   let totalStates = 1;
   let totalEdges = 0;
+  // Transitions tried (kept or not), against opts.maxEdges.
+  let totalWork = 0;
   // Per-step arrays are kept as built (no copies): the backward pass and the traceback only read them.
   const backS: ArrayLike<number>[] = [];
   const backV: ArrayLike<number>[] = [];
@@ -440,6 +442,8 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
     const nc = Math.min(fld.cands.length, opts.maxCands ?? Infinity);
 
     const nPrev = prevMax.length;
+    let stepWork = 0;
+    const workLeft = opts.maxEdges === undefined ? Infinity : opts.maxEdges - totalWork;
     for (let s = 0; s < nPrev; s++) {
       const g0 = prevMax[s]!;
       const a0 = prevAlpha[s]!;
@@ -515,6 +519,8 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
           eVal.push(v);
           eW.push(wl);
         }
+        // Checked as they are made: one step of 20,000 states can make half a million.
+        if (++stepWork > workLeft) throw new DpBudgetError(opts.maxEdges!);
       }
     }
 
@@ -575,8 +581,8 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
         edgeLists.push({ from: eFrom, to: eTo, val: eVal, w: eW });
       }
       totalEdges += eTo.length;
-      if (opts.maxEdges !== undefined && totalEdges > opts.maxEdges) throw new DpBudgetError(opts.maxEdges);
     }
+    totalWork += stepWork;
     totalStates += n;
     scale += mL;
     prevRes = res;
