@@ -12,7 +12,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCv } from '../workers/reader/cv/opencv.js';
 import { decodeGray } from '../workers/reader/cv/decode.js';
@@ -22,8 +21,9 @@ import { loadTemplates } from '../workers/reader/template/index.js';
 import { classifyPage } from '../workers/reader/pipeline.js';
 import { normaliseBox } from '../workers/reader/digits/preprocess.js';
 import { BOX_CLASSES } from '../workers/reader/types.js';
+import { boxReadRight } from '../workers/reader/synth/index.js';
+import { readBenchDir } from './read-photos.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     seed: { type: 'string', default: 'bench-1' },
@@ -33,8 +33,7 @@ const { values: args } = parseArgs({
     dump: { type: 'string' },
   },
 });
-const { SYNTH_GENERATOR_VERSION } = await import('../workers/reader/synth/index.js');
-const DIR = path.join(here, 'tmp', `read-${args.seed}-${args.handwriting}-g${SYNTH_GENERATOR_VERSION}`);
+const DIR = readBenchDir(args.seed!, args.handwriting === 'train' ? 'train' : 'heldout');
 const from = Number(args.from);
 const n = Number(args.n);
 if (!existsSync(DIR)) {
@@ -44,7 +43,6 @@ if (!existsSync(DIR)) {
 const cv = loadCv();
 cv.setNumThreads(1);
 const templates = loadTemplates();
-const filler = (c: string) => c === 'X' || c === 'blank' || c === '0';
 const sourceKind = (s: string) => s.split(':')[0]!;
 
 const perClass: Record<string, { n: number; wrong: number }> = {};
@@ -88,8 +86,7 @@ for (let i = from; i < from + n; i++) {
       const want = t?.[b];
       if (!want) return;
       const top = BOX_CLASSES[p.indexOf(Math.max(...p))]!;
-      const leading = b < f.boxes.length - 1;
-      const ok = top === want.class || (leading && filler(want.class) && filler(top));
+      const ok = boxReadRight(want.class, top, b < f.boxes.length - 1);
       boxes++;
       const c = (perClass[want.class] ??= { n: 0, wrong: 0 });
       const s = (perSource[sourceKind(want.source)] ??= { n: 0, wrong: 0 });

@@ -16,7 +16,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createReaderPool } from '../workers/reader/process/pool.js';
-import type { PageReading } from '../workers/reader/types.js';
+import { BOX_CLASSES, type PageReading } from '../workers/reader/types.js';
+import { boxReadRight, SYNTH_GENERATOR_VERSION } from '../workers/reader/synth/index.js';
+import { readBenchDir } from './read-photos.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -46,8 +48,7 @@ if (args.handwriting !== HANDWRITING) {
   process.stderr.write(`bench:read: --handwriting must be heldout or train, not ${args.handwriting}\n`);
   process.exit(2);
 }
-const { SYNTH_GENERATOR_VERSION } = await import('../workers/reader/synth/index.js');
-const DIR = path.join(here, 'tmp', `read-${SEED}-${HANDWRITING}-g${SYNTH_GENERATOR_VERSION}`);
+const DIR = readBenchDir(SEED, HANDWRITING);
 const log = (s: string) => process.stderr.write(`bench:read: ${s}\n`);
 
 /** Photo i belongs to TPS slot ⌊i/2⌋ (both pages); slots cycle through 1..6 candidate pairs. */
@@ -349,17 +350,13 @@ async function main() {
 
 /** Boxes whose per-box argmax differs from what was written (the digit reader's own errors). */
 function misreadBoxes(r: PageReading, truth: { boxes: Record<string, { class: string }[]> }): number {
-  const classes = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'X', 'blank'];
   let n = 0;
   for (const [key, f] of Object.entries(r.fields)) {
     const t = truth.boxes[key];
     if (!t) continue;
     f.boxes.forEach((p, b) => {
-      const top = p.indexOf(Math.max(...p));
       const want = t[b]?.class;
-      // A leading filler may be written X, 0 or left blank: any filler reading of a filler is right.
-      const filler = (c: string) => c === 'X' || c === 'blank' || c === '0';
-      if (want !== undefined && classes[top] !== want && !(filler(want) && filler(classes[top]!) && b < f.boxes.length - 1)) n++;
+      if (want !== undefined && !boxReadRight(want, BOX_CLASSES[p.indexOf(Math.max(...p))]!, b < f.boxes.length - 1)) n++;
     });
   }
   return n;

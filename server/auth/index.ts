@@ -61,4 +61,6 @@ export function requireScope(actor: Actor, tpsCode: string): void {
   }
 }
 
-export const actorLabel = (a: Actor) => `user:${a.userId} ${a.name} (${a.role})`;
+export const actorLabel = (a: { userId: number; name: string; role: string }) => `user:${a.userId} ${a.name} (${a.role})`;
+/** The person a correction or an audit entry names: id, role and the readable label. */
+export const actorPerson = (a: { userId: number; name: string; role: string }) => ({ userId: a.userId, role: a.role, label: actorLabel(a) });

@@ -23,6 +23,9 @@ import type { ResultsResponse } from '../../../server/contract/index.js';
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 type RekapSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/** Websocket only, reconnecting with jitter (thousands of viewers must not return in one wave). */
+const SOCKET_OPTIONS = { path: '/socket.io', transports: ['websocket'], reconnectionDelay: 500, reconnectionDelayMax: 5000, randomizationFactor: 0.5 };
+
 let socket: RekapSocket | null = null;
 let status: LiveStatus = 'connecting';
 const statusListeners = new Set<() => void>();
@@ -38,7 +41,7 @@ function setStatus(s: LiveStatus) {
 
 export function getSocket(): RekapSocket {
   if (socket) return socket;
-  const s: RekapSocket = io({ path: '/socket.io', transports: ['websocket'], reconnectionDelay: 500, reconnectionDelayMax: 5000, randomizationFactor: 0.5 });
+  const s: RekapSocket = io(SOCKET_OPTIONS);
   socket = s;
   s.on('connect', () => {
     setStatus('live');
@@ -258,7 +261,7 @@ export function useOpsEvents(area: string | null, token: string | null, onEvent:
   ref.current = { onEvent, onRefused };
   useEffect(() => {
     if (!area || !token) return;
-    const s: RekapSocket = io({ path: '/socket.io', transports: ['websocket'], auth: { token }, reconnectionDelay: 500, reconnectionDelayMax: 5000, randomizationFactor: 0.5 });
+    const s: RekapSocket = io({ ...SOCKET_OPTIONS, auth: { token } });
     s.on('connect', () => {
       s.emit('subscribe-ops', { area }, (res) => {
         if (!res.ok) ref.current.onRefused?.(res.error?.message ?? 'refused');

@@ -3,11 +3,10 @@ import type { Sql } from '../../../db/client.js';
 import { getCase, hasActiveHardFailure } from '../../../db/repositories/cases.js';
 import { addNote, caseDetail, casesList, CaseError, EXPORT_COLUMNS, exportCases, toCsv, transitionCase } from '../../../workers/cases/service.js';
 import { CASE_ACTIONS, CASE_STATES, needsSecondPerson, RESOLUTIONS, type Resolution, type TransitionRequest } from '../../../workers/cases/state-machine.js';
-import { inScope, requireActor, type Actor } from '../../auth/index.js';
+import { actorPerson, inScope, requireActor, type Actor } from '../../auth/index.js';
 import type { CaseDetailResponse, CasesResponse, CaseTransitionRequest, CaseTransitionResponse } from '../../contract/investigation.js';
 import { currentResult, STAGE_RANK, type EvaluateFn, type ResultStage } from '../../../db/repositories/publish.js';
 import { approveCorrection, CorrectionError, proposeCorrection } from '../../../db/repositories/corrections.js';
-import { actorLabel } from '../../auth/index.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
 import { ensureActor, INVESTIGATOR_ROLES, intParam, queryString, scopedArea } from './findings.js';
 
@@ -129,15 +128,14 @@ export function casesRouter(sql: Sql, deps: { evaluate: () => Promise<EvaluateFn
       // rule: different people, different roles). Stage: a KPU review, or the current stage if later.
       const stage: ResultStage = STAGE_RANK[f.current.stage] > STAGE_RANK.reviewer ? f.current.stage : 'reviewer';
       const [proposer] = await sql<{ role: string; name: string }[]>`select role, name from users where id = ${f.proposedBy}`;
-      const by = (a: { userId: number; role: string; name: string }) => ({ userId: a.userId, role: a.role, label: actorLabel(a as Actor) });
       try {
         const evaluate = await deps.evaluate();
         const reason = `kasus #${id} (${updated.resolution}): koreksi disetujui / case correction approved`;
         const proposed = await proposeCorrection(sql, evaluate, {
           tpsCode: f.tpsCode, contestId: f.contestId, stage, values: { ...f.current.values, ...f.values }, reason, baseVersion: f.current.version,
-          by: by({ userId: f.proposedBy, role: proposer?.role ?? 'unknown', name: proposer?.name ?? '?' }),
+          by: actorPerson({ userId: f.proposedBy, role: proposer?.role ?? 'unknown', name: proposer?.name ?? '?' }),
         });
-        const applied = proposed.correction.state === 'pending' ? await approveCorrection(sql, evaluate, Number(proposed.correction.id), by(actor)) : proposed;
+        const applied = proposed.correction.state === 'pending' ? await approveCorrection(sql, evaluate, Number(proposed.correction.id), actorPerson(actor)) : proposed;
         const o = applied.outcome;
         body.correction = { id: Number(applied.correction.id), outcome: o?.outcome ?? 'unchanged', status: o?.status ?? null, version: o?.version ?? null };
       } catch (err) {

@@ -2,7 +2,6 @@ import express, { Router } from 'express';
 import type { Database } from '../../../db/client.js';
 import type { EvaluateFn } from '../../../db/repositories/publish.js';
 import type { JobQueue } from '../../../workers/jobs/queue.js';
-import { loadEvaluator } from '../../../workers/jobs/rules.js';
 import { authenticate } from '../../auth/index.js';
 import type { Config } from '../../config.js';
 import { feedsRouter } from './feeds.js';
@@ -11,11 +10,10 @@ import { tpsRouter } from './tps.js';
 import { uploadRouter } from './upload.js';
 
 /** Every route of the ingest → publish → feeds spine, mounted under /api by createApp. */
-export function ingestRoutes(deps: { config: Config; database: Database; queue: JobQueue | null; log: (msg: string, err?: unknown) => void; evaluate?: () => Promise<EvaluateFn> }): Router {
+export function ingestRoutes(deps: { config: Config; database: Database; queue: JobQueue | null; log: (msg: string, err?: unknown) => void; evaluate: () => Promise<EvaluateFn> }): Router {
   const router = Router();
   const { sql } = deps.database;
-  let evaluator: Promise<EvaluateFn> | null = null;
-  const evaluate = deps.evaluate ?? (() => (evaluator ??= loadEvaluator(deps.log)));
+  const { evaluate } = deps;
   router.use(authenticate(sql));
   router.use(uploadRouter({
     database: deps.database, queue: deps.queue, photoDir: deps.config.photoDir,

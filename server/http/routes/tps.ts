@@ -6,7 +6,7 @@ import { auditForEntities } from '../../../db/repositories/audit.js';
 import { approveCorrection, CorrectionError, correctionsOf, proposeCorrection, rejectCorrection, type CorrectionRow } from '../../../db/repositories/corrections.js';
 import { candidatesOf } from '../../../db/repositories/feeds.js';
 import { currentResult, publishBatch, type EvaluateFn } from '../../../db/repositories/publish.js';
-import { actorLabel, inScope, requireActor, requireScope, type Actor } from '../../auth/index.js';
+import { actorLabel, actorPerson, inScope, requireActor, requireScope, type Actor } from '../../auth/index.js';
 import type { AreaLevel, CorrectionInfo, CorrectionResponse, ResultVersion, ReviewQueueItem, ReviewQueueResponse, TpsDetailResponse } from '../../contract/index.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
 
@@ -42,8 +42,6 @@ const correctionInfo = (c: CorrectionRow): CorrectionInfo => ({
   baseVersion: c.baseVersion === null ? null : Number(c.baseVersion), proposedBy: Number(c.proposedBy), proposedAt: iso(c.proposedAt)!,
   approvedBy: c.approvedBy === null ? null : Number(c.approvedBy), approvedAt: iso(c.approvedAt), state: c.state,
 });
-
-const person = (a: Actor) => ({ userId: a.userId, role: a.role, label: actorLabel(a) });
 
 function rethrow(err: unknown): never {
   if (err instanceof CorrectionError) throw new HttpError(err.status, err.code, err.message, err.details);
@@ -132,7 +130,7 @@ export function tpsRouter(deps: { sql: Sql; evaluate: () => Promise<EvaluateFn> 
     const [c] = await sql`select 1 from contests where id = ${req.params.contest} and ${code} like area_code || '%'`;
     if (!c) throw notFound(`contest ${req.params.contest} for TPS ${code}`, 'contest_not_found');
     const evaluate = await deps.evaluate();
-    const { correction, outcome } = await proposeCorrection(sql, evaluate, { tpsCode: code, contestId: req.params.contest, stage: body.stage, values: body.values, reason: body.reason, baseVersion: body.baseVersion, by: person(actor) }).catch(rethrow);
+    const { correction, outcome } = await proposeCorrection(sql, evaluate, { tpsCode: code, contestId: req.params.contest, stage: body.stage, values: body.values, reason: body.reason, baseVersion: body.baseVersion, by: actorPerson(actor) }).catch(rethrow);
     const result = outcome ? (await resultVersions(code)).find((v) => v.isCurrent && (v as ResultVersion & { contestId: string }).contestId === req.params.contest) ?? null : null;
     const response: CorrectionResponse = { correction: correctionInfo(correction), result };
     res.status(correction.state === 'pending' ? 202 : 201).json(response);
@@ -144,7 +142,7 @@ export function tpsRouter(deps: { sql: Sql; evaluate: () => Promise<EvaluateFn> 
     if (!Number.isSafeInteger(id) || id <= 0) throw badRequest(`"${req.params.id}" is not a correction id`, undefined, 'invalid_correction_id');
     const [c] = await sql`select tps_code from corrections where id = ${id}`;
     if (c) requireScope(actor, c.tps_code);
-    const { correction } = await approveCorrection(sql, await deps.evaluate(), id, person(actor)).catch(rethrow);
+    const { correction } = await approveCorrection(sql, await deps.evaluate(), id, actorPerson(actor)).catch(rethrow);
     const result = (await resultVersions(correction.tpsCode)).find((v) => v.isCurrent && (v as ResultVersion & { contestId: string }).contestId === correction.contestId) ?? null;
     res.json({ correction: correctionInfo(correction), result } satisfies CorrectionResponse);
   });
@@ -157,7 +155,7 @@ export function tpsRouter(deps: { sql: Sql; evaluate: () => Promise<EvaluateFn> 
     const [c] = await sql`select tps_code from corrections where id = ${id}`;
     if (c) requireScope(actor, c.tps_code);
     if (reason.length < 3) throw badRequest('say why the correction is rejected (reason)', undefined, 'missing_reason');
-    const correction = await rejectCorrection(sql, id, person(actor), reason).catch(rethrow);
+    const correction = await rejectCorrection(sql, id, actorPerson(actor), reason).catch(rethrow);
     res.json({ correction: correctionInfo(correction), result: null } satisfies CorrectionResponse);
   });
 

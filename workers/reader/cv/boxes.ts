@@ -34,9 +34,9 @@ export interface CutField {
   roi: [number, number, number, number][];
   /**
    * The same box cut again with the inset changed by `insetDeltaPx` (negative: closer to the printed
-   * outline) and shifted by (dx, dy) px: a second look at a box the digit reader was unsure of.
+   * outline): a second look at a box the digit reader was unsure of.
    */
-  recut(box: number, insetDeltaPx: number, dx?: number, dy?: number): GrayImage;
+  recut(box: number, insetDeltaPx: number): GrayImage;
 }
 
 /** Search this far (mm) around the fiducial-predicted position. */
@@ -219,9 +219,9 @@ export function cutFields(
     const roi: CutField['roi'] = [];
     // Just past the printed outline: strokes that touch the box edge (the bar of a 7) keep their ends.
     const inset = Math.round((lineMm + INSET_MM) * P);
-    const cut = (b: RectMm, insetPx: number, sx: number, sy: number): GrayImage => {
-      const rx = Math.round(b.x * P) + dx + sx;
-      const ry = Math.round(b.y * P) + dy + sy;
+    const cut = (b: RectMm, insetPx: number): GrayImage => {
+      const rx = Math.round(b.x * P) + dx;
+      const ry = Math.round(b.y * P) + dy;
       const rw = Math.round(b.w * P);
       const rh = Math.round(b.h * P);
       const cw = Math.max(4, rw - 2 * insetPx);
@@ -236,9 +236,9 @@ export function cutFields(
     };
     for (const b of f.field.boxes) {
       roi.push([Math.round(b.x * P) + dx, Math.round(b.y * P) + dy, Math.round(b.w * P), Math.round(b.h * P)]);
-      boxes.push(cut(b, inset, 0, 0));
+      boxes.push(cut(b, inset));
     }
-    const recut = (box: number, insetDeltaPx: number, sx = 0, sy = 0) => cut(f.field.boxes[box]!, Math.max(0, inset + insetDeltaPx), sx, sy);
+    const recut = (box: number, insetDeltaPx: number) => cut(f.field.boxes[box]!, Math.max(0, inset + insetDeltaPx));
     out.push({ key: f.field.key, dx, dy, score: f.score, located, boxes, roi, recut });
   }
   return out;

@@ -103,12 +103,14 @@ describe('second look at a box', () => {
     expect(inner.width).toBeLessThan(same.width);
     expect(inner.height).toBeLessThan(same.height);
     expect(normaliseBox(inner).empty).toBe(false);
-    expect(normaliseBox(f.recut(b, -1, 1, -1)).empty).toBe(false);
+    expect(normaliseBox(f.recut(b, -1)).empty).toBe(false);
     // The page's classification: sure boxes keep their one reading, unsure ones get the average of
     // three cuts (still a distribution).
     const plain = classifyBoxes(a.fields.flatMap((x) => x.boxes));
-    const { probs, secondLook } = classifyPage(a.fields);
-    expect(secondLook).toBe(plain.filter((p) => Math.max(...p) < SECOND_LOOK_BELOW).length);
+    const { probs, looked } = classifyPage(a.fields);
+    expect(looked.size).toBe(plain.filter((p) => Math.max(...p) < SECOND_LOOK_BELOW).length);
+    // Typed digits in a photo still leave a few boxes under the line, so the averaging is exercised.
+    expect(looked.size).toBeGreaterThan(0);
     plain.forEach((p, i) => {
       if (Math.max(...p) >= SECOND_LOOK_BELOW) expect(probs[i]).toEqual(p);
       expect(probs[i]!.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 6);

@@ -42,7 +42,7 @@ export interface DpOptions {
   keepEdges: boolean;
   /** Try only this many of each field's candidates (the seed pass needs a good assignment, not all). */
   maxCands?: number;
-  /** Stop with DpBudgetError once this many transitions are kept (bounds time and memory). */
+  /** Stop with DpBudgetError once this many transitions have been made (bounds time and memory). */
   maxEdges?: number;
 }
 
@@ -398,8 +398,10 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
   let capDroppedBound = -Infinity;
   let totalStates = 1;
   let totalEdges = 0;
-  // Transitions tried (kept or not), against opts.maxEdges.
-  let totalWork = 0;
+  // Transitions made so far, against opts.maxEdges (counted as they are made: one step of 20,000
+  // states can make half a million).
+  let work = 0;
+  const maxWork = opts.maxEdges ?? Infinity;
   // Per-step arrays are kept as built (no copies): the backward pass and the traceback only read them.
   const backS: ArrayLike<number>[] = [];
   const backV: ArrayLike<number>[] = [];
@@ -442,8 +444,6 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
     const nc = Math.min(fld.cands.length, opts.maxCands ?? Infinity);
 
     const nPrev = prevMax.length;
-    let stepWork = 0;
-    const workLeft = opts.maxEdges === undefined ? Infinity : opts.maxEdges - totalWork;
     for (let s = 0; s < nPrev; s++) {
       const g0 = prevMax[s]!;
       const a0 = prevAlpha[s]!;
@@ -519,8 +519,7 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
           eVal.push(v);
           eW.push(wl);
         }
-        // Checked as they are made: one step of 20,000 states can make half a million.
-        if (++stepWork > workLeft) throw new DpBudgetError(opts.maxEdges!);
+        if (++work > maxWork) throw new DpBudgetError(maxWork);
       }
     }
 
@@ -582,7 +581,6 @@ export function runDp(fields: DpField[], idents: DpIdentity[], order: number[], 
       }
       totalEdges += eTo.length;
     }
-    totalWork += stepWork;
     totalStates += n;
     scale += mL;
     prevRes = res;

@@ -38,7 +38,7 @@ export const DECODER_PARAMS: DecoderParams = {
   beamNats: 15,
   seedBeam: 16,
   maxStates: 20_000,
-  // Bench pages need a few hundred to a few thousand (~7 µs each); the worst seen needed 5 million
+  // Bench pages need a few hundred to a few thousand (a few µs each); the worst seen needed 5 million
   // (11 s, 770 MB). Over 50,000 the page goes to review after ~0.4 s.
   maxEdges: 50_000,
   emptyMeansZero: false,
@@ -55,8 +55,8 @@ export const DECODER_PARAMS: DecoderParams = {
   // A correction publishes a number nobody wrote on the sheet; at national scale there are tens of
   // thousands of them, so each must be far surer than the 5% the form-level post allows. Σ pSlip over
   // the automatic corrections is the expected number of KPPS slips published as "misreads": at 0.005
-  // that was ~0.9 per 1,000 bench photos, and the bench duly published one (a planted 104 for 105,
-  // units box 4 at 0.41 vs 5 at 0.36: pSlip 0.0032). At 0.002 it is ≤ 0.3, and the spec's own
+  // at most 169 × 0.005 ≈ 0.85 per 1,000 bench photos, and the bench did publish one (a planted 104
+  // for 105, units box 4 at 0.41 vs 5 at 0.36: pSlip 0.0032). At 0.002 at most 0.25, and the spec's own
   // scenario T-OCR-9 (a 1/7 units box at 0.6/0.38, Δ = 6: pSlip 0.0016) stays automatic. A policy
   // knob between those two measured points, documented in DECODER.md.
   maxSlipProb: 0.002,

@@ -400,7 +400,7 @@ function findBoxLines(mask: Uint8Array, w: number, h: number): BoxLines {
   return { line, top, bottom, left, right };
 }
 
-interface Component {
+export interface Component {
   /** First pixel found (row-major): identifies the component in the label image. */
   seed: number;
   area: number;
@@ -414,7 +414,7 @@ interface Component {
 let componentStack = new Int32Array(0);
 
 /** 8-connected components; returns the label image (1-based) and the components. */
-function components(mask: Uint8Array, ink: Float32Array, w: number, h: number): { labels: Int32Array; comps: Component[] } {
+export function components(mask: Uint8Array, ink: Float32Array, w: number, h: number): { labels: Int32Array; comps: Component[] } {
   const labels = new Int32Array(w * h);
   const comps: Component[] = [];
   // Each pixel is pushed at most once (it is labelled when pushed): w·h entries always suffice.

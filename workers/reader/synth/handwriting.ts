@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { Image } from '@napi-rs/canvas';
 import { hasRealCrops, loadMnist, realCropsDir } from '../digits/data.js';
 import { isHeldOut } from '../digits/split.js';
+import { components } from '../digits/preprocess.js';
 import type { Rng } from './random.js';
 
 export interface InkGlyph {
@@ -253,35 +254,12 @@ export function realToInk(img: RawSource, rgbPen: [number, number, number]): Can
  * the box or underline the digit, and the ground truth would no longer describe the image.
  */
 export function dropPrintRemnants(alpha: number[] | Float32Array, w: number, h: number): void {
-  const label = new Int32Array(w * h).fill(-1);
-  const stack: number[] = [];
-  for (let start = 0; start < w * h; start++) {
-    if (label[start] !== -1 || alpha[start]! <= 0.3) continue;
-    const pixels: number[] = [];
-    label[start] = start;
-    stack.push(start);
-    let x0 = w, x1 = -1, y0 = h, y1 = -1;
-    while (stack.length) {
-      const i = stack.pop()!;
-      pixels.push(i);
-      const x = i % w;
-      const y = (i - x) / w;
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-      for (let dy = -1; dy <= 1; dy++)
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          const ny = y + dy;
-          if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
-          const j = ny * w + nx;
-          if (label[j] === -1 && alpha[j]! > 0.3) {
-            label[j] = start;
-            stack.push(j);
-          }
-        }
-    }
+  const ink = Float32Array.from(alpha);
+  const mask = Uint8Array.from(ink, (a) => (a > 0.3 ? 1 : 0));
+  const { labels, comps } = components(mask, ink, w, h);
+  comps.forEach((c, k) => {
+    const id = k + 1;
+    const { minX: x0, maxX: x1, minY: y0, maxY: y1 } = c;
     const bw = x1 - x0 + 1;
     const bh = y1 - y0 + 1;
     const cx = (x0 + x1) / 2 / w;
@@ -297,20 +275,21 @@ export function dropPrintRemnants(alpha: number[] | Float32Array, w: number, h: 
     const bottom = new Uint8Array(bw);
     const left = new Uint8Array(bh);
     const right = new Uint8Array(bh);
-    for (const i of pixels) {
-      const x = i % w;
-      const y = (i - x) / w;
-      if (y < y0 + my) top[x - x0] = 1;
-      if (y > y1 - my) bottom[x - x0] = 1;
-      if (x < x0 + mx) left[y - y0] = 1;
-      if (x > x1 - mx) right[y - y0] = 1;
-      if (x >= x0 + mx && x <= x1 - mx && y >= y0 + my && y <= y1 - my) inside++;
-    }
+    for (let y = y0; y <= y1; y++)
+      for (let x = x0; x <= x1; x++) {
+        if (labels[y * w + x] !== id) continue;
+        if (y < y0 + my) top[x - x0] = 1;
+        if (y > y1 - my) bottom[x - x0] = 1;
+        if (x < x0 + mx) left[y - y0] = 1;
+        if (x > x1 - mx) right[y - y0] = 1;
+        if (x >= x0 + mx && x <= x1 - mx && y >= y0 + my && y <= y1 - my) inside++;
+      }
     const covered = (a: Uint8Array) => a.reduce((n, v) => n + v, 0) / a.length;
-    const frame = bw >= 0.6 * w && bh >= 0.6 * h && [top, bottom, left, right].every((a) => covered(a) >= 0.75) && inside < 0.05 * pixels.length;
-    const dust = pixels.length < 0.004 * w * h;
-    if (horizontalRule || verticalRule || frame || dust) for (const i of pixels) alpha[i] = 0;
-  }
+    const frame = bw >= 0.6 * w && bh >= 0.6 * h && [top, bottom, left, right].every((a) => covered(a) >= 0.75) && inside < 0.05 * c.area;
+    const dust = c.area < 0.004 * w * h;
+    if (horizontalRule || verticalRule || frame || dust)
+      for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) if (labels[y * w + x] === id) alpha[y * w + x] = 0;
+  });
 }
 
 function mnistToInk(pixels: Float32Array, rgb: [number, number, number]): Canvas {

@@ -61,6 +61,15 @@ export interface SynthOptions {
 
 export type LeadingFill = 'X' | '0' | 'blank';
 
+const isFiller = (c: string) => c === 'X' || c === '0' || c === 'blank';
+/**
+ * Whether a box read as `read` says what the generator wrote there. A leading box (not the units box)
+ * that holds a filler may be written X, 0 or left blank: any filler reading of it is right.
+ */
+export function boxReadRight(written: string, read: string, leading: boolean): boolean {
+  return read === written || (leading && isFiller(written) && isFiller(read));
+}
+
 export interface BoxTruth { class: BoxClass; source: string }
 
 export interface GroundTruth {
