@@ -91,6 +91,21 @@ describe('real crop → ink', () => {
     expect(Math.max(...rows.slice(-Math.ceil(rows.length / 4)))).toBeGreaterThan(0.55);
   });
 
+  it('draws a thin pale stroke at full pen strength, not at the crop\'s half darkness', () => {
+    // A 2 whose uprights photographed at half the darkness of its bars (value 120 against 40, paper 200):
+    // our own camera model blurs and darkens the page again, so drawn at half alpha they vanished.
+    const img = crop(44, 50, [[8, 6, 28, 3], [8, 24, 28, 3], [8, 41, 30, 3]]);
+    for (const [x0, y0, h] of [[34, 6, 20], [8, 24, 20]] as const)
+      for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + 2; x++) img.data[y * 44 + x] = 120;
+    const c = realToInk(img, [0, 0, 0])!;
+    const { data, width, height } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    // The peak alpha in the middle rows between the bars (only the pale uprights are there).
+    let peak = 0;
+    for (let y = Math.round(height * 0.25); y < Math.round(height * 0.4); y++)
+      for (let x = 0; x < width; x++) peak = Math.max(peak, data[(y * width + x) * 4 + 3]!);
+    expect(peak).toBeGreaterThan(240);
+  });
+
   it('gives no glyph for a crop that holds only its printed border', () => {
     expect(realToInk(crop(44, 50, []), [0, 0, 0])).toBeNull();
   });
