@@ -1,8 +1,10 @@
 /**
- * `npm run train:digits [-- --epochs N --members M --seed S --budget-minutes B --init DIR --out DIR]`
+ * `npm run train:digits [-- --epochs N --members M --seed S --budget-minutes B --init DIR --out DIR --photos P]`
  *
  * Trains the 12-class box classifier from the real KPPS crops (training-side TPS only), MNIST's train
- * part, MNIST digits written into synthetic boxes, and synthetic X fillers and blank boxes. Fits the
+ * part, MNIST digits written into synthetic boxes, synthetic X fillers and blank boxes, and boxes cut by
+ * the real reader from P synthetic photos of training-side handwriting (photo-boxes.ts, seed
+ * PHOTO_TRAIN_SEED; generated and cached under .data/ on first use; --photos 0 leaves them out). Fits the
  * temperature on the calibration TPS, writes the weights to workers/reader/digits/weights/ and prints a
  * JSON summary measured on the test TPS (never seen by training nor calibration).
  *
@@ -24,15 +26,20 @@ import { evaluateDigits } from './evaluate.js';
 import { realTarget } from './labels.js';
 import { DigitModel, loadDigitModel, saveDigitModel, WEIGHTS_DIR } from './model.js';
 import { normaliseBox } from './preprocess.js';
+import { ensurePhotoBoxes, loadPhotoBoxes, PHOTO_TRAIN_SEED } from './photo-boxes.js';
 import { jitterCrop, mnistInBox, syntheticBlank, syntheticX } from './synth.js';
 
 export const DEFAULT_SHAPE: CnnShape = { c1: 16, c2: 32, hidden: 128, classes: 12 };
 export const MODEL_VERSION = 'digits-cnn-1';
+/** Photos whose reader-cut boxes join the training data by default (~58 boxes a photo). */
+export const DEFAULT_PHOTOS = 400;
+/** Photographed boxes drawn into each epoch (from ~23,000). */
+const PHOTO_BOXES_PER_EPOCH = 8000;
 
 interface Item {
   pixels: Float32Array[];
   target: number;
-  kind: 'real' | 'mnist' | 'mnistBox' | 'x' | 'blank';
+  kind: 'real' | 'mnist' | 'mnistBox' | 'x' | 'blank' | 'photo';
 }
 
 interface Pools {
@@ -41,12 +48,14 @@ interface Pools {
   mnistBox: Item[];
   x: Item[];
   blank: Item[];
+  /** Boxes cut by the reader from synthetic photos (every view: the cut and its two re-cuts). */
+  photo: Item[];
   calib: { pixels: Float32Array; target: number }[];
 }
 
 const log = (msg: string) => process.stderr.write(`[train:digits] ${msg}\n`);
 
-async function buildPools(seed: number, calibrationOnly = false): Promise<Pools> {
+async function buildPools(seed: number, calibrationOnly = false, photos = 0): Promise<Pools> {
   const t0 = Date.now();
   const rand = rng(seed);
   const crops = await loadRealCrops(calibrationOnly ? ['calibration'] : ['train', 'calibration']);
@@ -70,7 +79,7 @@ async function buildPools(seed: number, calibrationOnly = false): Promise<Pools>
     real.push({ pixels: [base, normaliseBox(jitterCrop(c.image, rand)).pixels], target: t.target, kind: 'real' });
   }
   log(`real crops: ${real.length} train, ${calib.length} calibration, ${ambiguous} ambiguous 0/X left out (${Date.now() - t0} ms)`);
-  if (calibrationOnly) return { real, mnist: [], mnistBox: [], x: [], blank: [], calib };
+  if (calibrationOnly) return { real, mnist: [], mnistBox: [], x: [], blank: [], photo: [], calib };
   const mnistTrain = loadMnist('train');
   const mnist = mnistTrain.map((s) => ({ pixels: [s.pixels], target: s.digit, kind: 'mnist' as const }));
   const mnistBox = mnistTrain
@@ -78,8 +87,12 @@ async function buildPools(seed: number, calibrationOnly = false): Promise<Pools>
     .map((s) => ({ pixels: [normaliseBox(mnistInBox(s.pixels, rand)).pixels], target: s.digit, kind: 'mnistBox' as const }));
   const x = Array.from({ length: 2000 }, () => ({ pixels: [normaliseBox(syntheticX(rand)).pixels], target: CLASS_X, kind: 'x' as const }));
   const blank = Array.from({ length: 1500 }, () => ({ pixels: [normaliseBox(syntheticBlank(rand)).pixels], target: CLASS_BLANK, kind: 'blank' as const }));
-  log(`pools ready: mnist ${mnist.length}, mnist-in-box ${mnistBox.length}, X ${x.length}, blank ${blank.length} (${Date.now() - t0} ms)`);
-  return { real, mnist, mnistBox, x, blank, calib };
+  const photo: Item[] = [];
+  if (photos > 0) {
+    for (const b of await loadPhotoBoxes(PHOTO_TRAIN_SEED, photos)) photo.push({ pixels: b.views.map((v) => normaliseBox(v).pixels), target: b.target, kind: 'photo' });
+  }
+  log(`pools ready: mnist ${mnist.length}, mnist-in-box ${mnistBox.length}, X ${x.length}, blank ${blank.length}, photographed boxes ${photo.length} (${Date.now() - t0} ms)`);
+  return { real, mnist, mnistBox, x, blank, photo, calib };
 }
 
 function shuffle<T>(a: T[], rand: () => number): T[] {
@@ -97,7 +110,7 @@ function pick<T>(a: T[], n: number, rand: () => number): T[] {
 /** One epoch's sample list: the real crops twice (they are the target domain), the rest subsampled. */
 function epochItems(p: Pools, rand: () => number): Item[] {
   return shuffle(
-    [...p.real, ...p.real, ...pick(p.mnist, 2500, rand), ...pick(p.mnistBox, 2000, rand), ...pick(p.x, 1000, rand), ...pick(p.blank, 800, rand)],
+    [...p.real, ...p.real, ...pick(p.mnist, 2500, rand), ...pick(p.mnistBox, 2000, rand), ...pick(p.x, 1000, rand), ...pick(p.blank, 800, rand), ...(p.photo.length ? pick(p.photo, PHOTO_BOXES_PER_EPOCH, rand) : [])],
     rand,
   );
 }
@@ -140,7 +153,8 @@ export async function trainMember(p: Pools, seed: number, epochs: number, budget
       for (let i = b; i < end; i++) {
         const it = items[i];
         const view = it.pixels[Math.floor(rand() * it.pixels.length)];
-        const strength = it.kind === 'real' ? 1 : it.kind === 'mnist' ? 0.8 : 0.6;
+        // Photographed boxes already carry the photo's own variation: lighter augmentation.
+        const strength = it.kind === 'real' ? 1 : it.kind === 'mnist' || it.kind === 'photo' ? 0.8 : 0.6;
         const x = augment(view, rand, { strength, borderNoise: true });
         const probs = softmax(net.forward(x, 0.25, rand));
         lossSum -= Math.log(Math.max(probs[it.target], 1e-12));
@@ -191,9 +205,16 @@ async function main(): Promise<number> {
       member: { type: 'string', default: '0' },
       // Peak learning rate (default 2e-3 from scratch, 5e-4 when fine-tuning with --init).
       lr: { type: 'string' },
+      // Synthetic photos of training-side handwriting whose reader-cut boxes are training data (0: none).
+      photos: { type: 'string', default: String(DEFAULT_PHOTOS) },
     },
   });
   const epochs = Number(values.epochs);
+  const photos = Number(values.photos);
+  if (!Number.isInteger(photos) || photos < 0) {
+    log('--photos must be a non-negative integer');
+    return 2;
+  }
   const members = Number(values.members);
   const seed = Number(values.seed);
   const budgetMs = values['budget-minutes'] ? Number(values['budget-minutes']) * 60_000 : Infinity;
@@ -218,7 +239,7 @@ async function main(): Promise<number> {
 
   // Child mode: train one member and write its raw parameters.
   if (values['member-out']) {
-    const pools = await buildPools(seed);
+    const pools = await buildPools(seed, false, photos);
     const init = values.init ? loadDigitModel(values.init).nets[Number(values.member)]?.params : undefined;
     const params = await trainMember(pools, seed, epochs, budgetMs, init, lrPeak);
     writeFileSync(values['member-out'], Buffer.from(params.buffer));
@@ -226,12 +247,14 @@ async function main(): Promise<number> {
     return 0;
   }
 
+  // The photographed boxes are made once, here, before any member starts (children only read the cache).
+  if (photos > 0) await ensurePhotoBoxes(PHOTO_TRAIN_SEED, photos, 2, log);
   const outDir = values.out ?? WEIGHTS_DIR;
   let params: Float32Array[];
   let pools: Pools;
   let realTrain = 0;
   if (members === 1) {
-    pools = await buildPools(seed);
+    pools = await buildPools(seed, false, photos);
     const init = values.init ? loadDigitModel(values.init).nets[0]?.params : undefined;
     params = [await trainMember(pools, seed, epochs, budgetMs, init, lrPeak)];
     realTrain = pools.real.length;
@@ -239,7 +262,7 @@ async function main(): Promise<number> {
     const tmp = mkdtempSync(join(tmpdir(), 'rekap-digits-'));
     try {
       const files = Array.from({ length: members }, (_, i) => join(tmp, `member-${i}.bin`));
-      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : []), ...(values.init ? ['--init', values.init, '--member', String(i)] : []), ...(values.lr ? ['--lr', values.lr] : [])])));
+      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : []), ...(values.init ? ['--init', values.init, '--member', String(i)] : []), ...(values.lr ? ['--lr', values.lr] : []), '--photos', String(photos)])));
       realTrain = JSON.parse(readFileSync(`${files[0]}.json`, 'utf8')).realTrain;
       params = files.map((f) => {
         const b = readFileSync(f);
@@ -274,7 +297,7 @@ async function main(): Promise<number> {
     epochs,
     seed,
     trainSeconds: Math.round((Date.now() - started) / 1000),
-    data: { realTrain, calibration: pools.calib.length, realTest: ev.realN },
+    data: { realTrain, calibration: pools.calib.length, realTest: ev.realN, photos, photoSeed: photos > 0 ? PHOTO_TRAIN_SEED : null },
     realTop1: ev.realTop1,
     realTop1ZeroXMerged: ev.realTop1ZeroXMerged,
     mnistTop1: ev.mnistTop1,

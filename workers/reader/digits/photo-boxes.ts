@@ -1,0 +1,308 @@
+/**
+ * Photographed boxes: handwriting written into synthetic forms, photographed (workers/reader/synth),
+ * then cut by the real reader (decodeGray → analysePage) and labelled from the generator's ground
+ * truth. This is the domain the digit model meets in production: a raw KPPS crop and the same
+ * handwriting photographed on a form differ (ink redrawn at pen strength, blur, JPEG, warp, a cut that
+ * is never the dataset's), and the model read photographed real-crop glyphs ~6× worse than raw ones.
+ *
+ * Only training-side handwriting is used (training-split TPS crops, MNIST's training part; see
+ * synth/handwriting.ts), so nothing of the calibration or test TPS leaks. Each seed names one set of
+ * photos: the training data uses PHOTO_TRAIN_SEED, model selection PHOTO_VALIDATION_SEED (never
+ * trained on), and neither is the bench's `bench-1`.
+ *
+ * Cache: `<repo>/.data/digit-photo-boxes/<seed>-g<generator>-f<format>/`, one `NNNNN.bin` (box pixels,
+ * grey bytes, main cut then the two second-look re-cuts) and one `NNNNN.json` (box list) per photo;
+ * the JSON is written last, so a photo is cached exactly when its JSON exists.
+ *
+ * Generation runs in child processes of at most PHOTOS_PER_CHILD photos each: @napi-rs/canvas leaks
+ * native memory (~65 MB a photo) that only process exit returns.
+ *
+ *   npx tsx workers/reader/digits/photo-boxes.ts --seed digits-val-1 --n 120 [--workers 2] [--eval DIR ...]
+ * generates (if missing) and, with --eval, prints each weights folder's box errors on the set.
+ */
+import { fork } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BOX_CLASSES, type BoxClass } from '../types.js';
+import { expectedCalibrationError } from './calibrate.js';
+import type { RawImage } from './preprocess.js';
+
+/** Seed of the photos whose boxes are training data. */
+export const PHOTO_TRAIN_SEED = 'digits-photo-train-1';
+/** Seed of the photos used to choose between candidate weights (never trained on). */
+export const PHOTO_VALIDATION_SEED = 'digits-photo-val-1';
+/** Bumped when the cached layout or what is cut changes. */
+export const PHOTO_BOX_FORMAT = 1;
+/** Re-cut insets stored beside each box (px, as the reader's second look: pipeline.ts SECOND_LOOK_INSETS). */
+export const RECUT_INSETS = [-1, 2] as const;
+/** Below this top probability the reader takes a second look (pipeline.ts SECOND_LOOK_BELOW). */
+export const SECOND_LOOK_BELOW = 0.9;
+const PHOTOS_PER_CHILD = 60;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '..', '..', '..');
+
+export interface PhotoBox {
+  /** Main cut, then one per RECUT_INSETS entry. */
+  views: RawImage[];
+  /** What the generator wrote: '0'–'9', 'X' or 'blank'. */
+  cls: BoxClass;
+  /** Index in BOX_CLASSES. */
+  target: number;
+  /** Glyph source kind: 'real' (KPPS crop), 'mnist', 'drawn', 'empty'. */
+  source: string;
+  /** A leading (not units) box: a filler there may be read as any filler. */
+  leading: boolean;
+  photo: number;
+}
+
+interface BoxRecord { key: string; b: number; cls: BoxClass; source: string; leading: boolean; sizes: [number, number][] }
+
+async function synthVersion(): Promise<number> {
+  return (await import('../synth/index.js')).SYNTH_GENERATOR_VERSION;
+}
+
+export async function photoBoxesDir(seed: string): Promise<string> {
+  return join(repoRoot, '.data', 'digit-photo-boxes', `${seed}-g${await synthVersion()}-f${PHOTO_BOX_FORMAT}`);
+}
+
+const name = (i: number) => String(i).padStart(5, '0');
+
+/** Contest of TPS slot `slot`: 1–6 candidates in turn (both page templates, every perolehan size). */
+function contestFor(slot: number) {
+  const n = 1 + (slot % 6);
+  return {
+    id: `digits-${n}`,
+    jenis: 'pkwkk',
+    candidateCount: n,
+    paslonIds: Array.from({ length: n }, (_, i) => String(9100001 + i)),
+    header: {
+      contestTitle: 'Pemilihan Bupati dan Wakil Bupati Kabupaten Contoh',
+      candidates: Array.from({ length: n }, (_, i) => ({ number: i + 1, headName: `CALON KEPALA ${i + 1}`, deputyName: `CALON WAKIL ${i + 1}` })),
+    },
+  };
+}
+const TPS = Array.from({ length: 40 }, (_, i) => ({
+  code: `9902021001${String(i + 1).padStart(3, '0')}`,
+  header: { provinsi: 'PROVINSI CONTOH', kabupaten: 'KABUPATEN CONTOH', kecamatan: 'KECAMATAN CONTOH', desa: 'DESA CONTOH', tps: String(i + 1).padStart(3, '0') },
+}));
+
+/** Child: synthesises, reads and cuts photos i ≡ k (mod m), i < n, not cached yet; at most PHOTOS_PER_CHILD. */
+async function genWorker(seed: string, k: number, m: number, n: number): Promise<void> {
+  const dir = await photoBoxesDir(seed);
+  const { synthesizePhoto, loadGlyphLibrary } = await import('../synth/index.js');
+  const { loadCv } = await import('../cv/opencv.js');
+  const { decodeGray } = await import('../cv/decode.js');
+  const { analysePage } = await import('../cv/page.js');
+  const { ReadReject } = await import('../cv/reject.js');
+  const { loadTemplates } = await import('../template/index.js');
+  const cv = loadCv();
+  cv.setNumThreads(1);
+  const templates = loadTemplates();
+  const lib = await loadGlyphLibrary({ part: 'train' });
+  if (lib.part !== 'train') throw new Error('photo boxes must use training-side handwriting');
+  let made = 0;
+  for (let i = k; i < n; i += m) {
+    if (existsSync(join(dir, `${name(i)}.json`))) continue;
+    if (made++ >= PHOTOS_PER_CHILD) break;
+    // No planted mistakes (the truth is what is written either way) and no deliberately unreadable photos.
+    const { jpeg, truth } = await synthesizePhoto(i, contestFor(Math.floor(i / 2)), TPS, { seed, mistakes: 0, unreadable: 0, page: 'both' }, lib);
+    const records: BoxRecord[] = [];
+    const chunks: Uint8Array[] = [];
+    try {
+      const { gray } = decodeGray(cv, jpeg);
+      let analysis;
+      try {
+        analysis = analysePage(cv, gray, templates);
+      } finally {
+        gray.release();
+      }
+      for (const f of analysis.fields) {
+        const t = truth.boxes[f.key];
+        if (!t) continue;
+        f.boxes.forEach((img, b) => {
+          const want = t[b];
+          if (!want) return;
+          const views = [img, ...RECUT_INSETS.map((d) => f.recut(b, d))];
+          records.push({ key: f.key, b, cls: want.class, source: want.source.split(':')[0]!, leading: b < f.boxes.length - 1, sizes: views.map((v) => [v.width, v.height]) });
+          for (const v of views) chunks.push(v.data.subarray(0, v.width * v.height));
+        });
+      }
+    } catch (err) {
+      if (!(err instanceof ReadReject)) throw err;
+      // A photo the reader rejects yields no boxes: cached as an empty list so it is not retried.
+    }
+    writeFileSync(join(dir, `${name(i)}.bin`), Buffer.concat(chunks));
+    writeFileSync(join(dir, `${name(i)}.json`), JSON.stringify({ boxes: records }));
+    (globalThis as { gc?: () => void }).gc?.();
+  }
+}
+
+/** Makes sure photos 0..n−1 of `seed` are cached, generating the missing ones in child processes. */
+export async function ensurePhotoBoxes(seed: string, n: number, workers = 2, log: (s: string) => void = () => {}): Promise<string> {
+  const dir = await photoBoxesDir(seed);
+  mkdirSync(dir, { recursive: true });
+  const missing = () => Array.from({ length: n }, (_, i) => i).filter((i) => !existsSync(join(dir, `${name(i)}.json`)));
+  const todo = missing().length;
+  if (!todo) return dir;
+  log(`photo boxes: synthesising and cutting ${todo} photos of seed ${seed} into ${dir} (${workers} processes)`);
+  const t0 = Date.now();
+  const tsx = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  const runChild = (k: number) =>
+    new Promise<void>((res, rej) => {
+      const child = fork(fileURLToPath(import.meta.url), ['--gen-worker', `${k}/${workers}`, '--n', String(n), '--seed', seed], {
+        execArgv: ['--expose-gc', '--import', tsx],
+        stdio: ['ignore', 2, 2, 'ipc'],
+      });
+      child.on('exit', (code) => (code === 0 ? res() : rej(new Error(`photo-box generator ${k} exited with ${code}`))));
+      child.on('error', rej);
+    });
+  const left = (k: number) => missing().some((i) => i % workers === k);
+  await Promise.all(
+    Array.from({ length: workers }, async (_, k) => {
+      while (left(k)) {
+        await runChild(k);
+        log(`photo boxes: ${todo - missing().length}/${todo} photos (${Math.round((Date.now() - t0) / 1000)} s)`);
+      }
+    }),
+  );
+  return dir;
+}
+
+/** Reads the cached boxes of photos 0..n−1 (those cached; call ensurePhotoBoxes first). */
+export async function loadPhotoBoxes(seed: string, n: number): Promise<PhotoBox[]> {
+  const dir = await photoBoxesDir(seed);
+  const out: PhotoBox[] = [];
+  for (let i = 0; i < n; i++) {
+    const jsonPath = join(dir, `${name(i)}.json`);
+    if (!existsSync(jsonPath)) continue;
+    const { boxes } = JSON.parse(readFileSync(jsonPath, 'utf8')) as { boxes: BoxRecord[] };
+    const bin = readFileSync(join(dir, `${name(i)}.bin`));
+    let off = 0;
+    for (const r of boxes) {
+      const views = r.sizes.map(([w, h]) => {
+        const data = new Uint8Array(bin.buffer, bin.byteOffset + off, w * h);
+        off += w * h;
+        return { data, width: w, height: h, channels: 1 } as RawImage;
+      });
+      out.push({ views, cls: r.cls, target: BOX_CLASSES.indexOf(r.cls), source: r.source, leading: r.leading, photo: i });
+    }
+    if (off !== bin.length) throw new Error(`${jsonPath}: box sizes do not match ${name(i)}.bin`);
+  }
+  return out;
+}
+
+const FILLERS = new Set(['0', 'X', 'blank']);
+/** Whether class index `read` is right for a box (a leading filler may be read as any filler). */
+export function photoBoxReadRight(box: Pick<PhotoBox, 'cls' | 'leading'>, read: number): boolean {
+  const r = BOX_CLASSES[read]!;
+  return r === box.cls || (box.leading && FILLERS.has(box.cls) && FILLERS.has(r));
+}
+
+export interface PhotoBoxEvaluation {
+  boxes: number;
+  /** Argmax wrong on the main cut alone. */
+  wrong: number;
+  /** Argmax wrong after the reader's second look (boxes under SECOND_LOOK_BELOW averaged with two re-cuts). */
+  wrongSecondLook: number;
+  /** Mean −log p(true class) on the main cut (fillers in leading boxes: the sum of the filler classes). */
+  nll: number;
+  /** ECE (15 bins) of the top-label probability on the main cut. */
+  ece: number;
+  perSource: Record<string, { n: number; wrong: number }>;
+  confusions: Record<string, number>;
+}
+
+/**
+ * Box errors of a model on photographed boxes, the way the reader classifies them (normaliseBox, the
+ * model's calibrated probabilities, the second look). `normalised` lets a caller reuse normaliseBox output.
+ */
+export function evaluatePhotoBoxes(
+  model: { classifyNormalised(images: Float32Array[]): number[][] },
+  boxes: PhotoBox[],
+  normalised: Float32Array[][],
+): PhotoBoxEvaluation {
+  const probs = model.classifyNormalised(normalised.map((v) => v[0]!));
+  const argmax = (p: number[]) => p.indexOf(Math.max(...p));
+  const ev: PhotoBoxEvaluation = { boxes: boxes.length, wrong: 0, wrongSecondLook: 0, nll: 0, ece: 0, perSource: {}, confusions: {} };
+  const conf: number[] = [];
+  const ok: boolean[] = [];
+  const unsure = probs.flatMap((p, k) => (Math.max(...p) < SECOND_LOOK_BELOW ? [k] : []));
+  const again = model.classifyNormalised(unsure.flatMap((k) => normalised[k]!.slice(1)));
+  const final = probs.map((p) => p);
+  unsure.forEach((k, j) => {
+    const views = [probs[k]!, ...again.slice(j * RECUT_INSETS.length, (j + 1) * RECUT_INSETS.length)];
+    final[k] = views[0]!.map((_, c) => views.reduce((s, v) => s + v[c]!, 0) / views.length);
+  });
+  boxes.forEach((b, k) => {
+    const p = probs[k]!;
+    const fillerOk = b.leading && FILLERS.has(b.cls);
+    const pTrue = fillerOk ? p[BOX_CLASSES.indexOf('0')]! + p[BOX_CLASSES.indexOf('X')]! + p[BOX_CLASSES.indexOf('blank')]! : p[b.target]!;
+    ev.nll -= Math.log(Math.max(pTrue, 1e-12)) / boxes.length;
+    const s = (ev.perSource[b.source] ??= { n: 0, wrong: 0 });
+    s.n++;
+    const top = argmax(p);
+    conf.push(p[top]!);
+    ok.push(photoBoxReadRight(b, top));
+    if (!photoBoxReadRight(b, top)) {
+      ev.wrong++;
+      s.wrong++;
+      const c = `${b.cls}→${BOX_CLASSES[top]}`;
+      ev.confusions[c] = (ev.confusions[c] ?? 0) + 1;
+    }
+    if (!photoBoxReadRight(b, argmax(final[k]!))) ev.wrongSecondLook++;
+  });
+  ev.ece = expectedCalibrationError(conf, ok).ece;
+  ev.confusions = Object.fromEntries(Object.entries(ev.confusions).sort((a, b) => b[1] - a[1]));
+  return ev;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      seed: { type: 'string', default: PHOTO_VALIDATION_SEED },
+      n: { type: 'string', default: '120' },
+      workers: { type: 'string', default: '2' },
+      eval: { type: 'string', multiple: true },
+      'gen-worker': { type: 'string' },
+    },
+  });
+  const seed = values.seed!;
+  const n = Number(values.n);
+  if (values['gen-worker']) {
+    const [k, m] = values['gen-worker'].split('/').map(Number) as [number, number];
+    await genWorker(seed, k, m, n);
+    return 0;
+  }
+  if (seed === 'bench-1') {
+    process.stderr.write('photo-boxes: bench-1 is the bench\'s held-out seed; pick another\n');
+    return 2;
+  }
+  await ensurePhotoBoxes(seed, n, Number(values.workers), (s) => process.stderr.write(`${s}\n`));
+  const boxes = await loadPhotoBoxes(seed, n);
+  process.stderr.write(`photo boxes: ${boxes.length} boxes from ${n} photos of seed ${seed}\n`);
+  if (!values.eval?.length) return 0;
+  const { normaliseBox } = await import('./preprocess.js');
+  const { loadDigitModel } = await import('./model.js');
+  const normalised = boxes.map((b) => b.views.map((v) => normaliseBox(v).pixels));
+  for (const d of values.eval) {
+    const ev = evaluatePhotoBoxes(loadDigitModel(resolve(d)), boxes, normalised);
+    console.log(JSON.stringify({ weights: d, seed, photos: n, ...ev, nll: +ev.nll.toFixed(5), ece: +ev.ece.toFixed(5) }));
+  }
+  return 0;
+}
+
+const isEntry = process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1]);
+if (isEntry) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`photo-boxes: failed: ${(err as Error).stack ?? err}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
