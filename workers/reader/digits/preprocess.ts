@@ -71,16 +71,65 @@ function checkInput(img: RawImage): number {
   return channels;
 }
 
-/** Luma in 0..255, alpha composited over white paper. */
+/*
+ * Speed (session 4). normaliseBox runs ~60–100 times per photo in the form reader, so its passes work
+ * in place on scratch buffers that live as long as the module (the working image is never larger than
+ * WORK × WORK; one process runs one call at a time) instead of allocating ~25 typed arrays per box,
+ * and every pass keeps the exact arithmetic of the straightforward version — the same float32
+ * roundings and, for every sum, the same terms added in the same order — so the output is
+ * bit-identical to it (bench/normalise-same.ts compares the two on real crops and on boxes cut from
+ * bench photos). Maxima and order statistics are exact whatever the algorithm.
+ */
+
+const WN = WORK * WORK;
+/** Scratch buffers of the working image (WORK × WORK at most); see normaliseBox for who uses which. */
+const S = {
+  sharp: new Float32Array(WN),
+  grey: new Float32Array(WN),
+  tmp: new Float32Array(WN),
+  tmpT: new Float32Array(WN),
+  maxed: new Float32Array(WN),
+  bg: new Float32Array(WN),
+  ink: new Float32Array(WN),
+  lineInk: new Float32Array(WN),
+  strong: new Float32Array(WN),
+  clean: new Float32Array(WN),
+  mask: new Uint8Array(WN),
+  low: new Uint8Array(WN),
+  remove: new Uint8Array(WN),
+  rowOr: new Uint8Array(WN),
+  line1: new Uint8Array(WN),
+  line2: new Uint8Array(WN),
+  kept: new Uint8Array(WN),
+  labelsCore: new Int32Array(WN),
+  labelsLow: new Int32Array(WN),
+  stack: new Int32Array(WN),
+  /** Row accumulators (double, as the scalar sums were). */
+  acc: new Float64Array(WORK),
+  wacc: new Float64Array(WORK),
+  /** A padded line for the running max (WORK + 2·7 at most), and its doubling levels. */
+  pad: new Float32Array(WORK + 64),
+  m2: new Float32Array(WORK + 64),
+  m4: new Float32Array(WORK + 64),
+  hist: new Float64Array(64),
+  /** Input-sized buffers (the crop before resampling), grown on demand. */
+  input: new Float32Array(0),
+};
+
+/** Luma in 0..255, alpha composited over white paper (into a reused buffer). */
 function toGrey(img: RawImage, channels: number): Float32Array {
   const n = img.width * img.height;
-  const out = new Float32Array(n);
+  if (S.input.length < n) S.input = new Float32Array(Math.max(n, 2 * S.input.length));
+  const out = S.input;
   const d = img.data;
+  if (channels === 1) {
+    for (let i = 0; i < n; i++) out[i] = d[i];
+    return out;
+  }
   for (let i = 0; i < n; i++) {
     let v: number;
     let a = 255;
-    if (channels === 1) v = d[i];
-    else if (channels === 2) {
+    if (channels === 2) {
       v = d[2 * i];
       a = d[2 * i + 1];
     } else {
@@ -93,14 +142,15 @@ function toGrey(img: RawImage, channels: number): Float32Array {
   return out;
 }
 
-/** Area-average (down) or bilinear (up) resampling of a float image. */
-function resample(src: Float32Array, sw: number, sh: number, dw: number, dh: number): Float32Array {
-  const dst = new Float32Array(dw * dh);
+/**
+ * Area-average (down) or bilinear (up) resampling of a float image into dst. Per output pixel the
+ * area sum adds its terms in the order of the plain per-pixel loop (source rows outer, columns inner),
+ * kept in a row of double accumulators.
+ */
+function resample(src: Float32Array, sw: number, sh: number, dw: number, dh: number, dst: Float32Array): Float32Array {
   const fx = sw / dw;
   const fy = sh / dh;
   if (fx >= 1 && fy >= 1) {
-    // Column spans and weights depend on x only: computed once (same expressions as the per-pixel
-    // form, so the sums are bit-identical), which removes most of the per-pixel Math calls.
     const sx0 = new Int32Array(dw);
     const sx1 = new Int32Array(dw);
     const maxSpan = Math.ceil(fx) + 1;
@@ -114,133 +164,177 @@ function resample(src: Float32Array, sw: number, sh: number, dw: number, dh: num
       sx1[x] = b;
       for (let sx = a; sx < b; sx++) wxs[x * maxSpan + sx - a] = Math.min(sx + 1, x1) - Math.max(sx, x0);
     }
+    const acc = dw <= S.acc.length ? S.acc : new Float64Array(dw);
+    const wacc = dw <= S.wacc.length ? S.wacc : new Float64Array(dw);
     for (let y = 0; y < dh; y++) {
       const y0 = y * fy;
       const y1 = y0 + fy;
       const syEnd = Math.min(sh, Math.ceil(y1));
-      for (let x = 0; x < dw; x++) {
-        const a = sx0[x];
-        const b = sx1[x];
-        const wo = x * maxSpan - a;
-        let sum = 0;
-        let wsum = 0;
-        for (let sy = Math.floor(y0); sy < syEnd; sy++) {
-          const wy = Math.min(sy + 1, y1) - Math.max(sy, y0);
-          if (wy <= 0) continue;
-          const row = sy * sw;
+      acc.fill(0, 0, dw);
+      wacc.fill(0, 0, dw);
+      for (let sy = Math.floor(y0); sy < syEnd; sy++) {
+        const wy = Math.min(sy + 1, y1) - Math.max(sy, y0);
+        if (wy <= 0) continue;
+        const row = sy * sw;
+        for (let x = 0; x < dw; x++) {
+          const a = sx0[x];
+          const b = sx1[x];
+          const wo = x * maxSpan - a;
+          let sum = acc[x];
+          let wsum = wacc[x];
           for (let sx = a; sx < b; sx++) {
             const wx = wxs[wo + sx];
             if (wx <= 0) continue;
             sum += src[row + sx] * wx * wy;
             wsum += wx * wy;
           }
+          acc[x] = sum;
+          wacc[x] = wsum;
         }
-        dst[y * dw + x] = wsum > 0 ? sum / wsum : 0;
       }
+      const o = y * dw;
+      for (let x = 0; x < dw; x++) dst[o + x] = wacc[x] > 0 ? acc[x] / wacc[x] : 0;
     }
     return dst;
+  }
+  const xs0 = new Int32Array(dw);
+  const xs1 = new Int32Array(dw);
+  const txs = new Float64Array(dw);
+  for (let x = 0; x < dw; x++) {
+    const sx = Math.min(sw - 1, Math.max(0, (x + 0.5) * fx - 0.5));
+    const x0 = Math.floor(sx);
+    xs0[x] = x0;
+    xs1[x] = Math.min(sw - 1, x0 + 1);
+    txs[x] = sx - x0;
   }
   for (let y = 0; y < dh; y++) {
     const sy = Math.min(sh - 1, Math.max(0, (y + 0.5) * fy - 0.5));
     const y0 = Math.floor(sy);
     const y1 = Math.min(sh - 1, y0 + 1);
     const ty = sy - y0;
+    const r0 = y0 * sw;
+    const r1 = y1 * sw;
+    const o = y * dw;
     for (let x = 0; x < dw; x++) {
-      const sx = Math.min(sw - 1, Math.max(0, (x + 0.5) * fx - 0.5));
-      const x0 = Math.floor(sx);
-      const x1 = Math.min(sw - 1, x0 + 1);
-      const tx = sx - x0;
-      const a = src[y0 * sw + x0] * (1 - tx) + src[y0 * sw + x1] * tx;
-      const b = src[y1 * sw + x0] * (1 - tx) + src[y1 * sw + x1] * tx;
-      dst[y * dw + x] = a * (1 - ty) + b * ty;
+      const x0 = xs0[x];
+      const x1 = xs1[x];
+      const tx = txs[x];
+      const a = src[r0 + x0] * (1 - tx) + src[r0 + x1] * tx;
+      const b = src[r1 + x0] * (1 - tx) + src[r1 + x1] * tx;
+      dst[o + x] = a * (1 - ty) + b * ty;
     }
   }
   return dst;
 }
 
 /**
- * Max over a (2r+1) window along one line of n values (van Herk / Gil-Werman: three comparisons per
- * value whatever r is). The line is padded with -Infinity on both sides, so windows clipped by the
- * image edge give exactly the max over their in-image part, as a naive loop would.
+ * Max over a 15-wide window (r = 7) along each row of src, written transposed (out[x·h + y]), so
+ * that two calls make the separable 15×15 max filter. Windows are clipped at the image edges (the
+ * line is padded with −∞): exactly the max over the in-image part.
  */
-function lineMax(src: Float32Array, at: number, stride: number, n: number, r: number, out: Float32Array, scratch: LineMaxScratch): void {
-  const k = 2 * r + 1;
-  const len = n + 2 * r;
-  const blocks = Math.ceil(len / k);
-  const padded = blocks * k;
-  const { v, g, hh } = scratch.ensure(padded);
-  for (let i = 0; i < padded; i++) {
-    const j = i - r;
-    v[i] = j >= 0 && j < n ? src[at + j * stride] : -Infinity;
+function rowMax15T(src: Float32Array, w: number, h: number, out: Float32Array): void {
+  const r = 7;
+  const len = w + 2 * r;
+  const p = S.pad;
+  const m2 = S.m2;
+  const m4 = S.m4;
+  for (let i = 0; i < r; i++) {
+    p[i] = -Infinity;
+    p[r + w + i] = -Infinity;
   }
-  for (let b = 0; b < padded; b += k) {
-    let m = -Infinity;
-    for (let i = b; i < b + k; i++) {
-      if (v[i] > m) m = v[i];
-      g[i] = m; // max of v[b..i]
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) p[r + x] = src[row + x];
+    // m2[i] = max p[i..i+1], m4[i] = max p[i..i+3]; the window p[j..j+14] is max(m4[j], m4[j+4], m4[j+8], m4[j+11]).
+    for (let i = 0; i < len - 1; i++) {
+      const a = p[i];
+      const b = p[i + 1];
+      m2[i] = a > b ? a : b;
     }
-    m = -Infinity;
-    for (let i = b + k - 1; i >= b; i--) {
-      if (v[i] > m) m = v[i];
-      hh[i] = m; // max of v[i..b+k-1]
+    for (let i = 0; i < len - 3; i++) {
+      const a = m2[i];
+      const b = m2[i + 2];
+      m4[i] = a > b ? a : b;
     }
-  }
-  // Output j covers padded [j, j + 2r]: its start and end lie in the same or adjacent blocks.
-  for (let j = 0; j < n; j++) {
-    const a = hh[j];
-    const b = g[j + 2 * r];
-    out[at + j * stride] = a > b ? a : b;
+    for (let x = 0; x < w; x++) {
+      let m = m4[x];
+      let v = m4[x + 4];
+      if (v > m) m = v;
+      v = m4[x + 8];
+      if (v > m) m = v;
+      v = m4[x + 11];
+      if (v > m) m = v;
+      out[x * h + y] = m;
+    }
   }
 }
 
-class LineMaxScratch {
-  v = new Float32Array(0);
-  g = new Float32Array(0);
-  hh = new Float32Array(0);
-  ensure(n: number): { v: Float32Array; g: Float32Array; hh: Float32Array } {
-    if (this.v.length < n) {
-      this.v = new Float32Array(n);
-      this.g = new Float32Array(n);
-      this.hh = new Float32Array(n);
-    }
-    return this;
-  }
-}
-const lineMaxScratch = new LineMaxScratch();
-
-/** Separable running max over a (2r+1)² window (clipped at the image edges). */
-function maxFilter(src: Float32Array, w: number, h: number, r: number): Float32Array {
-  const tmp = new Float32Array(w * h);
-  const out = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) lineMax(src, y * w, 1, w, r, tmp, lineMaxScratch);
-  for (let x = 0; x < w; x++) lineMax(tmp, x, w, h, r, out, lineMaxScratch);
+/** Separable max over a 15×15 window (clipped at the image edges). */
+function maxFilter15(src: Float32Array, w: number, h: number, out: Float32Array): Float32Array {
+  rowMax15T(src, w, h, S.tmpT);
+  rowMax15T(S.tmpT, h, w, out);
   return out;
 }
 
-/** Separable mean over a (2r+1)² window, shrunk at the edges (same summation order as a naive loop). */
-function boxBlur(src: Float32Array, w: number, h: number, r: number): Float32Array {
-  const tmp = new Float32Array(w * h);
-  const out = new Float32Array(w * h);
+/**
+ * Separable mean over a (2r+1)² window, shrunk at the edges. Each output is the plain loop's sum:
+ * s = 0, then src[a], src[a+1] … src[b] added in order (rows first, into a float32 image, then columns).
+ */
+function boxBlur(src: Float32Array, w: number, h: number, r: number, out: Float32Array): Float32Array {
+  const tmp = S.tmp;
+  const k = 2 * r + 1;
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let x = 0; x < w; x++) {
       const a = x - r > 0 ? x - r : 0;
       const b = x + r < w - 1 ? x + r : w - 1;
+      if (b - a + 1 === k) {
+        // The full window (the common case), unrolled for the two radii used; 0 + src[a] is src[a],
+        // so starting from src[a] is the same sum.
+        const i = row + a;
+        if (r === 1) tmp[row + x] = (src[i] + src[i + 1] + src[i + 2]) / 3;
+        else if (r === 3) tmp[row + x] = (src[i] + src[i + 1] + src[i + 2] + src[i + 3] + src[i + 4] + src[i + 5] + src[i + 6]) / 7;
+        else {
+          let s = src[i];
+          for (let j = i + 1; j <= i + 2 * r; j++) s += src[j];
+          tmp[row + x] = s / k;
+        }
+        continue;
+      }
       let s = 0;
-      for (let k = a; k <= b; k++) s += src[row + k];
+      for (let j = a; j <= b; j++) s += src[row + j];
       tmp[row + x] = s / (b - a + 1);
     }
   }
+  const acc = S.acc;
   for (let y = 0; y < h; y++) {
     const a = y - r > 0 ? y - r : 0;
     const b = y + r < h - 1 ? y + r : h - 1;
     const n = b - a + 1;
     const orow = y * w;
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let k = a * w + x; k <= b * w + x; k += w) s += tmp[k];
-      out[orow + x] = s / n;
+    const i0 = a * w;
+    if (n === k && r === 1) {
+      for (let x = 0; x < w; x++) out[orow + x] = (tmp[i0 + x] + tmp[i0 + w + x] + tmp[i0 + 2 * w + x]) / 3;
+      continue;
     }
+    if (n === k && r === 3) {
+      const w2 = 2 * w;
+      const w3 = 3 * w;
+      const i4 = i0 + 4 * w;
+      for (let x = 0; x < w; x++) {
+        const j = i0 + x;
+        const l = i4 + x;
+        out[orow + x] = (tmp[j] + tmp[j + w] + tmp[j + w2] + tmp[j + w3] + tmp[l] + tmp[l + w] + tmp[l + w2]) / 7;
+      }
+      continue;
+    }
+    // Column sums for a whole output row at once: per pixel the rows are still added a, a+1, … b.
+    for (let x = 0; x < w; x++) acc[x] = tmp[i0 + x];
+    for (let j = a + 1; j <= b; j++) {
+      const base = j * w;
+      for (let x = 0; x < w; x++) acc[x] += tmp[base + x];
+    }
+    for (let x = 0; x < w; x++) out[orow + x] = acc[x] / n;
   }
   return out;
 }
@@ -274,15 +368,17 @@ function kthSmallest(a: Float32Array, n: number, k: number): number {
   return a[k];
 }
 
-/** Otsu threshold of values in [0, 1]. */
-function otsu(values: Float32Array): number {
-  const bins = 64;
-  const hist = new Float64Array(bins);
-  for (let i = 0; i < values.length; i++) {
-    const b = Math.floor(values[i] * bins);
-    hist[b < 0 ? 0 : b > bins - 1 ? bins - 1 : b]++;
-  }
-  const total = values.length;
+const OTSU_BINS = 64;
+
+/** Otsu's bin of a value in [0, 1] (clamped). */
+function otsuBin(v: number): number {
+  const b = Math.floor(v * OTSU_BINS);
+  return b < 0 ? 0 : b > OTSU_BINS - 1 ? OTSU_BINS - 1 : b;
+}
+
+/** Otsu threshold from a histogram of OTSU_BINS bins over [0, 1] holding `total` values. */
+function otsuOfHist(hist: Float64Array, total: number): number {
+  const bins = OTSU_BINS;
   let sumAll = 0;
   for (let i = 0; i < bins; i++) sumAll += i * hist[i];
   let wB = 0;
@@ -315,39 +411,39 @@ function otsu(values: Float32Array): number {
 interface BoxLines {
   /** Pixels on a printed line (dilated by one pixel to swallow anti-aliased edges). */
   line: Uint8Array;
+  /** Whether any line was found (else `line` is all zero). */
+  any: boolean;
   top: number;
   bottom: number;
   left: number;
   right: number;
 }
 
-function findBoxLines(mask: Uint8Array, w: number, h: number): BoxLines {
+/** `line` receives the line pixels (a w·h scratch buffer; it is cleared first). */
+function findBoxLines(mask: Uint8Array, w: number, h: number, line: Uint8Array): BoxLines {
   const band = 0.25;
   const tol = 2; // rows (columns) of slack so that a slightly tilted line still forms one long run
-  const remove = new Uint8Array(w * h);
-  // Horizontal lines.
+  const n = w * h;
+  const remove = S.remove;
+  remove.fill(0, 0, n);
+  let any = false;
+  // Horizontal lines: a column is "on" in row y when any row within ±tol has ink there.
   const minH = Math.round(0.72 * w);
   let top = -1;
   let bottom = h;
   for (let y = 0; y < h; y++) {
     if (y >= band * h && y < (1 - band) * h) continue;
-    const ka = (y - tol > 0 ? y - tol : 0) * w;
-    const kb = (y + tol < h - 1 ? y + tol : h - 1) * w;
+    const ka = y - tol > 0 ? y - tol : 0;
+    const kb = y + tol < h - 1 ? y + tol : h - 1;
     let runStart = -1;
     for (let x = 0; x <= w; x++) {
-      let on = false;
-      if (x < w) {
-        for (let k = ka + x; k <= kb + x; k += w) {
-          if (mask[k] === 1) {
-            on = true;
-            break;
-          }
-        }
-      }
+      let on = 0;
+      if (x < w) for (let k = ka * w + x; k <= kb * w + x; k += w) on |= mask[k];
       if (on && runStart < 0) runStart = x;
       if (!on && runStart >= 0) {
         if (x - runStart >= minH) {
-          for (let xx = runStart; xx < x; xx++) remove[y * w + xx] = 1;
+          any = true;
+          remove.fill(1, y * w + runStart, y * w + x);
           if (y < h / 2) top = Math.max(top, y);
           else bottom = Math.min(bottom, y);
         }
@@ -365,19 +461,15 @@ function findBoxLines(mask: Uint8Array, w: number, h: number): BoxLines {
     const kb = x + tol < w - 1 ? x + tol : w - 1;
     let runStart = -1;
     for (let y = 0; y <= h; y++) {
-      let on = false;
+      let on = 0;
       if (y < h) {
         const row = y * w;
-        for (let k = row + ka; k <= row + kb; k++) {
-          if (mask[k] === 1) {
-            on = true;
-            break;
-          }
-        }
+        for (let k = row + ka; k <= row + kb; k++) on |= mask[k];
       }
       if (on && runStart < 0) runStart = y;
       if (!on && runStart >= 0) {
         if (y - runStart >= minV) {
+          any = true;
           for (let yy = runStart; yy < y; yy++) remove[yy * w + x] = 1;
           if (x < w / 2) left = Math.max(left, x);
           else right = Math.min(right, x);
@@ -386,18 +478,104 @@ function findBoxLines(mask: Uint8Array, w: number, h: number): BoxLines {
       }
     }
   }
-  const line = new Uint8Array(w * h);
+  if (!any) {
+    line.fill(0, 0, n);
+    return { line, any, top, bottom, left, right };
+  }
+  // 3×3 dilation of `remove`, separable: rows, then columns.
+  const rowOr = S.rowOr;
   for (let y = 0; y < h; y++) {
-    const ya = y > 0 ? y - 1 : 0;
-    const yb = y < h - 1 ? y + 1 : h - 1;
-    for (let x = 0; x < w; x++) {
-      if (!remove[y * w + x]) continue;
+    const row = y * w;
+    for (let x = 0; x < w; x++) rowOr[row + x] = remove[row + x] | (x > 0 ? remove[row + x - 1] : 0) | (x < w - 1 ? remove[row + x + 1] : 0);
+  }
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    const up = y > 0 ? row - w : row;
+    const down = y < h - 1 ? row + w : row;
+    for (let x = 0; x < w; x++) line[row + x] = rowOr[up + x] | rowOr[row + x] | rowOr[down + x];
+  }
+  return { line, any, top, bottom, left, right };
+}
+
+/** Components in struct-of-arrays form (index k is label k + 1), for normaliseBox's own passes. */
+interface Comps {
+  n: number;
+  seed: Int32Array;
+  area: Int32Array;
+  minX: Int32Array;
+  maxX: Int32Array;
+  minY: Int32Array;
+  maxY: Int32Array;
+  peak: Float64Array;
+}
+const newComps = (): Comps => ({
+  n: 0,
+  seed: new Int32Array(WN),
+  area: new Int32Array(WN),
+  minX: new Int32Array(WN),
+  maxX: new Int32Array(WN),
+  minY: new Int32Array(WN),
+  maxY: new Int32Array(WN),
+  peak: new Float64Array(WN),
+});
+const compsCore = newComps();
+const compsLow = newComps();
+
+/**
+ * 8-connected components of mask (the same labelling, scan order and statistics as `components`),
+ * into scratch: labels (1-based, cleared first) and the struct-of-arrays `out`.
+ */
+function componentsInto(mask: Uint8Array, ink: Float32Array, w: number, h: number, labels: Int32Array, out: Comps): void {
+  const n = w * h;
+  labels.fill(0, 0, n);
+  const stack = S.stack;
+  let id = 0;
+  for (let start = 0; start < n; start++) {
+    if (!mask[start] || labels[start]) continue;
+    const k = id++;
+    let area = 0;
+    let minX = w;
+    let maxX = -1;
+    let minY = h;
+    let maxY = -1;
+    let peak = 0;
+    labels[start] = id;
+    let sp = 0;
+    stack[sp++] = start;
+    while (sp > 0) {
+      const i = stack[--sp];
+      const x = i % w;
+      const y = (i - x) / w;
+      area++;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+      if (ink[i] > peak) peak = ink[i];
+      const ya = y > 0 ? y - 1 : 0;
+      const yb = y < h - 1 ? y + 1 : h - 1;
       const xa = x > 0 ? x - 1 : 0;
       const xb = x < w - 1 ? x + 1 : w - 1;
-      for (let yy = ya; yy <= yb; yy++) for (let xx = xa; xx <= xb; xx++) line[yy * w + xx] = 1;
+      for (let yy = ya; yy <= yb; yy++) {
+        const row = yy * w;
+        for (let xx = xa; xx <= xb; xx++) {
+          const j = row + xx;
+          if (mask[j] && !labels[j]) {
+            labels[j] = id;
+            stack[sp++] = j;
+          }
+        }
+      }
     }
+    out.seed[k] = start;
+    out.area[k] = area;
+    out.minX[k] = minX;
+    out.maxX[k] = maxX;
+    out.minY[k] = minY;
+    out.maxY[k] = maxY;
+    out.peak[k] = peak;
   }
-  return { line, top, bottom, left, right };
+  out.n = id;
 }
 
 export interface Component {
@@ -456,6 +634,7 @@ export function components(mask: Uint8Array, ink: Float32Array, w: number, h: nu
   return { labels, comps };
 }
 
+
 /**
  * Normalises one box image. Throws BoxImageError on malformed input (never returns garbage for it).
  */
@@ -467,65 +646,81 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   const scale = WORK / Math.max(img.width, img.height);
   const w = Math.max(4, Math.round(img.width * scale));
   const h = Math.max(4, Math.round(img.height * scale));
+  const n = w * h;
   // A 3×3 blur: sensor and JPEG noise must not reach the threshold as a cloud of single pixels.
-  const sharp = resample(grey0, img.width, img.height, w, h);
-  const grey = boxBlur(sharp, w, h, 1);
+  const sharp = resample(grey0, img.width, img.height, w, h, S.sharp);
+  const grey = boxBlur(sharp, w, h, 1, S.grey);
   // Pixel noise σ from the high-frequency residual (median absolute value: strokes and edges are a
   // minority of pixels, so they barely move it). The blur divides white noise by about 3.
-  const resid = new Float32Array(w * h);
-  for (let i = 0; i < w * h; i++) resid[i] = Math.abs(sharp[i] - grey[i]);
-  const noiseSigma = (1.4826 * kthSmallest(resid, resid.length, Math.floor(resid.length / 2))) / 0.943 / 3;
+  const resid = S.strong; // free until step 5
+  for (let i = 0; i < n; i++) resid[i] = Math.abs(sharp[i] - grey[i]);
+  const noiseSigma = (1.4826 * kthSmallest(resid, n, Math.floor(n / 2))) / 0.943 / 3;
 
   // 2. Ink = darkness relative to the local paper (a max filter wider than any stroke), so shadows,
   //    grey photos and tinted paper all give the same ink map.
-  const bg = boxBlur(maxFilter(grey, w, h, 7), w, h, 3);
-  const ink = new Float32Array(w * h);
-  let maxInk = 0;
-  for (let i = 0; i < w * h; i++) {
+  const bg = boxBlur(maxFilter15(grey, w, h, S.maxed), w, h, 3, S.bg);
+  const ink = S.ink;
+  // The same pass sums the paper level (for the noise floor) and bins the ink for Otsu.
+  const hist = S.hist;
+  hist.fill(0);
+  let paper = 0;
+  for (let i = 0; i < n; i++) {
     const g = grey[i];
-    let b = bg[i] > g ? bg[i] : g;
+    const bi = bg[i];
+    let b = bi > g ? bi : g;
     if (!(b >= 1)) b = 1;
-    const v = (b - g) / b;
+    const v = Math.fround((b - g) / b);
     ink[i] = v;
-    if (v > maxInk) maxInk = v;
+    hist[otsuBin(v)]++;
+    paper += bi;
   }
 
   // 3. Binary mask: Otsu on the ink map, with an absolute floor so that paper grain in an empty box
   //    does not become "ink" just because Otsu always finds two classes.
-  const tLines = Math.max(otsu(ink), 0.14);
-  const mask = new Uint8Array(w * h);
-  for (let i = 0; i < w * h; i++) mask[i] = ink[i] >= tLines ? 1 : 0;
+  const tLines = Math.max(otsuOfHist(hist, n), 0.14);
+  const mask = S.mask;
+  for (let i = 0; i < n; i++) mask[i] = ink[i] >= tLines ? 1 : 0;
 
   // 4. Printed box lines and whatever lies outside them. Then threshold again inside the box only:
   //    a dark border drives the first Otsu threshold up and would erase a faint pen stroke.
-  const lines = findBoxLines(mask, w, h);
+  const lines = findBoxLines(mask, w, h, S.line1);
+  const line1 = lines.line;
   // Interior rectangle (exclusive bounds of the printed lines), as loop limits.
   const ix0 = Math.max(0, lines.left + 1);
   const ix1 = Math.min(w, lines.right);
   const iy0 = Math.max(0, lines.top + 1);
   const iy1 = Math.min(h, lines.bottom);
-  const interior = new Float32Array(w * h);
+  // Only the interior's Otsu threshold is needed: bin it directly.
+  hist.fill(0);
   let nInterior = 0;
   for (let y = iy0; y < iy1; y++) {
-    for (let x = ix0; x < ix1; x++) if (!lines.line[y * w + x]) interior[nInterior++] = ink[y * w + x];
+    const row = y * w;
+    if (!lines.any) {
+      for (let x = ix0; x < ix1; x++) hist[otsuBin(ink[row + x])]++;
+      nInterior += ix1 - ix0 > 0 ? ix1 - ix0 : 0;
+      continue;
+    }
+    for (let x = ix0; x < ix1; x++) {
+      if (line1[row + x]) continue;
+      hist[otsuBin(ink[row + x])]++;
+      nInterior++;
+    }
   }
   // Noise floor: five σ of blurred pixel noise relative to the paper, so that a noisy empty box stays
   // empty instead of Otsu splitting its grain into two classes.
-  let paper = 0;
-  for (let i = 0; i < w * h; i++) paper += bg[i];
-  paper /= w * h;
+  paper /= n;
   const noiseFloor = (5 * noiseSigma) / Math.max(paper, 1);
   // Printed guides are much fainter than pen ink; the printed border is the best local reference for
   // "full ink" on this photo, so anything far fainter than it is not writing.
-  const lineInk = new Float32Array(w * h);
+  const lineInk = S.lineInk;
   let nLineInk = 0;
-  for (let i = 0; i < w * h; i++) if (lines.line[i] && mask[i]) lineInk[nLineInk++] = ink[i];
+  if (lines.any) for (let i = 0; i < n; i++) if (line1[i] && mask[i]) lineInk[nLineInk++] = ink[i];
   const guideFloor = nLineInk > 20 ? 0.3 * kthSmallest(lineInk, nLineInk, Math.floor(nLineInk / 2)) : 0;
   // Two interior thresholds. `tCore` decides WHETHER a mark is writing (as before session 3: it keeps
   // grain, dotted guides and specks out of blank boxes); `t`, with a lower absolute floor, decides how
   // MUCH of a kept mark is drawn, so a pale pen keeps its faint strokes (hysteresis: a faint stroke
   // survives only when connected to a core component).
-  const otsuInterior = nInterior ? otsu(interior.subarray(0, nInterior)) : 0;
+  const otsuInterior = nInterior ? otsuOfHist(hist, nInterior) : 0;
   const tCore = nInterior ? Math.max(noiseFloor, guideFloor, Math.min(tLines, Math.max(otsuInterior, CORE_FLOOR))) : Math.max(tLines, noiseFloor, guideFloor);
   const t = nInterior ? Math.max(noiseFloor, guideFloor, Math.min(tLines, Math.max(otsuInterior, INTERIOR_FLOOR))) : tCore;
 
@@ -534,22 +729,23 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   // ("|3|"): look for lines again at this threshold and treat them like the first ones.
   // (When t ≥ tLines the stroke mask is a subset of the first one, so this pass cannot find anything
   // the first did not: skipped.)
-  const low = new Uint8Array(w * h);
+  const low = S.low;
   let lines2 = lines;
   if (t < tLines) {
-    for (let i = 0; i < w * h; i++) low[i] = ink[i] >= t ? 1 : 0;
-    lines2 = findBoxLines(low, w, h);
+    for (let i = 0; i < n; i++) low[i] = ink[i] >= t ? 1 : 0;
+    lines2 = findBoxLines(low, w, h, S.line2);
   }
+  const line2 = lines2.line;
   const jx0 = Math.max(ix0, lines2.left + 1);
   const jx1 = Math.min(ix1, lines2.right);
   const jy0 = Math.max(iy0, lines2.top + 1);
   const jy1 = Math.min(iy1, lines2.bottom);
-  mask.fill(0);
-  low.fill(0);
+  mask.fill(0, 0, n);
+  low.fill(0, 0, n);
   for (let y = jy0; y < jy1; y++) {
     for (let x = jx0; x < jx1; x++) {
       const i = y * w + x;
-      if (lines.line[i] || lines2.line[i]) continue;
+      if (line1[i] || line2[i]) continue;
       const v = ink[i];
       if (v >= tCore) mask[i] = 1;
       if (v >= t) low[i] = 1;
@@ -558,42 +754,65 @@ export function normaliseBox(img: RawImage): NormalisedBox {
 
   // 5. Dotted guides, specks and line remnants: drop small or faint core components, and thin slivers
   //    hugging the crop edge (remnants of the border or a neighbouring box).
-  const core = components(mask, ink, w, h);
+  const coreLabels = S.labelsCore;
+  componentsInto(mask, ink, w, h, coreLabels, compsCore);
   // Equal thresholds (a dark pen: the interior Otsu is above both floors) give equal masks.
-  const { labels, comps } = t === tCore ? core : components(low, ink, w, h);
-  const keepCore = new Uint8Array(core.comps.length + 1);
+  let labels = coreLabels;
+  let comps = compsCore;
+  if (t !== tCore) {
+    labels = S.labelsLow;
+    comps = compsLow;
+    componentsInto(low, ink, w, h, labels, comps);
+  }
+  const keepCore = new Uint8Array(compsCore.n + 1);
   const minArea = Math.max(6, Math.round(0.004 * w * h));
-  for (let k = 0; k < core.comps.length; k++) {
-    const c = core.comps[k];
-    const cw = c.maxX - c.minX + 1;
-    const ch = c.maxY - c.minY + 1;
+  const cc = compsCore;
+  for (let k = 0; k < cc.n; k++) {
+    const cw = cc.maxX[k] - cc.minX[k] + 1;
+    const ch = cc.maxY[k] - cc.minY[k] + 1;
     const extent = Math.max(cw, ch);
-    if (c.area < minArea && extent < 0.12 * Math.max(w, h)) continue;
+    if (cc.area[k] < minArea && extent < 0.12 * Math.max(w, h)) continue;
     // A faint core is a guide dot or a speck unless the stroke it belongs to (at the stroke threshold)
     // is large: a pale "1" has only a few core pixels but a long stroke.
-    if (c.peak < 1.4 * tCore && comps[labels[c.seed] - 1].area < 4 * minArea) continue;
+    if (cc.peak[k] < 1.4 * tCore && comps.area[labels[cc.seed[k]] - 1] < 4 * minArea) continue;
     const edge = 2;
-    const touchesEdge = c.minX < edge || c.minY < edge || c.maxX >= w - edge || c.maxY >= h - edge;
+    const touchesEdge = cc.minX[k] < edge || cc.minY[k] < edge || cc.maxX[k] >= w - edge || cc.maxY[k] >= h - edge;
     if (touchesEdge && Math.min(cw, ch) <= 3 && Math.max(cw, ch) < 0.5 * Math.max(w, h)) continue;
     keepCore[k + 1] = 1;
   }
   // The kept writing at the lower threshold: components of `low` that contain a kept core pixel.
-  const keep = new Uint8Array(comps.length + 1);
-  for (let i = 0; i < w * h; i++) if (keepCore[core.labels[i]]) keep[labels[i]] = 1;
-  keep[0] = 0;
+  // (The core mask lies inside the stroke mask, t ≤ tCore, so a core component lies in one stroke
+  // component: the one holding its seed.)
+  const keep = new Uint8Array(comps.n + 1);
+  // Bounding box of the kept components (the kept pixels are looked for only there).
+  let bx0 = w;
+  let by0 = h;
+  let bx1 = -1;
+  let by1 = -1;
+  for (let k = 0; k < cc.n; k++) {
+    if (!keepCore[k + 1]) continue;
+    const l = labels[cc.seed[k]];
+    if (keep[l]) continue;
+    keep[l] = 1;
+    if (comps.minX[l - 1] < bx0) bx0 = comps.minX[l - 1];
+    if (comps.maxX[l - 1] > bx1) bx1 = comps.maxX[l - 1];
+    if (comps.minY[l - 1] < by0) by0 = comps.minY[l - 1];
+    if (comps.maxY[l - 1] > by1) by1 = comps.maxY[l - 1];
+  }
 
   let minX = w;
   let minY = h;
   let maxX = -1;
   let maxY = -1;
   let area = 0;
-  const clean = new Float32Array(w * h);
   // Kept ink as a mask and as a list of values (for the percentile below).
-  const kept = new Uint8Array(w * h);
-  const strong = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = y * w + x;
+  const kept = S.kept;
+  kept.fill(0, 0, n);
+  const strong = S.strong;
+  for (let y = by0; y <= by1; y++) {
+    const row = y * w;
+    for (let x = bx0; x <= bx1; x++) {
+      const i = row + x;
       if (!keep[labels[i]]) continue;
       kept[i] = 1;
       strong[area++] = ink[i];
@@ -614,11 +833,14 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   const hx1 = Math.min(w - 1, maxX + 1);
   const hy0 = Math.max(0, minY - 1);
   const hy1 = Math.min(h - 1, maxY + 1);
-  const rowNear = new Uint8Array(w * h);
+  const rowNear = S.rowOr;
+  rowNear.fill(0, 0, n);
   for (let y = minY; y <= maxY; y++) {
     const row = y * w;
     for (let x = hx0; x <= hx1; x++) rowNear[row + x] = kept[row + x] | (x > 0 ? kept[row + x - 1] : 0) | (x < w - 1 ? kept[row + x + 1] : 0);
   }
+  const clean = S.clean;
+  clean.fill(0, 0, n);
   const lo = 0.5 * t;
   const span = ref - 0.5 * t;
   for (let y = hy0; y <= hy1; y++) {
@@ -637,9 +859,9 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   const f = Math.min(DIGIT_SIZE / Math.max(bw, bh), maxFactor);
   const tw = Math.max(1, Math.round(bw * f));
   const th = Math.max(1, Math.round(bh * f));
-  const crop = new Float32Array(bw * bh);
+  const crop = S.tmp; // free after the blurs
   for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) crop[y * bw + x] = clean[(minY + y) * w + minX + x];
-  const small = resample(crop, bw, bh, tw, th);
+  const small = resample(crop, bw, bh, tw, th, new Float32Array(tw * th));
 
   // 7. Centre of mass to the centre of the 28×28 frame.
   let m = 0;
