@@ -93,7 +93,8 @@ describe('rekap form render', () => {
 describe('rekap synth', () => {
   it('writes photos and ground truth for TPS of the contest, with the register voters on the form', async () => {
     const out = join(dir, 'synth');
-    const r = rekap(['synth', '--contest', contestId, '--n', '2', '--out', out, '--seed', '5', '--page', 'both']);
+    // One photo per child process: the sliced path (each child attaches to the same database).
+    const r = rekap(['synth', '--contest', contestId, '--n', '2', '--out', out, '--seed', '5', '--page', 'both', '--photos-per-process', '1']);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(summary).toMatchObject({ n: 2, contest: contestId });
@@ -119,6 +120,23 @@ describe('rekap synth', () => {
     });
     expect(Object.keys(runs[0]!)).toHaveLength(2);
     expect(runs[1]).toEqual(runs[0]);
+  }, 300_000);
+
+  it('a run cut into child processes writes the same files as one process, and one summary', () => {
+    const hashes = (out: string) => Object.fromEntries(readdirSync(out).map((f) => [f, createHash('sha256').update(readFileSync(join(out, f))).digest('hex')]));
+    const args = ['synth', '--contest', 'pkwkp-62', '--no-db', '--candidates', '2', '--n', '3', '--seed', '7', '--mistakes', '0.5'];
+    const one = rekap([...args, '--out', join(dir, 'one')]);
+    const sliced = rekap([...args, '--out', join(dir, 'sliced'), '--photos-per-process', '2']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(sliced.code, sliced.stderr).toBe(0);
+    expect(Object.keys(hashes(join(dir, 'one')))).toHaveLength(6);
+    expect(hashes(join(dir, 'sliced'))).toEqual(hashes(join(dir, 'one')));
+    const summary = (out: string) => {
+      const { msPerPhoto: _ms, out: _out, ...rest } = JSON.parse(out.trim().split('\n').pop()!);
+      return rest;
+    };
+    expect(sliced.stdout.trim().split('\n')).toHaveLength(1);
+    expect(summary(sliced.stdout)).toEqual(summary(one.stdout));
   }, 300_000);
 
   it('refuses bad arguments with exit 2', () => {

@@ -37,16 +37,16 @@ describe('glyph library', () => {
   }, 120_000);
 });
 
-/** A grey crop like the real ones: paper 200, a 2 px printed border at the edge, and strokes (value 40). */
-function crop(w: number, h: number, strokes: [x: number, y: number, w: number, h: number][]) {
+/** A grey crop like the real ones: paper 200, a printed border at the edge (2 px unless told), and strokes (value 40). */
+function crop(w: number, h: number, strokes: [x: number, y: number, w: number, h: number][], border = 2) {
   const data = new Uint8Array(w * h).fill(200);
   const rect = ([x, y, rw, rh]: [number, number, number, number]) => {
     for (let yy = y; yy < y + rh; yy++) for (let xx = x; xx < x + rw; xx++) data[yy * w + xx] = 40;
   };
-  rect([0, 0, w, 2]);
-  rect([0, h - 2, w, 2]);
-  rect([0, 0, 2, h]);
-  rect([w - 2, 0, 2, h]);
+  rect([0, 0, w, border]);
+  rect([0, h - border, w, border]);
+  rect([0, 0, border, h]);
+  rect([w - border, 0, border, h]);
   strokes.forEach(rect);
   return { data, width: w, height: h, channels: 1 };
 }
@@ -104,6 +104,19 @@ describe('real crop → ink', () => {
     for (let y = Math.round(height * 0.25); y < Math.round(height * 0.4); y++)
       for (let x = 0; x < width; x++) peak = Math.max(peak, data[(y * width + x) * 4 + 3]!);
     expect(peak).toBeGreaterThan(240);
+  });
+
+  it('keeps the bottom bar of a blocky 3 that the border cut leaves touching the edge', () => {
+    // 42 × 54 box with a 4 px border; bars 26 px long, the last one 10 px above the border. The cut
+    // inside the border ends at the bar, and a bar two thirds as long as the box used to be taken for
+    // a border remnant and cleared, turning the 3 into a 7 while the ground truth still said 3.
+    const ink = realToInk(crop(42, 54, [[10, 8, 26, 3], [10, 25, 26, 3], [10, 40, 26, 3], [33, 8, 3, 35]], 4), [0, 0, 0]);
+    const rows = inkRows(ink);
+    // Three separate bands of rows inked across the glyph: the three bars.
+    const bars = rows.filter((r, i) => r > 0.8 && !(rows[i - 1]! > 0.8)).length;
+    expect(bars).toBe(3);
+    // …and the glyph reaches down to the last bar: the upright spans the whole height.
+    expect(rows.length).toBeGreaterThan(30);
   });
 
   it('gives no glyph for a crop that holds only its printed border', () => {
