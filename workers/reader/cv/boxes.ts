@@ -152,11 +152,15 @@ export function cutFields(
     const col = new Float64Array(w);
     const row = new Float64Array(h);
     for (let y = 0; y < h; y++) {
+      // Integer sums (< 2^53): the same numbers in any order.
+      let r = 0;
+      const o = y * w;
       for (let x = 0; x < w; x++) {
-        const d = 255 - px[y * w + x]!;
+        const d = 255 - px[o + x]!;
         col[x]! += d;
-        row[y]! += d;
+        r += d;
       }
+      row[y] = r;
     }
     for (let x = 0; x < w; x++) col[x]! /= h;
     for (let y = 0; y < h; y++) row[y]! /= w;
@@ -261,11 +265,22 @@ export function flattenPaper(cv: Cv, patch: Mat, pxPerMm: number): Uint8Array {
   bgMat.release();
   const px: Uint8Array = patch.getData();
   const out = new Uint8Array(px.length);
-  for (let i = 0; i < px.length; i++) {
-    const b = bg[i]!;
-    out[i] = b <= px[i]! ? 255 : Math.round((px[i]! * 255) / b);
-  }
+  const lut = flatLut();
+  for (let i = 0; i < px.length; i++) out[i] = lut[(bg[i]! << 8) | px[i]!]!;
   return out;
+}
+
+let flatTable: Uint8Array | null = null;
+/**
+ * flattenPaper's quotient for every (paper b, pixel p) pair, index b·256 + p: 255 where b ≤ p, else
+ * round(255·p / b). The same numbers the division gives, without a division per pixel (~0.5 MP per page).
+ */
+function flatLut(): Uint8Array {
+  if (flatTable) return flatTable;
+  const t = new Uint8Array(65536);
+  for (let b = 0; b < 256; b++) for (let p = 0; p < 256; p++) t[(b << 8) | p] = b <= p ? 255 : Math.round((p * 255) / b);
+  flatTable = t;
+  return t;
 }
 
 function dist(a: FieldSpec, b: FieldSpec): number {

@@ -77,24 +77,17 @@ export function fieldLikelihood(boxes: Float64Array[], opts: { emptyMeansZero?: 
   const k = boxes.length;
   const size = 10 ** k;
   const logL = new Float64Array(size).fill(-Infinity);
-  const lp = boxes.map((p) => Array.from(p, (x) => Math.log(x)));
+  const lp = boxes.map((p) => Float64Array.from(p, (x) => Math.log(x)));
   const lf = boxes.map((p) => Math.log(Math.max(p[CLASS_X]!, p[0]!, p[CLASS_BLANK]!)));
   // prefixFill[b] = Σ_{i<b} log filler(i)
   const prefixFill = [0];
   for (let b = 0; b < k; b++) prefixFill.push(prefixFill[b]! + lf[b]!);
   for (let n = 1; n <= k; n++) {
-    const lo = n === 1 ? 0 : 10 ** (n - 1);
-    const hi = 10 ** n;
     const first = k - n;
-    for (let v = lo; v < hi; v++) {
-      let s = prefixFill[first]!;
-      let rest = v;
-      for (let b = k - 1; b >= first; b--) {
-        s += lp[b]![rest % 10]!;
-        rest = Math.floor(rest / 10);
-      }
-      logL[v] = s;
-    }
+    // s = prefixFill[first] + log p(units) + log p(tens) + … (least significant box first), summed
+    // digit by digit so that values sharing their low digits share the partial sum (a decoder page
+    // has ~40 fields × 1,000 values; a division and a modulo per box and value cost more than the sums).
+    spell(logL, lp, k - 1, first, 0, 1, prefixFill[first]!, n === 1);
   }
   if (opts.emptyMeansZero) {
     // An all-filler field may also mean 0: take the better of [f, …, f, '0'] and [f, …, f, f].
@@ -102,9 +95,34 @@ export function fieldLikelihood(boxes: Float64Array[], opts: { emptyMeansZero?: 
   }
   let maxLog = -Infinity;
   for (let v = 0; v < size; v++) if (logL[v]! > maxLog) maxLog = logL[v]!;
-  let acc = 0;
-  for (let v = 0; v < size; v++) acc += Math.exp(logL[v]! - maxLog);
-  return { logL, maxLog, logSum: maxLog + Math.log(acc) };
+  let logSum: number | undefined;
+  return {
+    logL,
+    maxLog,
+    // Nothing on the reader's path reads it: computed (1,000 exp per field) only when asked for.
+    get logSum() {
+      if (logSum === undefined) {
+        let acc = 0;
+        for (let v = 0; v < size; v++) acc += Math.exp(logL[v]! - maxLog);
+        logSum = maxLog + Math.log(acc);
+      }
+      return logSum;
+    },
+  };
+}
+
+/**
+ * Fills logL for the values spelled by boxes first..k−1, box b taking digit d with place value
+ * `place` (box b = k−1 is the units): s is the sum so far (from the less significant boxes); the most
+ * significant box (b = first) takes 1..9, or 0..9 when it is the only one (zeroAllowed).
+ */
+function spell(logL: Float64Array, lp: Float64Array[], b: number, first: number, v: number, place: number, s: number, zeroAllowed: boolean): void {
+  const row = lp[b]!;
+  if (b === first) {
+    for (let d = zeroAllowed ? 0 : 1; d < 10; d++) logL[v + d * place] = s + row[d]!;
+    return;
+  }
+  for (let d = 0; d < 10; d++) spell(logL, lp, b - 1, first, v + d * place, place * 10, s + row[d]!, zeroAllowed);
 }
 
 /** Index of the largest probability (first on ties, so the result is deterministic). */

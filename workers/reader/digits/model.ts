@@ -69,9 +69,21 @@ export class DigitModel {
 
   /** Mean ensemble logits for a batch of normalised 28×28 images (fresh arrays, input order). */
   logitsBatch(images: Float32Array[]): Float32Array[] {
-    if (this.activeBackend() === 'opencv') return this.dnn!.logits(images);
-    return images.map((px) => this.logits(px));
+    const backend = this.activeBackend();
+    // A box normaliseBox found empty is all zeros, and every such box gets the same logits: they are
+    // computed once per backend (each image's logits do not depend on the rest of the batch; checked
+    // by bench/reader-same.ts) and copied, instead of running the ensemble on ~6 blank boxes per page.
+    const blank = images.map(isAllZero);
+    const rest = blank.some(Boolean) ? images.filter((_, i) => !blank[i]) : images;
+    const run = (batch: Float32Array[]) => (backend === 'opencv' ? this.dnn!.logits(batch) : batch.map((px) => this.logits(px)));
+    const out = rest.length ? run(rest) : [];
+    if (rest === images) return out;
+    const zero = (this.zeroLogits[backend] ??= run([new Float32Array(images[0]!.length)])[0]!);
+    let k = 0;
+    return images.map((_, i) => (blank[i] ? Float32Array.from(zero) : out[k++]!));
   }
+
+  private zeroLogits: Partial<Record<'opencv' | 'ts', Float32Array>> = {};
 
   get temperature(): number {
     return this.meta.temperature;
@@ -91,6 +103,11 @@ export class DigitModel {
   classifyNormalised(images: Float32Array[]): number[][] {
     return this.logitsBatch(images).map((l) => softmax(l, this.meta.temperature));
   }
+}
+
+function isAllZero(px: Float32Array): boolean {
+  for (let i = 0; i < px.length; i++) if (px[i] !== 0) return false;
+  return true;
 }
 
 let cached: DigitModel | null = null;
