@@ -145,23 +145,13 @@ export function cutFields(
     const w = Math.ceil(bb.w * P) + 2 * range;
     const h = Math.ceil(bb.h * P) + 2 * range;
     const patch = warpRegion(cv, gray, mmToImage, P, x0, y0, w, h);
-    // One copy out of the addon per field; the boxes are cut from it as typed-array rows.
-    const px = flattenPaper(cv, patch, P);
-    patch.release();
-    // Column profile over the boxes' rows, row profile over the boxes' columns (± search).
+    // One copy out of the addon per field; the boxes are cut from it as typed-array rows. Column
+    // profile over the boxes' rows, row profile over the boxes' columns (± search), summed in the
+    // same pass (integer sums: the same numbers in any order).
     const col = new Float64Array(w);
     const row = new Float64Array(h);
-    for (let y = 0; y < h; y++) {
-      // Integer sums (< 2^53): the same numbers in any order.
-      let r = 0;
-      const o = y * w;
-      for (let x = 0; x < w; x++) {
-        const d = 255 - px[o + x]!;
-        col[x]! += d;
-        r += d;
-      }
-      row[y] = r;
-    }
+    const px = flattenPaper(cv, patch, P, col, row);
+    patch.release();
     for (let x = 0; x < w; x++) col[x]! /= h;
     for (let y = 0; y < h; y++) row[y]! /= w;
     const lw = lineMm * P;
@@ -258,7 +248,7 @@ const PAPER_WINDOW_MM = 1.5;
  * the darker half then looks like ink and a "1" turns into a "4" (bench photo, shadow edge through
  * the row). Dividing removes the gradient before any threshold sees it.
  */
-export function flattenPaper(cv: Cv, patch: Mat, pxPerMm: number): Uint8Array {
+export function flattenPaper(cv: Cv, patch: Mat, pxPerMm: number, colDark?: Float64Array, rowDark?: Float64Array): Uint8Array {
   const k = Math.max(3, Math.round(PAPER_WINDOW_MM * pxPerMm) | 1);
   const bgMat = patch.dilate(cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(k, k))).blur(new cv.Size(k, k));
   const bg: Uint8Array = bgMat.getData();
@@ -266,7 +256,27 @@ export function flattenPaper(cv: Cv, patch: Mat, pxPerMm: number): Uint8Array {
   const px: Uint8Array = patch.getData();
   const out = new Uint8Array(px.length);
   const lut = flatLut();
-  for (let i = 0; i < px.length; i++) out[i] = lut[(bg[i]! << 8) | px[i]!]!;
+  if (!colDark || !rowDark) {
+    for (let i = 0; i < px.length; i++) out[i] = lut[(bg[i]! << 8) | px[i]!]!;
+    return out;
+  }
+  // With profile arrays: also Σ (255 − flattened) per column and per row (added to what they hold).
+  const w = patch.cols;
+  const h = patch.rows;
+  const cs = new Int32Array(w);
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
+    let r = 0;
+    for (let x = 0; x < w; x++) {
+      const v = lut[(bg[o + x]! << 8) | px[o + x]!]!;
+      out[o + x] = v;
+      const d = 255 - v;
+      cs[x]! += d;
+      r += d;
+    }
+    rowDark[y]! += r;
+  }
+  for (let x = 0; x < w; x++) colDark[x]! += cs[x]!;
   return out;
 }
 

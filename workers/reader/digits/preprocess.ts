@@ -107,11 +107,13 @@ const S = {
   /** Row accumulators (double, as the scalar sums were). */
   acc: new Float64Array(WORK),
   wacc: new Float64Array(WORK),
-  /** A padded line for the running max (WORK + 2·7 at most), and its doubling levels. */
+  /** A padded line for the running max (WORK + 2·7 at most, rounded up to blocks of 15), and its block maxima. */
   pad: new Float32Array(WORK + 64),
   m2: new Float32Array(WORK + 64),
   m4: new Float32Array(WORK + 64),
-  hist: new Float64Array(64),
+  hist: new Int32Array(64),
+  /** Radix-select counts (kthNonNegative). */
+  radix: new Int32Array(2048),
   /** Input-sized buffers (the crop before resampling), grown on demand. */
   input: new Float32Array(0),
 };
@@ -123,7 +125,7 @@ function toGrey(img: RawImage, channels: number): Float32Array {
   const out = S.input;
   const d = img.data;
   if (channels === 1) {
-    for (let i = 0; i < n; i++) out[i] = d[i];
+    out.set(d);
     return out;
   }
   for (let i = 0; i < n; i++) {
@@ -230,41 +232,43 @@ function resample(src: Float32Array, sw: number, sh: number, dw: number, dh: num
 /**
  * Max over a 15-wide window (r = 7) along each row of src, written transposed (out[x·h + y]), so
  * that two calls make the separable 15×15 max filter. Windows are clipped at the image edges (the
- * line is padded with −∞): exactly the max over the in-image part.
+ * line is padded with −∞): exactly the max over the in-image part. Van Herk / Gil-Werman: prefix and
+ * suffix maxima inside blocks of 15, then one comparison per output.
  */
 function rowMax15T(src: Float32Array, w: number, h: number, out: Float32Array): void {
   const r = 7;
+  const k = 15;
   const len = w + 2 * r;
+  const padded = Math.ceil(len / k) * k;
   const p = S.pad;
-  const m2 = S.m2;
-  const m4 = S.m4;
-  for (let i = 0; i < r; i++) {
-    p[i] = -Infinity;
-    p[r + w + i] = -Infinity;
-  }
+  const g = S.m2;
+  const hh = S.m4;
+  for (let i = 0; i < r; i++) p[i] = -Infinity;
+  for (let i = r + w; i < padded; i++) p[i] = -Infinity;
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let x = 0; x < w; x++) p[r + x] = src[row + x];
-    // m2[i] = max p[i..i+1], m4[i] = max p[i..i+3]; the window p[j..j+14] is max(m4[j], m4[j+4], m4[j+8], m4[j+11]).
-    for (let i = 0; i < len - 1; i++) {
-      const a = p[i];
-      const b = p[i + 1];
-      m2[i] = a > b ? a : b;
+    for (let b = 0; b < padded; b += k) {
+      let m = p[b];
+      g[b] = m;
+      for (let i = b + 1; i < b + k; i++) {
+        const v = p[i];
+        if (v > m) m = v;
+        g[i] = m; // max of p[b..i]
+      }
+      m = p[b + k - 1];
+      hh[b + k - 1] = m;
+      for (let i = b + k - 2; i >= b; i--) {
+        const v = p[i];
+        if (v > m) m = v;
+        hh[i] = m; // max of p[i..b+k−1]
+      }
     }
-    for (let i = 0; i < len - 3; i++) {
-      const a = m2[i];
-      const b = m2[i + 2];
-      m4[i] = a > b ? a : b;
-    }
+    // Output x covers p[x .. x + 14]: its start and end lie in the same or adjacent blocks.
     for (let x = 0; x < w; x++) {
-      let m = m4[x];
-      let v = m4[x + 4];
-      if (v > m) m = v;
-      v = m4[x + 8];
-      if (v > m) m = v;
-      v = m4[x + 11];
-      if (v > m) m = v;
-      out[x * h + y] = m;
+      const a = hh[x];
+      const c = g[x + 2 * r];
+      out[x * h + y] = a > c ? a : c;
     }
   }
 }
@@ -368,16 +372,47 @@ function kthSmallest(a: Float32Array, n: number, k: number): number {
   return a[k];
 }
 
+/**
+ * The k-th smallest (0-based) of values[0..n), all ≥ +0 (no −0, no NaN): for such floats the bit
+ * pattern orders like the value, so three counting passes over 11, 11 and 10 bits find it (exactly the
+ * value a sort or quickselect gives) without quickselect's data-dependent swaps. Leaves a unchanged.
+ */
+function kthNonNegative(a: Float32Array, n: number, k: number): number {
+  const bits = new Uint32Array(a.buffer, a.byteOffset, n);
+  const count = S.radix;
+  let prefix = 0; // the bits above `shift` fixed so far
+  let rank = k;
+  for (const [shift, width] of [
+    [21, 11],
+    [10, 11],
+    [0, 10],
+  ] as const) {
+    const buckets = 1 << width;
+    const mask = buckets - 1;
+    count.fill(0, 0, buckets);
+    const top = shift + width; // bits at and above `top` must equal the prefix
+    if (top >= 32) for (let i = 0; i < n; i++) count[bits[i]! >>> shift]!++;
+    else for (let i = 0; i < n; i++) if (bits[i]! >>> top === prefix) count[(bits[i]! >>> shift) & mask]!++;
+    let b = 0;
+    while (rank >= count[b]!) rank -= count[b++]!;
+    prefix = (prefix << width) | b;
+  }
+  return new Float32Array(new Uint32Array([prefix >>> 0]).buffer)[0]!;
+}
+
 const OTSU_BINS = 64;
 
-/** Otsu's bin of a value in [0, 1] (clamped). */
+/**
+ * Otsu's bin of an ink value (clamped to the last bin). Ink is never negative (the paper estimate is
+ * never below the pixel), so truncation is the floor.
+ */
 function otsuBin(v: number): number {
-  const b = Math.floor(v * OTSU_BINS);
-  return b < 0 ? 0 : b > OTSU_BINS - 1 ? OTSU_BINS - 1 : b;
+  const b = (v * OTSU_BINS) | 0;
+  return b > OTSU_BINS - 1 ? OTSU_BINS - 1 : b;
 }
 
 /** Otsu threshold from a histogram of OTSU_BINS bins over [0, 1] holding `total` values. */
-function otsuOfHist(hist: Float64Array, total: number): number {
+function otsuOfHist(hist: Int32Array, total: number): number {
   const bins = OTSU_BINS;
   let sumAll = 0;
   for (let i = 0; i < bins; i++) sumAll += i * hist[i];
@@ -654,7 +689,7 @@ export function normaliseBox(img: RawImage): NormalisedBox {
   // minority of pixels, so they barely move it). The blur divides white noise by about 3.
   const resid = S.strong; // free until step 5
   for (let i = 0; i < n; i++) resid[i] = Math.abs(sharp[i] - grey[i]);
-  const noiseSigma = (1.4826 * kthSmallest(resid, n, Math.floor(n / 2))) / 0.943 / 3;
+  const noiseSigma = (1.4826 * kthNonNegative(resid, n, Math.floor(n / 2))) / 0.943 / 3;
 
   // 2. Ink = darkness relative to the local paper (a max filter wider than any stroke), so shadows,
   //    grey photos and tinted paper all give the same ink map.
