@@ -90,8 +90,9 @@ function inspectJpeg(b: Uint8Array): ImageHeader {
     } else if (marker === 0xda) {
       // Entropy-coded data never contains FF D9 (0xFF is stuffed as FF 00), so the first FF D9 after
       // the first scan is the real end of image. Later scans (progressive) sit in between.
-      for (let i = pos + len; i + 1 < b.length; i++) {
-        if (b[i] === 0xff && b[i + 1] === 0xd9) {
+      // (indexOf is a native scan: a byte loop in JS cost ~1 ms per 12 MP photo.)
+      for (let i = b.indexOf(0xd9, pos + len + 1); i > 0; i = b.indexOf(0xd9, i + 1)) {
+        if (b[i - 1] === 0xff) {
           if (!width || !height) throw new ReadReject('not_an_image', 'JPEG has no frame header');
           return { format: 'jpeg', width, height, orientation };
         }
