@@ -33,8 +33,9 @@ export const DEFAULT_SHAPE: CnnShape = { c1: 16, c2: 32, hidden: 128, classes: 1
 export const MODEL_VERSION = 'digits-cnn-1';
 /** Photos whose reader-cut boxes join the training data by default (~58 boxes a photo). */
 export const DEFAULT_PHOTOS = 400;
-/** Photographed boxes drawn into each epoch (from ~23,000). */
-const PHOTO_BOXES_PER_EPOCH = 8000;
+/** Photographed boxes drawn into each epoch by default (from ~23,000; --photo-per-epoch). */
+export const DEFAULT_PHOTO_PER_EPOCH = 8000;
+let photoPerEpoch = DEFAULT_PHOTO_PER_EPOCH;
 
 interface Item {
   pixels: Float32Array[];
@@ -110,7 +111,7 @@ function pick<T>(a: T[], n: number, rand: () => number): T[] {
 /** One epoch's sample list: the real crops twice (they are the target domain), the rest subsampled. */
 function epochItems(p: Pools, rand: () => number): Item[] {
   return shuffle(
-    [...p.real, ...p.real, ...pick(p.mnist, 2500, rand), ...pick(p.mnistBox, 2000, rand), ...pick(p.x, 1000, rand), ...pick(p.blank, 800, rand), ...(p.photo.length ? pick(p.photo, PHOTO_BOXES_PER_EPOCH, rand) : [])],
+    [...p.real, ...p.real, ...pick(p.mnist, 2500, rand), ...pick(p.mnistBox, 2000, rand), ...pick(p.x, 1000, rand), ...pick(p.blank, 800, rand), ...(p.photo.length ? pick(p.photo, photoPerEpoch, rand) : [])],
     rand,
   );
 }
@@ -207,12 +208,14 @@ async function main(): Promise<number> {
       lr: { type: 'string' },
       // Synthetic photos of training-side handwriting whose reader-cut boxes are training data (0: none).
       photos: { type: 'string', default: String(DEFAULT_PHOTOS) },
+      'photo-per-epoch': { type: 'string', default: String(DEFAULT_PHOTO_PER_EPOCH) },
     },
   });
   const epochs = Number(values.epochs);
   const photos = Number(values.photos);
-  if (!Number.isInteger(photos) || photos < 0) {
-    log('--photos must be a non-negative integer');
+  photoPerEpoch = Number(values['photo-per-epoch']);
+  if (!Number.isInteger(photos) || photos < 0 || !Number.isInteger(photoPerEpoch) || photoPerEpoch < 0) {
+    log('--photos and --photo-per-epoch must be non-negative integers');
     return 2;
   }
   const members = Number(values.members);
@@ -262,7 +265,7 @@ async function main(): Promise<number> {
     const tmp = mkdtempSync(join(tmpdir(), 'rekap-digits-'));
     try {
       const files = Array.from({ length: members }, (_, i) => join(tmp, `member-${i}.bin`));
-      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : []), ...(values.init ? ['--init', values.init, '--member', String(i)] : []), ...(values.lr ? ['--lr', values.lr] : []), '--photos', String(photos)])));
+      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : []), ...(values.init ? ['--init', values.init, '--member', String(i)] : []), ...(values.lr ? ['--lr', values.lr] : []), '--photos', String(photos), '--photo-per-epoch', String(photoPerEpoch)])));
       realTrain = JSON.parse(readFileSync(`${files[0]}.json`, 'utf8')).realTrain;
       params = files.map((f) => {
         const b = readFileSync(f);
@@ -297,7 +300,7 @@ async function main(): Promise<number> {
     epochs,
     seed,
     trainSeconds: Math.round((Date.now() - started) / 1000),
-    data: { realTrain, calibration: pools.calib.length, realTest: ev.realN, photos, photoSeed: photos > 0 ? PHOTO_TRAIN_SEED : null },
+    data: { realTrain, calibration: pools.calib.length, realTest: ev.realN, photos, photoSeed: photos > 0 ? PHOTO_TRAIN_SEED : null, photoPerEpoch },
     realTop1: ev.realTop1,
     realTop1ZeroXMerged: ev.realTop1ZeroXMerged,
     mnistTop1: ev.mnistTop1,
