@@ -118,6 +118,14 @@ describe('reader process pool', () => {
       const first = await pool.read(file);
       expect(first.file).toBe(file);
       expect(first.fields.suara_sah!.value).toBe(values.suara_sah);
+      expect(first).not.toHaveProperty('decodeBaseline');
+      // The bench's decode-only baseline, timed in the reader process beside the read; the reading is the same.
+      for (let k = 0; k < 2; k++) {
+        const timed = (await pool.read(file, {}, { decodeBaseline: true })) as typeof first & { decodeBaseline?: { ms: number; cpuMs: number } };
+        expect(timed.fields.suara_sah!.value).toBe(values.suara_sah);
+        expect(timed.decodeBaseline!.ms).toBeGreaterThan(0);
+        expect(timed.decodeBaseline!.cpuMs).toBeGreaterThanOrEqual(0);
+      }
       const [pid] = pool.pids();
       // Kill the child while it holds a job: that job fails with a clear error…
       const doomed = pool.read(png, { file: 'doomed.png' });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { loadCv } from '../cv/opencv.js';
 import { loadTemplates } from '../template/index.js';
 import { readPhoto, rejected } from '../pipeline.js';
-import type { ReadJob, ReadReply, ReadyMessage } from './protocol.js';
+import type { DecodeBaseline, ReadJob, ReadReply, ReadyMessage } from './protocol.js';
 
 // The parent may be gone already (stopped during our start-up): a send on a closed channel would throw.
 // It can also close between that check and the write (the pool closing while a recycled child
@@ -35,6 +35,23 @@ const cv = loadCv();
 cv.setNumThreads(1);
 loadTemplates();
 
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+/** A plain colour decode of the bytes, timed (wall and CPU), then freed. */
+function plainDecode(bytes: Uint8Array): DecodeBaseline {
+  const t = performance.now();
+  const c = cpuNow();
+  try {
+    cv.imdecode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), cv.IMREAD_COLOR | cv.IMREAD_IGNORE_ORIENTATION).release();
+  } catch {
+    // Not a decodable image: the read itself reports why; the baseline is what the attempt cost.
+  }
+  return { ms: Math.round((performance.now() - t) * 100) / 100, cpuMs: Math.round((cpuNow() - c) * 100) / 100 };
+}
+let baselines = 0;
+
 process.on('message', (job: ReadJob) => {
   let reply: ReadReply;
   try {
@@ -50,7 +67,11 @@ process.on('message', (job: ReadJob) => {
     } else {
       bytes = job.bytes ?? new Uint8Array();
     }
-    reply = { id: job.id, ok: true, reading: readPhoto(bytes, job.opts), rssMb: rssMb(), hwmMb: hwmMb() };
+    // Before the read on even jobs, after it on odd ones: neither side always gets the warm caches.
+    const first = job.decodeBaseline && baselines++ % 2 === 0 ? plainDecode(bytes) : undefined;
+    const reading = readPhoto(bytes, job.opts);
+    const decodeBaseline = job.decodeBaseline ? (first ?? plainDecode(bytes)) : undefined;
+    reply = { id: job.id, ok: true, reading, rssMb: rssMb(), hwmMb: hwmMb(), ...(decodeBaseline ? { decodeBaseline } : {}) };
   } catch (err) {
     reply = { id: job.id, ok: false, error: (err as Error).stack ?? String(err), rssMb: rssMb(), hwmMb: hwmMb() };
   }

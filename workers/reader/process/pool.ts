@@ -24,7 +24,8 @@ export interface ReaderPoolOptions {
 }
 
 export interface ReaderPool {
-  read(input: Uint8Array | string, opts?: ReadOptions): Promise<PageReading>;
+  /** `bench.decodeBaseline`: the reading also carries `decodeBaseline` (protocol.ts ReadJob). */
+  read(input: Uint8Array | string, opts?: ReadOptions, bench?: { decodeBaseline?: boolean }): Promise<PageReading>;
   close(): Promise<void>;
   readonly size: number;
   /** Current child pids (for monitoring and tests). */
@@ -100,7 +101,7 @@ export function createReaderPool(n = 1, options: ReaderPoolOptions = {}): Reader
       slot.current = null;
       slot.timer = null;
       peak = Math.max(peak, m.hwmMb ?? m.rssMb);
-      if (m.ok) p.resolve(m.reading);
+      if (m.ok) p.resolve(m.decodeBaseline ? Object.assign(m.reading, { decodeBaseline: m.decodeBaseline }) : m.reading);
       else p.reject(new Error(`reader failed on ${p.job.opts.file ?? 'photo'}: ${m.error}`));
       if (m.rssMb > maxRssMb && !closed) {
         log(`child ${child.pid} at ${m.rssMb} MB > ${maxRssMb} MB: recycling`);
@@ -158,9 +159,10 @@ export function createReaderPool(n = 1, options: ReaderPoolOptions = {}): Reader
 
   return {
     size: n,
-    read(input, opts = {}) {
+    read(input, opts = {}, bench = {}) {
       if (closed) return Promise.reject(new Error('reader pool is closed'));
       const job: ReadJob = typeof input === 'string' ? { id: nextId++, path: input, opts: { file: input, ...opts } } : { id: nextId++, bytes: input, opts };
+      if (bench.decodeBaseline) job.decodeBaseline = true;
       return new Promise<PageReading>((resolve, reject) => {
         queue.push({ job, resolve, reject });
         pump();
