@@ -396,6 +396,7 @@ async function fuseSecondPhotos(idx: number[], readings: (PageReading | { error:
   const secondAlone: Record<string, number> = {};
   let wrongFields = 0;
   let published = 0;
+  const wrongExamples: string[] = [];
   try {
     for (const i of idx) {
       const first = readings[i] as PageReading;
@@ -412,13 +413,16 @@ async function fuseSecondPhotos(idx: number[], readings: (PageReading | { error:
       byClass[fused.cls] = (byClass[fused.cls] ?? 0) + 1;
       if (fused.cls === 'READ_OK' || fused.cls === 'AUTO_CORRECTED') {
         published++;
-        wrongFields += Object.keys(truth.values).filter((k) => fused.values[k] !== truth.values[k]).length;
+        const wrong = Object.keys(truth.values).filter((k) => fused.values[k] !== truth.values[k]);
+        wrongFields += wrong.length;
+        if (wrong.length)
+          wrongExamples.push(`${path.basename(photoPath(i))} ${fused.cls}${truth.mistakes.length ? ' (planted KPPS mistake)' : ''}: ${wrong.map((k) => `${k} ${fused.values[k]}≠${truth.values[k]} (first photo ${first.fields[k]?.value ?? '-'}, second ${second.fields[k]?.value ?? '-'})`).join(', ')}`);
       }
     }
   } finally {
     await pool.close();
   }
-  return { tried: idx.length, fusedClass: byClass, secondPhotoAlone: secondAlone, published, wrongPublishedFields: wrongFields };
+  return { tried: idx.length, fusedClass: byClass, secondPhotoAlone: secondAlone, published, wrongPublishedFields: wrongFields, wrongExamples };
 }
 
 if (args['gen-worker']) {

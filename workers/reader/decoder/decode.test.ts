@@ -218,6 +218,21 @@ describe('INTEGRITY §8.2 decoder scenarios', () => {
     expect(['READ_OK', 'AUTO_CORRECTED']).toContain(fused.cls);
   });
 
+  it('two photos of the same handwriting do not count its ambiguity twice', () => {
+    // The same 1/7 box seen twice (two photos of one sheet) stays a 1/7, and a page held for it stays held.
+    const truth = { suara_paslon_1: 21, suara_paslon_2: 87, suara_paslon_3: 43, suara_sah: 151, suara_tidak_sah: 2, suara_total: 153 };
+    const unsure = box({ 7: 0.6, 1: 0.38 });
+    const [fusedBox] = fuseBoxes([unsure], [unsure]);
+    Array.from(normaliseBox(unsure, 'test')).forEach((v, c) => expect(fusedBox![c]).toBeCloseTo(v, 9));
+    const a = withBoxes(page(truth), 'suara_paslon_1', [confidentBox(X), confidentBox(2), unsure]);
+    expect(decodePage(fusePhotos(a, a), ids3()).cls).toBe(decodePage(a, ids3()).cls);
+    // A second photo that reads the box clearly still settles it.
+    const b = withBoxes(page(truth), 'suara_paslon_1', [confidentBox(X), confidentBox(2), confidentBox(1)]);
+    const fused = decodePage(fusePhotos(a, b), ids3());
+    expect(fused.values.suara_paslon_1).toBe(21);
+    expect(fused.cls).toBe('READ_OK');
+  });
+
   it('T-OCR-9: L + P = J resolves a 1/7 in pengguna_dpt_l', () => {
     const tpl = templateFor('administrasi');
     let seed = 9;
