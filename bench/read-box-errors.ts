@@ -14,8 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCv } from '../workers/reader/cv/opencv.js';
-import { decodeGray } from '../workers/reader/cv/decode.js';
-import { analysePage } from '../workers/reader/cv/page.js';
+import { analysePhoto } from '../workers/reader/cv/page.js';
 import { ReadReject } from '../workers/reader/cv/reject.js';
 import { loadTemplates } from '../workers/reader/template/index.js';
 import { classifyPage } from '../workers/reader/pipeline.js';
@@ -63,12 +62,7 @@ for (let i = from; i < from + n; i++) {
   const truth = JSON.parse(readFileSync(path.join(DIR, `${name}.json`), 'utf8')) as { boxes: Record<string, { class: string; source: string }[]> };
   let analysis;
   try {
-    const { gray } = decodeGray(cv, readFileSync(photo));
-    try {
-      analysis = analysePage(cv, gray, templates);
-    } finally {
-      gray.release();
-    }
+    analysis = analysePhoto(cv, readFileSync(photo), templates);
   } catch (err) {
     if (err instanceof ReadReject) {
       rejected++;

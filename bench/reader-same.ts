@@ -87,8 +87,7 @@ async function photoBoxes(): Promise<{ images: RawImage[]; photos: number; rejec
   const n = Number(args.photos);
   if (!dir || n <= 0) return { images: [], photos: 0, rejected: 0 };
   const { loadCv } = await import('../workers/reader/cv/opencv.js');
-  const { decodeGray } = await import('../workers/reader/cv/decode.js');
-  const { analysePage } = await import('../workers/reader/cv/page.js');
+  const { analysePhoto } = await import('../workers/reader/cv/page.js');
   const { loadTemplates } = await import('../workers/reader/template/index.js');
   const { ReadReject } = await import('../workers/reader/cv/reject.js');
   const cv = loadCv();
@@ -99,16 +98,13 @@ async function photoBoxes(): Promise<{ images: RawImage[]; photos: number; rejec
   for (let i = 0; i < n; i++) {
     const file = path.join(dir, `${String(i).padStart(5, '0')}.jpg`);
     if (!existsSync(file)) break;
-    const { gray } = decodeGray(cv, readFileSync(file));
     try {
-      const a = analysePage(cv, gray, templates);
+      const a = analysePhoto(cv, readFileSync(file), templates);
       photos++;
       for (const f of a.fields) f.boxes.forEach((b, k) => images.push(b, f.recut(k, -1), f.recut(k, 2)));
     } catch (err) {
       if (!(err instanceof ReadReject)) throw err;
       rejected++;
-    } finally {
-      gray.release();
     }
   }
   return { images, photos, rejected };

@@ -11,6 +11,7 @@ import { apply, homography, type H3 } from './geometry.js';
 import { readPageMark } from './pagemark-read.js';
 import { cutFields, type CutField } from './boxes.js';
 import { ReadReject } from './reject.js';
+import { decodeGray } from './decode.js';
 
 /** Resolution of the warped page frame (and of PageReading ROIs). A 9 mm box → 54 px. */
 export const PX_PER_MM = 6;
@@ -322,5 +323,19 @@ function checkInside(template: FormTemplate, mmToImage: H3, width: number, heigh
   }
   if (missing.length) {
     throw new ReadReject('page_cropped', `${missing.length} field(s) lie outside the photo: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+  }
+}
+
+/**
+ * A photo's bytes → its page analysis, the grey photo freed as soon as the boxes are cut. Throws
+ * ReadReject like analysePage. For tools that read many photos (benches, training data); readPhoto
+ * does the same two steps but times each.
+ */
+export function analysePhoto(cv: Cv, bytes: Uint8Array, templates: FormTemplate[]): PageAnalysis {
+  const { gray } = decodeGray(cv, bytes);
+  try {
+    return analysePage(cv, gray, templates);
+  } finally {
+    gray.release();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Photographed boxes: handwriting written into synthetic forms, photographed (workers/reader/synth),
- * then cut by the real reader (decodeGray → analysePage) and labelled from the generator's ground
+ * then cut by the real reader (analysePhoto: decode, find, cut) and labelled from the generator's ground
  * truth. This is the domain the digit model meets in production: a raw KPPS crop and the same
  * handwriting photographed on a form differ (ink redrawn at pen strength, blur, JPEG, warp, a cut that
  * is never the dataset's), and the model read photographed real-crop glyphs ~6× worse than raw ones.
@@ -94,8 +94,7 @@ async function genWorker(seed: string, k: number, m: number, n: number): Promise
   const dir = await photoBoxesDir(seed);
   const { synthesizePhoto, loadGlyphLibrary } = await import('../synth/index.js');
   const { loadCv } = await import('../cv/opencv.js');
-  const { decodeGray } = await import('../cv/decode.js');
-  const { analysePage } = await import('../cv/page.js');
+  const { analysePhoto } = await import('../cv/page.js');
   const { ReadReject } = await import('../cv/reject.js');
   const { loadTemplates } = await import('../template/index.js');
   const cv = loadCv();
@@ -112,13 +111,7 @@ async function genWorker(seed: string, k: number, m: number, n: number): Promise
     const records: BoxRecord[] = [];
     const chunks: Uint8Array[] = [];
     try {
-      const { gray } = decodeGray(cv, jpeg);
-      let analysis;
-      try {
-        analysis = analysePage(cv, gray, templates);
-      } finally {
-        gray.release();
-      }
+      const analysis = analysePhoto(cv, jpeg, templates);
       for (const f of analysis.fields) {
         const t = truth.boxes[f.key];
         if (!t) continue;

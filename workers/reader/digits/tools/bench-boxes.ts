@@ -11,8 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readBenchDir } from '../../../../bench/read-photos.js';
 import { loadCv } from '../../cv/opencv.js';
-import { decodeGray } from '../../cv/decode.js';
-import { analysePage } from '../../cv/page.js';
+import { analysePhoto } from '../../cv/page.js';
 import { ReadReject } from '../../cv/reject.js';
 import { loadTemplates } from '../../template/index.js';
 import { BOX_CLASSES, type BoxClass } from '../../types.js';
@@ -41,12 +40,7 @@ for (let i = 0; i < Number(values.n); i++) {
   const truth = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { boxes: Record<string, { class: BoxClass; source: string }[]> };
   let analysis;
   try {
-    const { gray } = decodeGray(cv, readFileSync(path.join(dir, `${name}.jpg`)));
-    try {
-      analysis = analysePage(cv, gray, templates);
-    } finally {
-      gray.release();
-    }
+    analysis = analysePhoto(cv, readFileSync(path.join(dir, `${name}.jpg`)), templates);
   } catch (err) {
     if (err instanceof ReadReject) {
       rejected++;
