@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createReaderPool } from '../workers/reader/process/pool.js';
 import { BOX_CLASSES, type PageReading } from '../workers/reader/types.js';
-import { boxReadRight, SYNTH_GENERATOR_VERSION } from '../workers/reader/synth/index.js';
+import { boxReadRight, rotatingElection, SYNTH_GENERATOR_VERSION } from '../workers/reader/synth/index.js';
 import { readBenchDir } from './read-photos.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,23 +54,7 @@ const DIR = readBenchDir(SEED, HANDWRITING);
 const log = (s: string) => process.stderr.write(`bench:read: ${s}\n`);
 
 /** Photo i belongs to TPS slot ⌊i/2⌋ (both pages); slots cycle through 1..6 candidate pairs. */
-function contestFor(slot: number) {
-  const n = 1 + (slot % 6);
-  return {
-    id: `bench-${n}`,
-    jenis: 'pkwkk',
-    candidateCount: n,
-    paslonIds: Array.from({ length: n }, (_, i) => String(9000001 + i)),
-    header: {
-      contestTitle: 'Pemilihan Bupati dan Wakil Bupati Kabupaten Contoh',
-      candidates: Array.from({ length: n }, (_, i) => ({ number: i + 1, headName: `CALON KEPALA ${i + 1}`, deputyName: `CALON WAKIL ${i + 1}` })),
-    },
-  };
-}
-const TPS = Array.from({ length: 40 }, (_, i) => ({
-  code: `9901011001${String(i + 1).padStart(3, '0')}`,
-  header: { provinsi: 'PROVINSI CONTOH', kabupaten: 'KABUPATEN CONTOH', kecamatan: 'KECAMATAN CONTOH', desa: 'DESA CONTOH', tps: String(i + 1).padStart(3, '0') },
-}));
+const { contestFor, tps: TPS } = rotatingElection('bench', 9000001, '9901011001');
 /** Photos one generator child makes before it exits and is replaced (see genWorker). */
 const GEN_SLICE = 60;
 const photoPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.jpg`);

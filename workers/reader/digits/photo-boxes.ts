@@ -70,29 +70,12 @@ export async function photoBoxesDir(seed: string): Promise<string> {
 
 const name = (i: number) => String(i).padStart(5, '0');
 
-/** Contest of TPS slot `slot`: 1–6 candidates in turn (both page templates, every perolehan size). */
-function contestFor(slot: number) {
-  const n = 1 + (slot % 6);
-  return {
-    id: `digits-${n}`,
-    jenis: 'pkwkk',
-    candidateCount: n,
-    paslonIds: Array.from({ length: n }, (_, i) => String(9100001 + i)),
-    header: {
-      contestTitle: 'Pemilihan Bupati dan Wakil Bupati Kabupaten Contoh',
-      candidates: Array.from({ length: n }, (_, i) => ({ number: i + 1, headName: `CALON KEPALA ${i + 1}`, deputyName: `CALON WAKIL ${i + 1}` })),
-    },
-  };
-}
-const TPS = Array.from({ length: 40 }, (_, i) => ({
-  code: `9902021001${String(i + 1).padStart(3, '0')}`,
-  header: { provinsi: 'PROVINSI CONTOH', kabupaten: 'KABUPATEN CONTOH', kecamatan: 'KECAMATAN CONTOH', desa: 'DESA CONTOH', tps: String(i + 1).padStart(3, '0') },
-}));
-
 /** Child: synthesises, reads and cuts photos i ≡ k (mod m), i < n, not cached yet; at most PHOTOS_PER_CHILD. */
 async function genWorker(seed: string, k: number, m: number, n: number): Promise<void> {
   const dir = await photoBoxesDir(seed);
-  const { synthesizePhoto, loadGlyphLibrary } = await import('../synth/index.js');
+  const { synthesizePhoto, loadGlyphLibrary, rotatingElection } = await import('../synth/index.js');
+  // Photo i belongs to TPS slot ⌊i/2⌋ (both pages); slots cycle through 1..6 candidate pairs.
+  const { contestFor, tps: TPS } = rotatingElection('digits', 9100001, '9902021001');
   const { loadCv } = await import('../cv/opencv.js');
   const { analysePhoto } = await import('../cv/page.js');
   const { ReadReject } = await import('../cv/reject.js');

@@ -45,6 +45,34 @@ export interface SynthTps {
   header: Omit<FormHeader, 'contestTitle' | 'candidates'>;
 }
 
+/**
+ * An invented election for generated photo sets (benches, training data): TPS slot s shows a bupati
+ * race with 1 + (s mod 6) candidate pairs, so every perolehan template comes up in turn, at one of 40
+ * invented TPS. Sets differ only in their ids (`name`-<n> contests, paslon ids from `paslonBase`, TPS
+ * codes `tpsPrefix` + 001…040), which are printed on the forms: keep them to keep cached photos valid.
+ */
+export function rotatingElection(name: string, paslonBase: number, tpsPrefix: string): { contestFor(slot: number): SynthContest; tps: SynthTps[] } {
+  return {
+    contestFor(slot) {
+      const n = 1 + (slot % 6);
+      return {
+        id: `${name}-${n}`,
+        jenis: 'pkwkk',
+        candidateCount: n,
+        paslonIds: Array.from({ length: n }, (_, i) => String(paslonBase + i)),
+        header: {
+          contestTitle: 'Pemilihan Bupati dan Wakil Bupati Kabupaten Contoh',
+          candidates: Array.from({ length: n }, (_, i) => ({ number: i + 1, headName: `CALON KEPALA ${i + 1}`, deputyName: `CALON WAKIL ${i + 1}` })),
+        },
+      };
+    },
+    tps: Array.from({ length: 40 }, (_, i) => ({
+      code: `${tpsPrefix}${String(i + 1).padStart(3, '0')}`,
+      header: { provinsi: 'PROVINSI CONTOH', kabupaten: 'KABUPATEN CONTOH', kecamatan: 'KECAMATAN CONTOH', desa: 'DESA CONTOH', tps: String(i + 1).padStart(3, '0') },
+    })),
+  };
+}
+
 export type SynthPage = 'both' | 'administrasi' | 'perolehan';
 
 export interface SynthOptions {
