@@ -12,15 +12,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fork } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createReaderPool } from '../workers/reader/process/pool.js';
+import { createReaderPool, TSX_LOADER as tsx } from '../workers/reader/process/pool.js';
 import { BOX_CLASSES, type PageReading } from '../workers/reader/types.js';
 import { boxReadRight, rotatingElection, SYNTH_GENERATOR_VERSION } from '../workers/reader/synth/index.js';
 import { readBenchDir } from './read-photos.js';
+import { processCpuMs as cpuMs } from '../workers/reader/cpu-time.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '1000' },
@@ -88,7 +88,6 @@ async function generate() {
   if (!missing.length) return;
   log(`synthesising ${missing.length} photos into ${DIR} (${WORKERS} processes)`);
   let done = 0;
-  const tsx = pathToFileURL(path.join(here, '..', 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
   const runChild = (k: number) =>
     new Promise<void>((resolve, reject) => {
       const child = fork(fileURLToPath(import.meta.url), ['--gen-worker', `${k}/${WORKERS}`, '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING, '--mistakes', args.mistakes!, '--unreadable', args.unreadable!], {
@@ -109,10 +108,6 @@ async function generate() {
 }
 
 const mean = (a: number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : 0);
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 const quantile = (a: number[], q: number) => (a.length ? [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(q * a.length))]! : 0);
 
 /** A decoder reason → its kind (the thresholds of INTEGRITY §4.5 it failed). */
@@ -275,9 +270,10 @@ async function main() {
   }
   // The headline baseline is a decode-only pass (what a program that only decodes the JPEGs does).
   // Its CPU depends on the allocator more than on the JPEG: back to back, every 8–12 MP buffer is a
-  // fresh mmap whose page faults cost more than the decode (measured 86 ms CPU back to back, 25 ms
-  // with the blocks reused). The same decode timed inside the reader process beside each read
-  // (decodeBesideRead*) lands in between (blocks partly reused); both are reported.
+  // fresh mmap whose page faults cost more than the decode (one in-process test at load ~4: 86 ms
+  // CPU back to back with glibc's defaults, 25 ms with MALLOC_MMAP_THRESHOLD_ raised so the blocks
+  // are reused). The same decode timed inside the reader process beside each read (decodeBesideRead*)
+  // is cheaper than the separate pass (57 vs 73 ms in one run at load 3–5); both are reported.
   const decodeMs = mean(decodeColourMs);
   const decodeGreyMs = mean(decodeGrayMs);
   const pipelineMs = mean(totals);

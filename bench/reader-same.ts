@@ -22,6 +22,7 @@ import { syntheticBlank, syntheticX } from '../workers/reader/digits/synth.js';
 import { rng } from '../workers/reader/digits/cnn.js';
 import { loadDigitModel } from '../workers/reader/digits/model.js';
 import { readBenchDir } from './read-photos.js';
+import { processCpuMs as cpuMs } from '../workers/reader/cpu-time.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,10 +46,6 @@ interface Compared {
   currentMsPerBox: number;
 }
 
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 function compare(images: RawImage[]): Compared {
   const out: Compared = { boxes: images.length, maxDiff: 0, boxesDiffering: 0, emptyDiffers: 0, inkFractionMaxDiff: 0, referenceMsPerBox: 0, currentMsPerBox: 0 };

@@ -16,6 +16,8 @@ import type { FormTemplate } from './template/types.js';
 import { classifyBoxes } from './digits/model.js';
 import { loadDigitModel } from './digits/model.js';
 import { decodePage } from './decoder/decode.js';
+import { processCpuMs as cpuNow } from './cpu-time.js';
+import { averageViews, needsSecondLook, SECOND_LOOK_INSETS } from './digits/second-look.js';
 import type { FieldReading, PageKind, PageReading } from './types.js';
 
 export const CV_VERSION = 'cv1';
@@ -65,10 +67,6 @@ export function readPhoto(bytes: Uint8Array, opts: ReadOptions = {}): PageReadin
   const timings: Record<string, number> = {};
   // CPU time per step beside wall time: on a shared machine wall time mostly measures the neighbours.
   const cpu: Record<string, number> = {};
-  const cpuNow = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
   const started = performance.now();
   const cpuStarted = cpuNow();
   let mark = started;
@@ -145,15 +143,7 @@ function checkExpectations(t: FormTemplate, opts: ReadOptions): void {
   }
 }
 
-/**
- * A box the digit reader is unsure of (top class below this) is cut twice more, once closer to its
- * printed outline and once further inside it, and the three readings are averaged. The cut is where a
- * photographed box differs most from the crops the model learnt from: a stroke on the outline, a
- * remnant of the line inside the cut. Only unsure boxes pay for it (a few per page).
- */
-export const SECOND_LOOK_BELOW = 0.9;
-/** The two extra cuts: inset 1 px closer to the printed outline, and 2 px further inside it. */
-const SECOND_LOOK_INSETS = [-1, 2];
+export { SECOND_LOOK_BELOW } from './digits/second-look.js';
 
 /** Flat box index (field by field, box by box, as classifyBoxes sees them) ↔ field and box. */
 function boxIndex(fields: PageAnalysis['fields']) {
@@ -172,7 +162,7 @@ function boxIndex(fields: PageAnalysis['fields']) {
  */
 export function classifyPage(fields: PageAnalysis['fields']): { probs: number[][]; looked: Set<number> } {
   const probs = classifyBoxes(fields.flatMap((f) => f.boxes));
-  const unsure = probs.flatMap((p, k) => (Math.max(...p) < SECOND_LOOK_BELOW ? [k] : []));
+  const unsure = probs.flatMap((p, k) => (needsSecondLook(p) ? [k] : []));
   secondLook(fields, probs, unsure);
   return { probs, looked: new Set(unsure) };
 }
@@ -187,8 +177,7 @@ function secondLook(fields: PageAnalysis['fields'], probs: number[][], boxes: nu
   }));
   const n = SECOND_LOOK_INSETS.length;
   boxes.forEach((k, i) => {
-    const views = [probs[k]!, ...again.slice(i * n, (i + 1) * n)];
-    probs[k] = views[0]!.map((_, c) => views.reduce((s, v) => s + v[c]!, 0) / views.length);
+    probs[k] = averageViews([probs[k]!, ...again.slice(i * n, (i + 1) * n)]);
   });
 }
 

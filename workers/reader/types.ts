@@ -10,6 +10,15 @@ export type BoxClass = (typeof BOX_CLASSES)[number];
 export const CLASS_X = 10;
 export const CLASS_BLANK = 11;
 
+const isFiller = (c: string) => c === 'X' || c === '0' || c === 'blank';
+/**
+ * Whether a box read as `read` says what was written there. A leading box (not the units box) that
+ * holds a filler may be written X, 0 or left blank: any filler reading of it is right.
+ */
+export function boxReadRight(written: string, read: string, leading: boolean): boolean {
+  return read === written || (leading && isFiller(written) && isFiller(read));
+}
+
 export type DecodeClass = 'READ_OK' | 'AUTO_CORRECTED' | 'FORM_INCONSISTENT' | 'NEEDS_REVIEW';
 export type ReadClass = DecodeClass | 'REJECTED';
 

@@ -62,6 +62,11 @@ const SLICE = 60;
 
 interface SliceMessage { photo: number; readable: boolean; mistakes: boolean }
 
+/** The one summary line of a run, whether it ran in this process or in slices. */
+function summary(out: string, n: number, seed: string, contest: string, page: SynthPage, readable: number, withMistakes: number, started: number): string {
+  return JSON.stringify({ out, n, seed, contest, page, readable, unreadable: n - readable, withMistakes, msPerPhoto: Math.round((Date.now() - started) / n) });
+}
+
 /** The parent of a long run: children of `perProcess` photos each, up to one per core at a time; one summary. */
 async function runSliced(args: string[], n: number, perProcess: number, out: string, seed: string, contest: string, page: SynthPage): Promise<number> {
   const main = fileURLToPath(new URL('../../../server/cli/main.ts', import.meta.url));
@@ -92,7 +97,7 @@ async function runSliced(args: string[], n: number, perProcess: number, out: str
     for (let s = queue.shift(); s; s = queue.shift()) await runSlice(s);
   }));
   bar.done();
-  console.log(JSON.stringify({ out, n, seed, contest, page, readable, unreadable: n - readable, withMistakes, msPerPhoto: Math.round((Date.now() - started) / n) }));
+  console.log(summary(out, n, seed, contest, page, readable, withMistakes, started));
   return 0;
 }
 
@@ -219,7 +224,7 @@ export async function run(args: string[]): Promise<number> {
     }
     if (child) return 0;
     bar!.done();
-    console.log(JSON.stringify({ out: values.out, n, seed, contest: contest.id, page, readable, unreadable: n - readable, withMistakes, msPerPhoto: Math.round((Date.now() - started) / n) }));
+    console.log(summary(values.out, n, seed, contest.id, page, readable, withMistakes, started));
   } finally {
     await close();
   }

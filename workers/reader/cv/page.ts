@@ -12,6 +12,7 @@ import { readPageMark } from './pagemark-read.js';
 import { cutFields, type CutField } from './boxes.js';
 import { ReadReject } from './reject.js';
 import { decodeGray } from './decode.js';
+import { processCpuMs as cpuNow } from '../cpu-time.js';
 
 /** Resolution of the warped page frame (and of PageReading ROIs). A 9 mm box → 54 px. */
 export const PX_PER_MM = 6;
@@ -38,11 +39,6 @@ interface Geometry {
   widthMm: number;
   heightMm: number;
   templates: FormTemplate[];
-}
-
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
 }
 
 function geometries(templates: FormTemplate[]): Geometry[] {

@@ -378,10 +378,11 @@ export function decodePage(fields: DecodeField[], identities: IdentitySpec[], op
  * Two photos of the same sheet: per box, the geometric mean of the two distributions, renormalised
  * (log-linear pooling with weights ½, ½). Not the plain product (naive Bayes, INTEGRITY §4.5): that
  * assumes the two readings err independently, but both photograph the same handwriting, and an
- * ambiguous 1/7 is ambiguous in both. The product counted that ambiguity twice and made the decoder
- * sure enough to publish: on 40 bench forms held for review it published 5 and one held a wrong
- * number. The geometric mean of two identical readings is that reading; where the photos differ
- * (blur, glare, a fold over one box) the sharper reading still pulls the box its way.
+ * ambiguous 1/7 is ambiguous in both, so the product counts that ambiguity twice. The geometric mean
+ * of two identical readings is that reading; where the photos differ (blur, glare, a fold over one
+ * box) the sharper reading still pulls the box its way. (On 40 bench forms held for review the
+ * product published 5, the mean 4; both published the same one wrong number, a planted KPPS mistake
+ * that both photos read the same wrong way: DECODER.md.)
  */
 export function fuseBoxes(a: ArrayLike<number>[], b: ArrayLike<number>[], where = 'field'): number[][] {
   if (a.length !== b.length) throw new DecoderInputError(`${where}: photos have ${a.length} and ${b.length} boxes`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BOX_CLASSES } from '../types.js';
-import { evaluatePhotoBoxes, photoBoxReadRight, PHOTO_TRAIN_SEED, PHOTO_VALIDATION_SEED, RECUT_INSETS, type PhotoBox } from './photo-boxes.js';
+import { evaluatePhotoBoxes, photoBoxReadRight, PHOTO_TRAIN_SEED, PHOTO_VALIDATION_SEED, type PhotoBox } from './photo-boxes.js';
+import { SECOND_LOOK_INSETS } from './second-look.js';
 
 const cls = (c: string) => BOX_CLASSES.indexOf(c as (typeof BOX_CLASSES)[number]);
 
@@ -47,7 +48,7 @@ describe('photographed boxes', () => {
       // a leading X read as 0: right
       [image(probs('0', 0.97, 'X')), image(probs('0', 1, 'X')), image(probs('0', 1, 'X'))],
     ];
-    expect(normalised[0]!.length).toBe(1 + RECUT_INSETS.length);
+    expect(normalised[0]!.length).toBe(1 + SECOND_LOOK_INSETS.length);
     const model = { classifyNormalised: (imgs: Float32Array[]) => imgs.map((px) => table[px[0]!]!) };
     const ev = evaluatePhotoBoxes(model, boxes, normalised);
     expect(ev.boxes).toBe(4);

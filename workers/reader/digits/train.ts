@@ -35,7 +35,6 @@ export const MODEL_VERSION = 'digits-cnn-1';
 export const DEFAULT_PHOTOS = 400;
 /** Photographed boxes drawn into each epoch by default (from ~23,000; --photo-per-epoch). */
 export const DEFAULT_PHOTO_PER_EPOCH = 8000;
-let photoPerEpoch = DEFAULT_PHOTO_PER_EPOCH;
 
 interface Item {
   pixels: Float32Array[];
@@ -51,12 +50,14 @@ interface Pools {
   blank: Item[];
   /** Boxes cut by the reader from synthetic photos (every view: the cut and its two re-cuts). */
   photo: Item[];
+  /** How many of them each epoch draws. */
+  photoPerEpoch: number;
   calib: { pixels: Float32Array; target: number }[];
 }
 
 const log = (msg: string) => process.stderr.write(`[train:digits] ${msg}\n`);
 
-async function buildPools(seed: number, calibrationOnly = false, photos = 0): Promise<Pools> {
+async function buildPools(seed: number, calibrationOnly = false, photos = 0, photoPerEpoch = DEFAULT_PHOTO_PER_EPOCH): Promise<Pools> {
   const t0 = Date.now();
   const rand = rng(seed);
   const crops = await loadRealCrops(calibrationOnly ? ['calibration'] : ['train', 'calibration']);
@@ -80,7 +81,7 @@ async function buildPools(seed: number, calibrationOnly = false, photos = 0): Pr
     real.push({ pixels: [base, normaliseBox(jitterCrop(c.image, rand)).pixels], target: t.target, kind: 'real' });
   }
   log(`real crops: ${real.length} train, ${calib.length} calibration, ${ambiguous} ambiguous 0/X left out (${Date.now() - t0} ms)`);
-  if (calibrationOnly) return { real, mnist: [], mnistBox: [], x: [], blank: [], photo: [], calib };
+  if (calibrationOnly) return { real, mnist: [], mnistBox: [], x: [], blank: [], photo: [], photoPerEpoch: 0, calib };
   const mnistTrain = loadMnist('train');
   const mnist = mnistTrain.map((s) => ({ pixels: [s.pixels], target: s.digit, kind: 'mnist' as const }));
   const mnistBox = mnistTrain
@@ -93,7 +94,7 @@ async function buildPools(seed: number, calibrationOnly = false, photos = 0): Pr
     for (const b of await loadPhotoBoxes(PHOTO_TRAIN_SEED, photos)) photo.push({ pixels: b.views.map((v) => normaliseBox(v).pixels), target: b.target, kind: 'photo' });
   }
   log(`pools ready: mnist ${mnist.length}, mnist-in-box ${mnistBox.length}, X ${x.length}, blank ${blank.length}, photographed boxes ${photo.length} (${Date.now() - t0} ms)`);
-  return { real, mnist, mnistBox, x, blank, photo, calib };
+  return { real, mnist, mnistBox, x, blank, photo, photoPerEpoch, calib };
 }
 
 function shuffle<T>(a: T[], rand: () => number): T[] {
@@ -111,7 +112,7 @@ function pick<T>(a: T[], n: number, rand: () => number): T[] {
 /** One epoch's sample list: the real crops twice (they are the target domain), the rest subsampled. */
 function epochItems(p: Pools, rand: () => number): Item[] {
   return shuffle(
-    [...p.real, ...p.real, ...pick(p.mnist, 2500, rand), ...pick(p.mnistBox, 2000, rand), ...pick(p.x, 1000, rand), ...pick(p.blank, 800, rand), ...(p.photo.length ? pick(p.photo, photoPerEpoch, rand) : [])],
+    [...p.real, ...p.real, ...pick(p.mnist, 2500, rand), ...pick(p.mnistBox, 2000, rand), ...pick(p.x, 1000, rand), ...pick(p.blank, 800, rand), ...(p.photo.length ? pick(p.photo, p.photoPerEpoch, rand) : [])],
     rand,
   );
 }
@@ -213,7 +214,7 @@ async function main(): Promise<number> {
   });
   const epochs = Number(values.epochs);
   const photos = Number(values.photos);
-  photoPerEpoch = Number(values['photo-per-epoch']);
+  const photoPerEpoch = Number(values['photo-per-epoch']);
   if (!Number.isInteger(photos) || photos < 0 || !Number.isInteger(photoPerEpoch) || photoPerEpoch < 0) {
     log('--photos and --photo-per-epoch must be non-negative integers');
     return 2;
@@ -242,7 +243,7 @@ async function main(): Promise<number> {
 
   // Child mode: train one member and write its raw parameters.
   if (values['member-out']) {
-    const pools = await buildPools(seed, false, photos);
+    const pools = await buildPools(seed, false, photos, photoPerEpoch);
     const init = values.init ? loadDigitModel(values.init).nets[Number(values.member)]?.params : undefined;
     const params = await trainMember(pools, seed, epochs, budgetMs, init, lrPeak);
     writeFileSync(values['member-out'], Buffer.from(params.buffer));
@@ -257,7 +258,7 @@ async function main(): Promise<number> {
   let pools: Pools;
   let realTrain = 0;
   if (members === 1) {
-    pools = await buildPools(seed, false, photos);
+    pools = await buildPools(seed, false, photos, photoPerEpoch);
     const init = values.init ? loadDigitModel(values.init).nets[0]?.params : undefined;
     params = [await trainMember(pools, seed, epochs, budgetMs, init, lrPeak)];
     realTrain = pools.real.length;

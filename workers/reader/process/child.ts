@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { loadCv } from '../cv/opencv.js';
 import { loadTemplates } from '../template/index.js';
 import { readPhoto, rejected } from '../pipeline.js';
+import { processCpuMs as cpuNow } from '../cpu-time.js';
 import type { DecodeBaseline, ReadJob, ReadReply, ReadyMessage } from './protocol.js';
 
 // The parent may be gone already (stopped during our start-up): a send on a closed channel would throw.
@@ -35,10 +36,6 @@ const cv = loadCv();
 cv.setNumThreads(1);
 loadTemplates();
 
-const cpuNow = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 /** A plain colour decode of the bytes, timed (wall and CPU), then freed. */
 function plainDecode(bytes: Uint8Array): DecodeBaseline {
   const t = performance.now();

@@ -45,7 +45,8 @@ export class ReaderCrashError extends Error {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, 'child.ts');
-const TSX_LOADER = pathToFileURL(path.join(here, '..', '..', '..', 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+/** tsx's loader, for forking a TypeScript child without a build (reader processes, photo generators). */
+export const TSX_LOADER = pathToFileURL(path.join(here, '..', '..', '..', 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 interface Pending {
   job: ReadJob;

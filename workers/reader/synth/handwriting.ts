@@ -134,11 +134,10 @@ export function randomPen(rng: Rng, realAvailable: boolean): PenStyle {
  * A real crop turned into pen-coloured ink on transparency. The crops are cuts of photographed boxes:
  * they carry the printed box border (often thick, rotated and blurred) and a grey or blue paper. We
  * cut inside the border (the darkest row/column band near each edge), then level the paper to
- * transparent so that only the writing is drawn into our own box.
+ * transparent so that only the writing is drawn into our own box: `alpha` is the ink (0..1) per pixel
+ * of the w × h inside.
  */
-export interface CropInk { alpha: number[]; afterCut: Float32Array; w: number; h: number }
-
-export function cropInk(img: RawSource): CropInk {
+function cropInk(img: RawSource): { alpha: number[]; w: number; h: number } {
   const { width: w0, height: h0, channels: ch, data } = img;
   const grey = new Float32Array(w0 * h0);
   for (let i = 0; i < w0 * h0; i++) {
@@ -225,7 +224,6 @@ export function cropInk(img: RawSource): CropInk {
   const clearCol = (x: number) => {
     for (let y = 0; y < h; y++) alpha[y * w + x] = 0;
   };
-  const afterCut = Float32Array.from(alpha);
   for (let y = 0; y < h * 0.18 && rowShare(y) > 0.85; y++) clearRow(y);
   for (let y = h - 1; y >= h * 0.82 && rowShare(y) > 0.85; y--) clearRow(y);
   for (let x = 0; x < w * 0.18 && colShare(x) > 0.85; x++) clearCol(x);
@@ -233,8 +231,9 @@ export function cropInk(img: RawSource): CropInk {
   for (let y = 0; y < h; y++) if ((y < h * 0.12 || y >= h * 0.88) && rowShare(y) > 0.9) clearRow(y);
   for (let x = 0; x < w; x++) if ((x < w * 0.12 || x >= w * 0.88) && colShare(x) > 0.9) clearCol(x);
   dropPrintRemnants(alpha, w, h);
-  return { alpha, afterCut, w, h };
+  return { alpha, w, h };
 }
+
 /**
  * How opaque our pen draws a crop pixel. The crop's greys are a photograph of ballpoint ink: a thin
  * stroke that reads half as dark as the thickest one is still a full pen stroke, only thinner than
@@ -243,8 +242,9 @@ export function cropInk(img: RawSource): CropInk {
  * ground truth said 2 and the photo showed "="). So ink saturates from half the crop's darkness up;
  * the fainter fringe keeps a soft edge.
  */
-export const inkAlpha = (a: number) => Math.min(1, 2 * a);
+const inkAlpha = (a: number) => Math.min(1, 2 * a);
 
+/** A real crop as pen-coloured ink on a transparent canvas (cropInk, drawn at inkAlpha); null when no writing is left. */
 export function realToInk(img: RawSource, rgbPen: [number, number, number]): Canvas | null {
   const { alpha, w, h } = cropInk(img);
   if (!alpha.some((a) => a > 0.3)) return null;

@@ -91,14 +91,8 @@ export interface SynthOptions {
 
 export type LeadingFill = 'X' | '0' | 'blank';
 
-const isFiller = (c: string) => c === 'X' || c === '0' || c === 'blank';
-/**
- * Whether a box read as `read` says what the generator wrote there. A leading box (not the units box)
- * that holds a filler may be written X, 0 or left blank: any filler reading of it is right.
- */
-export function boxReadRight(written: string, read: string, leading: boolean): boolean {
-  return read === written || (leading && isFiller(written) && isFiller(read));
-}
+/** Whether a box was read as the generator wrote it (types.ts; re-exported for the benches). */
+export { boxReadRight } from '../types.js';
 
 export interface BoxTruth { class: BoxClass; source: string }
 

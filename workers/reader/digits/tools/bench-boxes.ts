@@ -16,7 +16,8 @@ import { ReadReject } from '../../cv/reject.js';
 import { loadTemplates } from '../../template/index.js';
 import { BOX_CLASSES, type BoxClass } from '../../types.js';
 import { loadDigitModel } from '../model.js';
-import { evaluatePhotoBoxes, RECUT_INSETS, type PhotoBox } from '../photo-boxes.js';
+import { evaluatePhotoBoxes, type PhotoBox } from '../photo-boxes.js';
+import { SECOND_LOOK_INSETS } from '../second-look.js';
 import { normaliseBox } from '../preprocess.js';
 
 const { values, positionals } = parseArgs({
@@ -54,7 +55,7 @@ for (let i = 0; i < Number(values.n); i++) {
     f.boxes.forEach((img, b) => {
       const want = t?.[b];
       if (!want) return;
-      boxes.push({ views: [img, ...RECUT_INSETS.map((d) => f.recut(b, d))], cls: want.class, target: BOX_CLASSES.indexOf(want.class), source: want.source.split(':')[0]!, leading: b < f.boxes.length - 1, photo: i });
+      boxes.push({ views: [img, ...SECOND_LOOK_INSETS.map((d) => f.recut(b, d))], cls: want.class, target: BOX_CLASSES.indexOf(want.class), source: want.source.split(':')[0]!, leading: b < f.boxes.length - 1, photo: i });
     });
   }
 }
