@@ -19,6 +19,7 @@ import { createReaderPool, TSX_LOADER as tsx } from '../workers/reader/process/p
 import { BOX_CLASSES, type PageReading } from '../workers/reader/types.js';
 import { boxReadRight, rotatingElection, SYNTH_GENERATOR_VERSION } from '../workers/reader/synth/index.js';
 import { readBenchDir } from './read-photos.js';
+import { hasRealCrops, realCropsDir } from '../workers/reader/digits/data.js';
 import { processCpuMs as cpuMs } from '../workers/reader/cpu-time.js';
 
 const { values: args } = parseArgs({
@@ -86,6 +87,12 @@ async function generate() {
   mkdirSync(DIR, { recursive: true });
   const missing = Array.from({ length: N }, (_, i) => i).filter((i) => !existsSync(truthPath(i)));
   if (!missing.length) return;
+  // Without ../shared/data the synthesiser quietly writes MNIST digits only (fine for a user's
+  // `rekap synth`), which would cache a different, easier bench under the same name.
+  if (!hasRealCrops()) {
+    log(`the real KPPS crops (${realCropsDir()}) are not there; the bench's photos must carry real handwriting. Run it from a checkout with ../shared beside it.`);
+    process.exit(2);
+  }
   log(`synthesising ${missing.length} photos into ${DIR} (${WORKERS} processes)`);
   let done = 0;
   const runChild = (k: number) =>

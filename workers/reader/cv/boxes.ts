@@ -187,7 +187,7 @@ export function cutFields(
   const good = found.filter((f) => f.score >= MIN_LOCATED_SCORE);
   const med = (a: number[]) => (a.length ? [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]! : 0);
   const tolerance = Math.max(2, Math.round(lineMm * P * 1.5));
-  const out: CutField[] = [];
+  const placed: { f: (typeof found)[number]; dx: number; dy: number; located: boolean; group: [number, number, number, number]; outlineX: number[]; outlineY: number[] }[] = [];
   for (const f of found) {
     let { dx, dy } = f;
     let located = f.score >= MIN_LOCATED_SCORE;
@@ -209,6 +209,25 @@ export function cutFields(
       dx = med(near.map((n) => n.dx));
       dy = med(near.map((n) => n.dy));
     }
+    // The box group's rectangle in the patch.
+    const group: [number, number, number, number] = [
+      Math.min(...f.field.boxes.map((b) => Math.round(b.x * P) + dx)) - f.x0,
+      Math.min(...f.field.boxes.map((b) => Math.round(b.y * P) + dy)) - f.y0,
+      Math.max(...f.field.boxes.map((b) => Math.round((b.x + b.w) * P) + dx)) - f.x0,
+      Math.max(...f.field.boxes.map((b) => Math.round((b.y + b.h) * P) + dy)) - f.y0,
+    ];
+    // Where the printed outlines run (patch px): their blurred flanks are faint lines too.
+    const outlineX = f.field.boxes.flatMap((b) => [Math.round(b.x * P) + dx - f.x0, Math.round((b.x + b.w) * P) + dx - f.x0]);
+    const outlineY = [group[1], group[3]];
+    placed.push({ f, dx, dy, located, group, outlineX, outlineY });
+  }
+  const creases = findCreases(
+    placed.map(({ f, group, outlineX, outlineY }) => ({ px: f.px, w: f.pw, h: f.ph, x0: f.x0, y0: f.y0, group, outlineX, outlineY })),
+    Math.ceil(lineMm * P) + 1,
+  );
+  const out: CutField[] = [];
+  placed.forEach(({ f, dx, dy, located }, k) => {
+    const crease = creases[k];
     const boxes: GrayImage[] = [];
     const roi: CutField['roi'] = [];
     // Just past the printed outline: strokes that touch the box edge (the bar of a 7) keep their ends.
@@ -224,6 +243,7 @@ export function cutFields(
       const sy0 = clamp(ry + insetPx - f.y0, 0, f.ph - ch);
       const data = new Uint8Array(cw * ch);
       for (let y = 0; y < ch; y++) data.set(f.px.subarray((sy0 + y) * f.pw + sx0, (sy0 + y) * f.pw + sx0 + cw), y * cw);
+      if (crease) liftCreases(data, cw, ch, sx0, sy0, crease);
       const levels = greyLevels(data);
       eraseEdgeLines(data, cw, ch, levels);
       return padWithPaper(data, cw, ch, PAD_SHARE, levels.paper);
@@ -234,8 +254,124 @@ export function cutFields(
     }
     const recut = (box: number, insetDeltaPx: number) => cut(f.field.boxes[box]!, Math.max(0, inset + insetDeltaPx));
     out.push({ key: f.field.key, dx, dy, score: f.score, located, boxes, roi, recut });
-  }
+  });
   return out;
+}
+
+/** Darkness (of 255, after flattenPaper) from which a line may be a crease. */
+const CREASE_MIN = 10;
+/** Darker than this (the line's median) is print or pen, not a crease. */
+const CREASE_MAX = 70;
+/** A crease is evenly dark along its length: the spread (interquartile) of its darkness at most this share of its median, or 12 levels. */
+const CREASE_EVEN = 0.5;
+/** Share of a box group's height (or width) a crease must cross without a gap. */
+const CREASE_RUN = 0.9;
+/** Fields a line must cross, at the same place on the page, to be a fold. */
+const CREASE_FIELDS = 3;
+
+/** How much darker than paper a crease makes each patch column (vertical folds) and row (horizontal). */
+export interface Creases {
+  col: Float32Array;
+  row: Float32Array;
+}
+
+export interface CreasePatch {
+  /** Flattened patch (paper ≈ 255), w × h, whose pixel (0, 0) is page pixel (x0, y0). */
+  px: Uint8Array;
+  w: number;
+  h: number;
+  x0: number;
+  y0: number;
+  /** The box group [x0, y0, x1, y1] in patch pixels. */
+  group: [number, number, number, number];
+  /** Patch columns and rows of the printed box outlines (their flanks are never taken for a fold). */
+  outlineX: number[];
+  outlineY: number[];
+}
+
+/**
+ * Paper folds, found across the page. A crease through a box is a thin straight line as dark as a
+ * pale pen (across an empty leading box it was read as "1" at p 0.98), and within one box nothing
+ * tells it from writing; its own field's margins do not either, as table rules and the neighbouring
+ * fields' outlines run through them. What does: a fold crosses the whole sheet, so the same faint,
+ * unbroken line runs through the full height (or width) of the box groups of several fields at one
+ * page column (or row). Writing does not line up like that, and print is far darker.
+ * Returns, per patch, the darkness to lift per column and row, or null where no fold crosses it.
+ * `line` is the printed outline's width in pixels (its rows are not part of the interior).
+ */
+export function findCreases(patches: CreasePatch[], line: number): (Creases | null)[] {
+  // Per patch, per interior column (row): the line's median darkness, if it runs unbroken.
+  const profile = (p: CreasePatch, vertical: boolean): Map<number, number> => {
+    const [gx0, gy0, gx1, gy1] = p.group;
+    const found = new Map<number, number>();
+    const [i0, i1] = vertical ? [gx0, gx1] : [gy0, gy1];
+    const [j0, j1] = vertical ? [gy0 + line, gy1 - line] : [gx0 + line, gx1 - line];
+    if (j1 - j0 < 4) return found;
+    const dark = (i: number, j: number) => {
+      if (i < 0 || j < 0) return 0;
+      const [x, y] = vertical ? [i, j] : [j, i];
+      return x < p.w && y < p.h ? 255 - p.px[y * p.w + x]! : 0;
+    };
+    const values = new Float32Array(j1 - j0);
+    const outline = vertical ? p.outlineX : p.outlineY;
+    for (let i = Math.max(1, i0); i < Math.min(vertical ? p.w : p.h, i1) - 1; i++) {
+      if (outline.some((o) => Math.abs(i - o) <= line + 2)) continue;
+      let on = 0;
+      for (let j = j0; j < j1; j++) {
+        const d = dark(i, j);
+        values[j - j0] = d;
+        // The pixel or its neighbour across the line: a fold may lean by a pixel over a box.
+        if (Math.max(d, dark(i - 1, j), dark(i + 1, j)) >= CREASE_MIN) on++;
+      }
+      if (on < CREASE_RUN * (j1 - j0)) continue;
+      values.sort();
+      const n = values.length;
+      const median = values[n >> 1]!;
+      const spread = values[Math.floor(n * 0.75)]! - values[Math.floor(n * 0.25)]!;
+      // Pen strokes that happen to run a whole box are darker and uneven (a 9's stem thins and
+      // leaves the column); a crease keeps one shade from edge to edge.
+      if (median >= CREASE_MIN && median <= CREASE_MAX && spread <= Math.max(12, CREASE_EVEN * median)) found.set(i + (vertical ? p.x0 : p.y0), median);
+    }
+    return found;
+  };
+  const col = patches.map((p) => profile(p, true));
+  const row = patches.map((p) => profile(p, false));
+  // Page columns (rows) that at least CREASE_FIELDS fields show, ±1 px.
+  const confirmed = (lines: Map<number, number>[]) => {
+    const votes = new Map<number, number>();
+    for (const m of lines) {
+      const seen = new Set<number>();
+      for (const at of m.keys()) for (const a of [at - 1, at, at + 1]) seen.add(a);
+      for (const a of seen) votes.set(a, (votes.get(a) ?? 0) + 1);
+    }
+    return new Set([...votes].filter(([, n]) => n >= CREASE_FIELDS).map(([a]) => a));
+  };
+  const cols = confirmed(col);
+  const rows = confirmed(row);
+  return patches.map((p, k) => {
+    const c: Creases = { col: new Float32Array(p.w), row: new Float32Array(p.h) };
+    let any = false;
+    for (const [at, d] of col[k]!) if (cols.has(at)) { c.col[at - p.x0] = d; any = true; }
+    for (const [at, d] of row[k]!) if (rows.has(at)) { c.row[at - p.y0] = d; any = true; }
+    return any ? c : null;
+  });
+}
+
+/**
+ * Takes a fold's darkness back out of a cut (x0, y0: its place in the patch): each pixel on a crease
+ * column or row is divided by the crease's own shade, so the paper under it is paper again and a pen
+ * stroke crossing it stays as dark, relative to the paper, as it was.
+ */
+export function liftCreases(data: Uint8Array, w: number, h: number, x0: number, y0: number, c: Creases): void {
+  for (let y = 0; y < h; y++) {
+    const r = c.row[y0 + y] ?? 0;
+    for (let x = 0; x < w; x++) {
+      const d = Math.max(r, c.col[x0 + x] ?? 0);
+      if (d <= 0) continue;
+      const i = y * w + x;
+      data[i] = Math.min(255, Math.round((data[i]! * 255) / (255 - d)));
+    }
+  }
 }
 
 /** Width (mm) of the max filter that estimates the paper under the ink: wider than any pen stroke or printed line. */

@@ -35,8 +35,8 @@ import type { RawImage } from './preprocess.js';
 export const PHOTO_TRAIN_SEED = 'digits-photo-train-1';
 /** Seed of the photos used to choose between candidate weights (never trained on). */
 export const PHOTO_VALIDATION_SEED = 'digits-photo-val-1';
-/** Bumped when the cached layout or what is cut changes. */
-export const PHOTO_BOX_FORMAT = 1;
+/** Bumped when the cached layout or what is cut changes (2: paper folds are lifted out of the cuts, cv/boxes.ts findCreases). */
+export const PHOTO_BOX_FORMAT = 2;
 const PHOTOS_PER_CHILD = 60;
 
 const here = dirname(fileURLToPath(import.meta.url));

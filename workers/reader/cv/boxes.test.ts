@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { findCreases, liftCreases, type CreasePatch } from './boxes.js';
+
+/**
+ * Flattened field patches (paper 255), 120 × 80 each, box group at [15, 15, 105, 65] (three 30 px
+ * boxes, 3 px outlines), stacked down the page (vertical folds) or side by side (horizontal ones).
+ */
+const W = 120;
+const H = 80;
+const GROUP: [number, number, number, number] = [15, 15, 105, 65];
+const LINE = 3;
+function field(k: number, across: boolean, paint: (x: number, y: number, k: number) => number = () => 0): CreasePatch {
+  const px = new Uint8Array(W * H);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) px[y * W + x] = 255 - paint(x, y, k);
+  return { px, w: W, h: H, x0: across ? 200 * k : 0, y0: across ? 0 : 100 * k, group: GROUP, outlineX: [15, 45, 75, 105], outlineY: [15, 65] };
+}
+const column = (n: number, paint: (x: number, y: number, k: number) => number) => Array.from({ length: n }, (_, k) => field(k, false, paint));
+const inGroup = (x: number, y: number) => x >= GROUP[0] && x < GROUP[2] && y >= GROUP[1] && y < GROUP[3];
+
+describe('paper folds across the page', () => {
+  it('finds a fold running through four fields at one page column, and lifts it out of their cuts', () => {
+    const patches = column(4, (x) => (x === 60 ? 35 : x === 61 ? 15 : 0));
+    const found = findCreases(patches, LINE);
+    for (const c of found) {
+      expect(c).not.toBeNull();
+      expect(c!.col[60]).toBe(35);
+      expect(c!.col[61]).toBe(15);
+      expect(c!.col[59]).toBe(0);
+      expect(Math.max(...c!.row)).toBe(0);
+    }
+    // A cut of the middle box: the crease is paper again.
+    const cut = new Uint8Array(24 * 44);
+    for (let y = 0; y < 44; y++) for (let x = 0; x < 24; x++) cut[y * 24 + x] = patches[0]!.px[(18 + y) * W + 48 + x]!;
+    liftCreases(cut, 24, 44, 48, 18, found[0]!);
+    expect(Math.min(...cut)).toBeGreaterThanOrEqual(254);
+  });
+
+  it('finds a horizontal fold through three fields side by side', () => {
+    const found = findCreases(Array.from({ length: 3 }, (_, k) => field(k, true, (_x, y) => (y === 40 ? 30 : 0))), LINE);
+    for (const c of found) {
+      expect(c!.row[40]).toBe(30);
+      expect(Math.max(...c!.col)).toBe(0);
+    }
+  });
+
+  it('keeps a pen stroke that crosses the fold darker than paper', () => {
+    const patches = column(3, (x, y) => (x === 60 ? 35 : 0) + (y === 40 && inGroup(x, y) ? 150 : 0));
+    const c = findCreases(patches, LINE)[0]!;
+    const cut = patches[0]!.px.slice();
+    liftCreases(cut, W, H, 0, 0, c);
+    expect(cut[40 * W + 60]).toBeLessThan(150);
+    expect(cut[30 * W + 60]).toBeGreaterThanOrEqual(254);
+  });
+
+  it('takes no line seen in only two fields for a fold', () => {
+    expect(findCreases(column(4, (x, _y, k) => (x === 60 && k < 2 ? 35 : 0)), LINE).every((c) => c === null)).toBe(true);
+  });
+
+  it('takes no writing for a fold: dark strokes, or uneven ones, lined up in every field', () => {
+    // A dark stem in the same place in four fields (a units digit written the same way).
+    expect(findCreases(column(4, (x, y) => (x === 60 && inGroup(x, y) ? 150 : 0)), LINE).every((c) => c === null)).toBe(true);
+    // A pale stroke whose darkness changes along it (20 and 60 in turns of 6 rows).
+    expect(findCreases(column(4, (x, y) => (x === 60 && inGroup(x, y) ? (Math.floor(y / 6) % 2 ? 20 : 60) : 0)), LINE).every((c) => c === null)).toBe(true);
+  });
+
+  it('takes no printed outline\'s blurred flank for a fold', () => {
+    expect(findCreases(column(4, (x) => (x === 47 ? 40 : 0)), LINE).every((c) => c === null)).toBe(true);
+  });
+});
