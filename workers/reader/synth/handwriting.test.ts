@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hasRealCrops } from '../digits/data.js';
 import { isHeldOut } from '../digits/split.js';
-import { loadGlyphLibrary, realToInk } from './handwriting.js';
+import { cropInk, loadGlyphLibrary, realToInk } from './handwriting.js';
 
 describe('glyph library', () => {
   it.runIf(hasRealCrops())('uses only training-side writers by default, only held-out writers on request, never label 0', async () => {
@@ -139,5 +139,67 @@ describe('real crop → ink', () => {
     // (an underline would make the glyph wide and leave the stem's rows mostly empty).
     expect(rows.length).toBeGreaterThan(10);
     expect(Math.min(...rows.slice(1, -1))).toBeGreaterThan(0.6);
+  });
+
+  /**
+   * A colour crop: paper (225, 222, 215), a grey printed box 2 px at the edge, a grey "Π" remnant (top
+   * bar and two short sides, 6–8 px inside the border: too far in for the row/column cuts, one piece too tall
+   * for a rule and open below, so not a frame),
+   * and the given strokes in `pen`.
+   */
+  function colourCrop(pen: [number, number, number], strokes: [number, number, number, number][], grey: [number, number, number][] = []) {
+    const w = 40;
+    const h = 46;
+    const data = new Uint8Array(w * h * 3);
+    const put = (x: number, y: number, c: [number, number, number]) => data.set(c, (y * w + x) * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) put(x, y, [225, 222, 215]);
+    const rect = ([x, y, rw, rh]: [number, number, number, number], c: [number, number, number]) => {
+      for (let yy = y; yy < y + rh; yy++) for (let xx = x; xx < x + rw; xx++) put(xx, yy, c);
+    };
+    const print: [number, number, number] = [70, 70, 70];
+    for (const r of [[0, 0, w, 2], [0, h - 2, w, 2], [0, 0, 2, h], [w - 2, 0, 2, h]] as const) rect([...r], print);
+    for (const r of [[7, 8, 26, 2], [7, 8, 2, 12], [31, 8, 2, 12]] as const) rect([...r], print);
+    strokes.forEach((r) => rect(r, pen));
+    grey.forEach((r) => rect([r[0], r[1], r[2], 3], print));
+    return { data, width: w, height: h, channels: 3 };
+  }
+  const inkAt = (c: { alpha: number[]; w: number }, x: number, y: number) => c.alpha[y * c.w + x]!;
+  const blue: [number, number, number] = [40, 60, 170];
+
+  it('drops grey print beside a blue pen\'s writing (a "Π" over a 1), keeps the writing', () => {
+    const img = colourCrop(blue, [[19, 12, 3, 26]]);
+    const withColour = cropInk(img);
+    const without = cropInk(img, { colour: false });
+    // Without colour the remnant's top bar is still ink (the geometry rules do not reach it)…
+    const barRow = (c: { alpha: number[]; w: number; h: number }) => {
+      let best = 0;
+      for (let y = 0; y < c.h; y++) {
+        let n = 0;
+        for (let x = 0; x < c.w; x++) if (c.alpha[y * c.w + x]! > 0.3) n++;
+        best = Math.max(best, n / c.w);
+      }
+      return best;
+    };
+    expect(barRow(without)).toBeGreaterThan(0.5);
+    // …with it, only the stem is left: no row is inked across more than a fifth of the cut.
+    expect(barRow(withColour)).toBeLessThan(0.2);
+    const stem = withColour.alpha.filter((a) => a > 0.3).length;
+    expect(stem).toBeGreaterThan(0.8 * 3 * 26);
+  });
+
+  it('leaves a black pen\'s crop to the geometry rules: colour says nothing there', () => {
+    const img = colourCrop([30, 30, 30], [[19, 12, 3, 26]]);
+    expect(cropInk(img).alpha).toEqual(cropInk(img, { colour: false }).alpha);
+  });
+
+  it('keeps a grey stroke in the middle of blue writing (print sits at the edges, not inside the digit)', () => {
+    // A blue stem with a grey bar across its middle, away from the edges.
+    const img = colourCrop(blue, [[19, 12, 3, 26]], [[12, 24, 16]]);
+    const c = cropInk(img);
+    const mid = Math.round(c.h / 2);
+    let inked = 0;
+    for (let y = mid - 4; y <= mid + 4; y++) for (let x = 0; x < c.w; x++) if (inkAt(c, x, y) > 0.3) inked++;
+    // The grey bar (16 × 3 px) is still there.
+    expect(inked).toBeGreaterThan(16 * 3);
   });
 });

@@ -137,7 +137,7 @@ export function randomPen(rng: Rng, realAvailable: boolean): PenStyle {
  * transparent so that only the writing is drawn into our own box: `alpha` is the ink (0..1) per pixel
  * of the w × h inside.
  */
-function cropInk(img: RawSource): { alpha: number[]; w: number; h: number } {
+export function cropInk(img: RawSource, opts: { colour?: boolean } = {}): { alpha: number[]; w: number; h: number } {
   const { width: w0, height: h0, channels: ch, data } = img;
   const grey = new Float32Array(w0 * h0);
   for (let i = 0; i < w0 * h0; i++) {
@@ -231,7 +231,106 @@ function cropInk(img: RawSource): { alpha: number[]; w: number; h: number } {
   for (let y = 0; y < h; y++) if ((y < h * 0.12 || y >= h * 0.88) && rowShare(y) > 0.9) clearRow(y);
   for (let x = 0; x < w; x++) if ((x < w * 0.12 || x >= w * 0.88) && colShare(x) > 0.9) clearCol(x);
   dropPrintRemnants(alpha, w, h);
+  if (ch >= 3 && opts.colour !== false) dropUncolouredPrint(alpha, w, h, inkChroma(data, ch, w0, x0, y0, w, h, paper));
   return { alpha, w, h };
+}
+
+/**
+ * How far each pixel of the cut's window (x0, y0, w × h) is from neutral grey, beyond the paper's own
+ * tint (a yellowed sheet or a warm photo is not ink colour): |(r, g, b) − grey − paper's (r, g, b) −
+ * its grey|, averaged over 3 × 3 because a JPEG keeps colour at half resolution.
+ */
+function inkChroma(data: Uint8Array | Uint8ClampedArray, ch: number, w0: number, x0: number, y0: number, w: number, h: number, paperGrey: number): Float32Array {
+  const raw = new Float32Array(w * h * 3);
+  const tint = [0, 0, 0];
+  let nPaper = 0;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const s = ((y0 + y) * w0 + x0 + x) * ch;
+      const r = data[s]!;
+      const g = data[s + 1]!;
+      const b = data[s + 2]!;
+      const grey = 0.299 * r + 0.587 * g + 0.114 * b;
+      const i = (y * w + x) * 3;
+      raw[i] = r - grey;
+      raw[i + 1] = g - grey;
+      raw[i + 2] = b - grey;
+      if (grey >= paperGrey) {
+        tint[0] += r - grey;
+        tint[1] += g - grey;
+        tint[2] += b - grey;
+        nPaper++;
+      }
+    }
+  for (let c = 0; c < 3; c++) tint[c]! /= Math.max(1, nPaper);
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const sum = [0, 0, 0];
+      let n = 0;
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          const yy = y + dy;
+          const xx = x + dx;
+          if (yy < 0 || xx < 0 || yy >= h || xx >= w) continue;
+          const i = (yy * w + xx) * 3;
+          for (let c = 0; c < 3; c++) sum[c]! += raw[i + c]!;
+          n++;
+        }
+      out[y * w + x] = Math.hypot(sum[0]! / n - tint[0]!, sum[1]! / n - tint[1]!, sum[2]! / n - tint[2]!);
+    }
+  return out;
+}
+
+/** Chroma (inkChroma units) from which a crop's writing counts as a coloured pen rather than grey or black. */
+const COLOURED_PEN_CHROMA = 8;
+
+/**
+ * A crop written with a coloured pen (the blue ballpoint most KPPS use) says by colour which ink is
+ * theirs: the form's printed box and guides are grey or black. Pieces of ink whose colour is near
+ * neutral while the writing is clearly coloured are print the row/column cuts and dropPrintRemnants
+ * missed (a tilted box's top bar and sides, drawn into our form, put a "Π" over a 1 while the ground
+ * truth said 1). With a black or grey pen, colour says nothing and nothing is dropped.
+ */
+export function dropUncolouredPrint(alpha: number[] | Float32Array, w: number, h: number, chroma: Float32Array): void {
+  const ink = Float32Array.from(alpha);
+  const mask = Uint8Array.from(ink, (a) => (a > 0.3 ? 1 : 0));
+  const { labels, comps } = components(mask, ink, w, h);
+  const sum = new Float64Array(comps.length + 1);
+  const weight = new Float64Array(comps.length + 1);
+  for (let i = 0; i < w * h; i++) {
+    const id = labels[i]!;
+    if (!id) continue;
+    sum[id]! += chroma[i]! * ink[i]!;
+    weight[id]! += ink[i]!;
+  }
+  const colour = (id: number) => sum[id]! / Math.max(1e-9, weight[id]!);
+  // The pen's colour: that of the most colourful piece of a real size centred in the crop (specks
+  // do not decide, nor does a coloured sliver of the neighbouring box at the edge).
+  let pen = 0;
+  comps.forEach((c, k) => {
+    const cx = (c.minX + c.maxX + 1) / 2 / w;
+    const cy = (c.minY + c.maxY + 1) / 2 / h;
+    if (c.area >= 0.01 * w * h && cx > 0.2 && cx < 0.8 && cy > 0.2 && cy < 0.8) pen = Math.max(pen, colour(k + 1));
+  });
+  if (pen < COLOURED_PEN_CHROMA) return;
+  // Only pieces that reach the outer band are print: a crop's own box sits at its edges, while a
+  // greyish stroke in the middle is more likely a pale part of the writing (a traced guide segment).
+  const bx = Math.max(1, Math.round(w * 0.15));
+  const by = Math.max(1, Math.round(h * 0.15));
+  const drop = new Uint8Array(comps.length + 1);
+  let kept = 0;
+  let total = 0;
+  comps.forEach((c, k) => {
+    const atEdge = c.minX < bx || c.maxX >= w - bx || c.minY < by || c.maxY >= h - by;
+    if (colour(k + 1) < 0.3 * pen && atEdge) drop[k + 1] = 1;
+    else kept += weight[k + 1]!;
+    total += weight[k + 1]!;
+  });
+  // The writing is most of what a crop holds besides its frame; when the coloured part is a small
+  // share, the colour judgement is not to be trusted (a blue speck beside a black digit).
+  if (kept < 0.2 * total) return;
+  for (let i = 0; i < w * h; i++) if (drop[labels[i]!]) alpha[i] = 0;
 }
 
 /**

@@ -25,8 +25,9 @@ export const SYNTH_SCHEMA = 'rekap-synth/1';
  * 2: real crops lose their own printed border, rules, inner frames and guide dots before they are drawn.
  * 3: a real crop's pale strokes are drawn at full pen strength (handwriting.ts inkAlpha).
  * 4: a bar next to the crop's border is kept unless it runs > 85% of the length (was 60%).
+ * 5: a crop written in a coloured pen loses the grey print remnants at its edges (handwriting.ts dropUncolouredPrint).
  */
-export const SYNTH_GENERATOR_VERSION = 4;
+export const SYNTH_GENERATOR_VERSION = 5;
 
 export interface SynthContest {
   id: string;
