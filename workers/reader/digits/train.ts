@@ -31,8 +31,12 @@ import { jitterCrop, mnistInBox, syntheticBlank, syntheticX } from './synth.js';
 
 export const DEFAULT_SHAPE: CnnShape = { c1: 16, c2: 32, hidden: 128, classes: 12 };
 export const MODEL_VERSION = 'digits-cnn-1';
-/** Photos whose reader-cut boxes join the training data by default (~58 boxes a photo). */
-export const DEFAULT_PHOTOS = 400;
+/**
+ * Photos whose reader-cut boxes join the training data by default (~58 boxes a photo). The committed
+ * weights (session 5, run D) were fine-tuned with 800: `--init <session-3 weights> --lr 5e-4
+ * --epochs 20 --budget-minutes 50 --photos 800 --photo-per-epoch 8000` (DIGITS.md).
+ */
+export const DEFAULT_PHOTOS = 800;
 /** Photographed boxes drawn into each epoch by default (from ~23,000; --photo-per-epoch). */
 export const DEFAULT_PHOTO_PER_EPOCH = 8000;
 
