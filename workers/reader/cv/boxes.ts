@@ -300,7 +300,6 @@ export interface CreasePatch {
  * `line` is the printed outline's width in pixels (its rows are not part of the interior).
  */
 export function findCreases(patches: CreasePatch[], line: number): (Creases | null)[] {
-  // Per patch, per interior column (row): the line's median darkness, if it runs unbroken.
   // Each group's own paper level, the median darkness of its interior (flattening leaves a few
   // levels of grain and JPEG noise): a 256-bin histogram of every other pixel, no sorting.
   const hist = new Uint32Array(256);
@@ -316,7 +315,8 @@ export function findCreases(patches: CreasePatch[], line: number): (Creases | nu
     for (let seen = hist[0]!; seen * 2 < n && level < 255; ) seen += hist[++level]!;
     return level;
   });
-  const profile = (p: CreasePatch, vertical: boolean): Map<number, number> => {
+  // Per patch, per interior column (row): the line's median darkness above paper, if it runs unbroken.
+  const profile = (p: CreasePatch, paperLevel: number, vertical: boolean): Map<number, number> => {
     const { px, w, h } = p;
     const [gx0, gy0, gx1, gy1] = p.group;
     const found = new Map<number, number>();
@@ -330,7 +330,7 @@ export function findCreases(patches: CreasePatch[], line: number): (Creases | nu
     // Pixel (i, j) is px[i·si + j·sj]; its neighbours across the line are ±si away.
     const si = vertical ? 1 : w;
     const sj = vertical ? w : 1;
-    const on = paper[patches.indexOf(p)]! + CREASE_MIN;
+    const on = paperLevel + CREASE_MIN;
     const maxOff = Math.floor((1 - CREASE_RUN) * n);
     const values = new Float32Array(n);
     const outline = vertical ? p.outlineX : p.outlineY;
@@ -348,7 +348,7 @@ export function findCreases(patches: CreasePatch[], line: number): (Creases | nu
       }
       if (off > maxOff) continue;
       values.sort();
-      const median = values[n >> 1]! - (on - CREASE_MIN);
+      const median = values[n >> 1]! - paperLevel;
       const spread = values[Math.floor(n * 0.75)]! - values[Math.floor(n * 0.25)]!;
       // Pen strokes that happen to run a whole box are darker and uneven (a 9's stem thins and
       // leaves the column); a crease keeps one shade from edge to edge.
@@ -356,8 +356,8 @@ export function findCreases(patches: CreasePatch[], line: number): (Creases | nu
     }
     return found;
   };
-  const col = patches.map((p) => profile(p, true));
-  const row = patches.map((p) => profile(p, false));
+  const col = patches.map((p, k) => profile(p, paper[k]!, true));
+  const row = patches.map((p, k) => profile(p, paper[k]!, false));
   // Page columns (rows) that at least CREASE_FIELDS fields show, ±1 px.
   const confirmed = (lines: Map<number, number>[]) => {
     const votes = new Map<number, number>();
@@ -373,8 +373,16 @@ export function findCreases(patches: CreasePatch[], line: number): (Creases | nu
   return patches.map((p, k) => {
     const c: Creases = { col: new Float32Array(p.w), row: new Float32Array(p.h) };
     let any = false;
-    for (const [at, d] of col[k]!) if (cols.has(at)) { c.col[at - p.x0] = d; any = true; }
-    for (const [at, d] of row[k]!) if (rows.has(at)) { c.row[at - p.y0] = d; any = true; }
+    for (const [at, d] of col[k]!)
+      if (cols.has(at)) {
+        c.col[at - p.x0] = d;
+        any = true;
+      }
+    for (const [at, d] of row[k]!)
+      if (rows.has(at)) {
+        c.row[at - p.y0] = d;
+        any = true;
+      }
     return any ? c : null;
   });
 }
