@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hasRealCrops } from '../digits/data.js';
-import { isHeldOut } from '../digits/split.js';
+import { isHeldOut, splitPart } from '../digits/split.js';
 import { cropInk, loadGlyphLibrary, realToInk } from './handwriting.js';
 
 describe('glyph library', () => {
@@ -34,6 +34,19 @@ describe('glyph library', () => {
     expect(count(train.mnist) + count(held.mnist)).toBe(10_000);
     expect(count(held.mnist)).toBeGreaterThan(1900);
     expect(count(held.mnist)).toBeLessThan(2100);
+    // 'calibration': only the calibration TPS's writers (part of the held-out side), MNIST's test part.
+    const cal = await loadGlyphLibrary({ part: 'calibration' });
+    expect(cal.part).toBe('calibration');
+    let calCrops = 0;
+    for (const list of cal.real.values())
+      for (const g of list) {
+        expect(splitPart(g.tpsCode)).toBe('calibration');
+        expect(heldTps.has(g.tpsCode)).toBe(true);
+        calCrops++;
+      }
+    expect(calCrops).toBeGreaterThan(300);
+    expect(calCrops).toBeLessThan([...held.real.values()].reduce((s, l) => s + l.length, 0));
+    expect(count(cal.mnist)).toBe(count(held.mnist));
   }, 120_000);
 });
 

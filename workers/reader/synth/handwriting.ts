@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Image } from '@napi-rs/canvas';
 import { hasRealCrops, loadMnist, realCropsDir } from '../digits/data.js';
-import { isHeldOut } from '../digits/split.js';
+import { isHeldOut, splitPart } from '../digits/split.js';
 import { components } from '../digits/preprocess.js';
 import type { Rng } from './random.js';
 
@@ -31,9 +31,12 @@ export interface RealGlyph { file: string; tpsCode: string; bytes: Buffer }
 /**
  * 'train' (default, what the issue asks for synthetic forms): training-side TPS crops and MNIST's
  * training part. 'heldout': only writers the digit model never saw (held-out TPS crops, MNIST's test
- * part), for an end-to-end figure on unseen handwriting.
+ * part), for an end-to-end figure on unseen handwriting. 'calibration': only the calibration TPS's
+ * writers (a subset of 'heldout', never trained on; digit weights are already chosen on their raw
+ * crops) with MNIST's test part, for choosing weights on photographed boxes without rewarding a
+ * model for remembering training-side writers.
  */
-export type HandwritingPart = 'train' | 'heldout';
+export type HandwritingPart = 'train' | 'heldout' | 'calibration';
 
 export interface GlyphLibrary {
   part: HandwritingPart;
@@ -60,7 +63,7 @@ function realCrops(part: HandwritingPart): (RealGlyph & { label: number })[] {
     const r = line.split(',');
     const tpsCode = r[iTps] ?? '';
     // Held-out TPS (and crops of unknown TPS) never enter training-side forms: the digit evaluation uses them.
-    if (isHeldOut(tpsCode) !== (part === 'heldout')) continue;
+    if (part === 'calibration' ? splitPart(tpsCode) !== 'calibration' : isHeldOut(tpsCode) !== (part === 'heldout')) continue;
     const file = r[iFile]!;
     const label = Number(r[iLabel]);
     const bytes = readFileSync(join(dir, file));

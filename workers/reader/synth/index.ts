@@ -12,7 +12,7 @@ import { templateFor } from '../template/index.js';
 import { renderFormCanvas, type FormHeader } from '../render/index.js';
 import { Rng } from './random.js';
 import { checkIdentities, generateTpsValues, pageValues, plantMistake, type PlantedMistake, type Values } from './values.js';
-import { loadGlyphLibrary, randomPen, writeBox, type GlyphLibrary, type PenStyle } from './handwriting.js';
+import { loadGlyphLibrary, randomPen, writeBox, type GlyphLibrary, type HandwritingPart, type PenStyle } from './handwriting.js';
 import { applyHomography, photograph, planPhoto, type Degradation, type Point } from './photo.js';
 
 export { generateTpsValues, checkIdentities, plantMistake, pageValues } from './values.js';
@@ -121,8 +121,8 @@ export interface GroundTruth {
   /** Per field, the class written in each box (most significant first) and where its glyph came from. */
   boxes: Record<string, BoxTruth[]>;
   leadingFill: LeadingFill;
-  /** Which writers the glyphs come from: 'train' (digit model's training side) or 'heldout'. */
-  handwriting: 'train' | 'heldout';
+  /** Which writers the glyphs come from: 'train' (digit model's training side), 'heldout', or 'calibration' (the calibration TPS only). */
+  handwriting: HandwritingPart;
   pen: Omit<PenStyle, 'rgb'>;
   degradation: Degradation;
   /** Template millimetres → photo pixels (row-major 3 × 3 homography). */
