@@ -21,6 +21,11 @@ function sample(src: Float32Array, x: number, y: number): number {
 export interface AugmentOptions {
   /** Scales every distortion (0 = none). */
   strength?: number;
+  /**
+   * Share of samples that also get an elastic distortion (session 5; default 0, the session-3
+   * recipe): a smooth random displacement field, as a different hand bends the same strokes.
+   */
+  elastic?: number;
   /** Allow leftover border strokes along an edge (not for blank boxes' label semantics: still blank). */
   borderNoise?: boolean;
 }
@@ -48,11 +53,14 @@ export function augment(src: Float32Array, rand: () => number, opts: AugmentOpti
   const ic = -cc / det;
   const id = a / det;
   const mid = (N - 1) / 2;
+  const field = opts.elastic && rand() < opts.elastic ? elasticField(rand, ELASTIC_ALPHA * k) : null;
   for (let y = 0; y < N; y++) {
     for (let x = 0; x < N; x++) {
       const px = x - mid - dx;
       const py = y - mid - dy;
-      out[y * N + x] = sample(src, ia * px + ib * py + mid, ic * px + id * py + mid);
+      const ex = field ? field.dx[y * N + x]! : 0;
+      const ey = field ? field.dy[y * N + x]! : 0;
+      out[y * N + x] = sample(src, ia * px + ib * py + mid + ex, ic * px + id * py + mid + ey);
     }
   }
   // Stroke width: grey dilation or erosion.
@@ -83,6 +91,43 @@ export function augment(src: Float32Array, rand: () => number, opts: AugmentOpti
     out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
   }
   return out;
+}
+
+/** Elastic distortion (Simard, Steinkraus & Platt 2003): displacement scale α and smoothness σ in pixels. */
+const ELASTIC_ALPHA = 30;
+const ELASTIC_SIGMA = 4.5;
+let elasticKernel: Float32Array | null = null;
+
+/** A smooth random displacement field: uniform noise in [−1, 1], Gaussian-blurred (σ), scaled to α. */
+export function elasticField(rand: () => number, alpha: number): { dx: Float32Array; dy: Float32Array } {
+  if (!elasticKernel) {
+    const r = Math.ceil(3 * ELASTIC_SIGMA);
+    elasticKernel = new Float32Array(2 * r + 1);
+    let sum = 0;
+    for (let i = -r; i <= r; i++) sum += elasticKernel[i + r] = Math.exp(-(i * i) / (2 * ELASTIC_SIGMA * ELASTIC_SIGMA));
+    for (let i = 0; i < elasticKernel.length; i++) elasticKernel[i]! /= sum;
+  }
+  const kern = elasticKernel;
+  const r = (kern.length - 1) / 2;
+  const blur = (f: Float32Array) => {
+    // Separable, zero outside the box (as in the paper): the field fades towards the edges.
+    const tmp = new Float32Array(N * N);
+    for (let y = 0; y < N; y++)
+      for (let x = 0; x < N; x++) {
+        let v = 0;
+        for (let t = -r; t <= r; t++) if (x + t >= 0 && x + t < N) v += kern[t + r]! * f[y * N + x + t]!;
+        tmp[y * N + x] = v;
+      }
+    for (let y = 0; y < N; y++)
+      for (let x = 0; x < N; x++) {
+        let v = 0;
+        for (let t = -r; t <= r; t++) if (y + t >= 0 && y + t < N) v += kern[t + r]! * tmp[(y + t) * N + x]!;
+        f[y * N + x] = v * alpha;
+      }
+    return f;
+  };
+  const noise = () => Float32Array.from({ length: N * N }, () => rand() * 2 - 1);
+  return { dx: blur(noise()), dy: blur(noise()) };
 }
 
 function morph(img: Float32Array, dilate: boolean): void {

@@ -1,5 +1,5 @@
 /**
- * `npm run train:digits [-- --epochs N --members M --seed S --budget-minutes B --init DIR --out DIR --photos P]`
+ * `npm run train:digits [-- --epochs N --members M --seed S --budget-minutes B --init DIR --out DIR --photos P --photo-per-epoch K --elastic E]`
  *
  * Trains the 12-class box classifier from the real KPPS crops (training-side TPS only), MNIST's train
  * part, MNIST digits written into synthetic boxes, synthetic X fillers and blank boxes, and boxes cut by
@@ -56,12 +56,14 @@ interface Pools {
   photo: Item[];
   /** How many of them each epoch draws. */
   photoPerEpoch: number;
+  /** Share of samples that also get an elastic distortion (augment.ts; --elastic). */
+  elastic: number;
   calib: { pixels: Float32Array; target: number }[];
 }
 
 const log = (msg: string) => process.stderr.write(`[train:digits] ${msg}\n`);
 
-async function buildPools(seed: number, calibrationOnly = false, photos = 0, photoPerEpoch = DEFAULT_PHOTO_PER_EPOCH): Promise<Pools> {
+async function buildPools(seed: number, calibrationOnly = false, photos = 0, photoPerEpoch = DEFAULT_PHOTO_PER_EPOCH, elastic = 0): Promise<Pools> {
   const t0 = Date.now();
   const rand = rng(seed);
   const crops = await loadRealCrops(calibrationOnly ? ['calibration'] : ['train', 'calibration']);
@@ -85,7 +87,7 @@ async function buildPools(seed: number, calibrationOnly = false, photos = 0, pho
     real.push({ pixels: [base, normaliseBox(jitterCrop(c.image, rand)).pixels], target: t.target, kind: 'real' });
   }
   log(`real crops: ${real.length} train, ${calib.length} calibration, ${ambiguous} ambiguous 0/X left out (${Date.now() - t0} ms)`);
-  if (calibrationOnly) return { real, mnist: [], mnistBox: [], x: [], blank: [], photo: [], photoPerEpoch: 0, calib };
+  if (calibrationOnly) return { real, mnist: [], mnistBox: [], x: [], blank: [], photo: [], photoPerEpoch: 0, elastic: 0, calib };
   const mnistTrain = loadMnist('train');
   const mnist = mnistTrain.map((s) => ({ pixels: [s.pixels], target: s.digit, kind: 'mnist' as const }));
   const mnistBox = mnistTrain
@@ -98,7 +100,7 @@ async function buildPools(seed: number, calibrationOnly = false, photos = 0, pho
     for (const b of await loadPhotoBoxes(PHOTO_TRAIN_SEED, photos)) photo.push({ pixels: b.views.map((v) => normaliseBox(v).pixels), target: b.target, kind: 'photo' });
   }
   log(`pools ready: mnist ${mnist.length}, mnist-in-box ${mnistBox.length}, X ${x.length}, blank ${blank.length}, photographed boxes ${photo.length} (${Date.now() - t0} ms)`);
-  return { real, mnist, mnistBox, x, blank, photo, photoPerEpoch, calib };
+  return { real, mnist, mnistBox, x, blank, photo, photoPerEpoch, elastic, calib };
 }
 
 function shuffle<T>(a: T[], rand: () => number): T[] {
@@ -161,7 +163,7 @@ export async function trainMember(p: Pools, seed: number, epochs: number, budget
         const view = it.pixels[Math.floor(rand() * it.pixels.length)];
         // Photographed boxes already carry the photo's own variation: lighter augmentation.
         const strength = it.kind === 'real' ? 1 : it.kind === 'mnist' || it.kind === 'photo' ? 0.8 : 0.6;
-        const x = augment(view, rand, { strength, borderNoise: true });
+        const x = augment(view, rand, { strength, borderNoise: true, elastic: p.elastic });
         const probs = softmax(net.forward(x, 0.25, rand));
         lossSum -= Math.log(Math.max(probs[it.target], 1e-12));
         lossN++;
@@ -214,6 +216,8 @@ async function main(): Promise<number> {
       // Synthetic photos of training-side handwriting whose reader-cut boxes are training data (0: none).
       photos: { type: 'string', default: String(DEFAULT_PHOTOS) },
       'photo-per-epoch': { type: 'string', default: String(DEFAULT_PHOTO_PER_EPOCH) },
+      // Share of training samples that also get an elastic distortion (0: the session-3 recipe).
+      elastic: { type: 'string', default: '0' },
     },
   });
   const epochs = Number(values.epochs);
@@ -221,6 +225,11 @@ async function main(): Promise<number> {
   const photoPerEpoch = Number(values['photo-per-epoch']);
   if (!Number.isInteger(photos) || photos < 0 || !Number.isInteger(photoPerEpoch) || photoPerEpoch < 0) {
     log('--photos and --photo-per-epoch must be non-negative integers');
+    return 2;
+  }
+  const elastic = Number(values.elastic);
+  if (!(elastic >= 0 && elastic <= 1)) {
+    log('--elastic must be a share between 0 and 1');
     return 2;
   }
   const members = Number(values.members);
@@ -247,7 +256,7 @@ async function main(): Promise<number> {
 
   // Child mode: train one member and write its raw parameters.
   if (values['member-out']) {
-    const pools = await buildPools(seed, false, photos, photoPerEpoch);
+    const pools = await buildPools(seed, false, photos, photoPerEpoch, elastic);
     const init = values.init ? loadDigitModel(values.init).nets[Number(values.member)]?.params : undefined;
     const params = await trainMember(pools, seed, epochs, budgetMs, init, lrPeak);
     writeFileSync(values['member-out'], Buffer.from(params.buffer));
@@ -262,7 +271,7 @@ async function main(): Promise<number> {
   let pools: Pools;
   let realTrain = 0;
   if (members === 1) {
-    pools = await buildPools(seed, false, photos, photoPerEpoch);
+    pools = await buildPools(seed, false, photos, photoPerEpoch, elastic);
     const init = values.init ? loadDigitModel(values.init).nets[0]?.params : undefined;
     params = [await trainMember(pools, seed, epochs, budgetMs, init, lrPeak)];
     realTrain = pools.real.length;
@@ -270,7 +279,7 @@ async function main(): Promise<number> {
     const tmp = mkdtempSync(join(tmpdir(), 'rekap-digits-'));
     try {
       const files = Array.from({ length: members }, (_, i) => join(tmp, `member-${i}.bin`));
-      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : []), ...(values.init ? ['--init', values.init, '--member', String(i)] : []), ...(values.lr ? ['--lr', values.lr] : []), '--photos', String(photos), '--photo-per-epoch', String(photoPerEpoch)])));
+      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : []), ...(values.init ? ['--init', values.init, '--member', String(i)] : []), ...(values.lr ? ['--lr', values.lr] : []), '--photos', String(photos), '--photo-per-epoch', String(photoPerEpoch), '--elastic', String(elastic)])));
       realTrain = JSON.parse(readFileSync(`${files[0]}.json`, 'utf8')).realTrain;
       params = files.map((f) => {
         const b = readFileSync(f);
@@ -305,7 +314,7 @@ async function main(): Promise<number> {
     epochs,
     seed,
     trainSeconds: Math.round((Date.now() - started) / 1000),
-    data: { realTrain, calibration: pools.calib.length, realTest: ev.realN, photos, photoSeed: photos > 0 ? PHOTO_TRAIN_SEED : null, photoPerEpoch },
+    data: { realTrain, calibration: pools.calib.length, realTest: ev.realN, photos, photoSeed: photos > 0 ? PHOTO_TRAIN_SEED : null, photoPerEpoch, elastic },
     realTop1: ev.realTop1,
     realTop1ZeroXMerged: ev.realTop1ZeroXMerged,
     mnistTop1: ev.mnistTop1,
