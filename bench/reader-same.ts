@@ -46,7 +46,6 @@ interface Compared {
   currentMsPerBox: number;
 }
 
-
 function compare(images: RawImage[]): Compared {
   const out: Compared = { boxes: images.length, maxDiff: 0, boxesDiffering: 0, emptyDiffers: 0, inkFractionMaxDiff: 0, referenceMsPerBox: 0, currentMsPerBox: 0 };
   let tRef = 0;

@@ -12,7 +12,7 @@ const LINE = 3;
 function field(k: number, across: boolean, paint: (x: number, y: number, k: number) => number = () => 0): CreasePatch {
   const px = new Uint8Array(W * H);
   for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) px[y * W + x] = 255 - paint(x, y, k);
-  return { px, w: W, h: H, x0: across ? 200 * k : 0, y0: across ? 0 : 100 * k, group: GROUP, outlineX: [15, 45, 75, 105], outlineY: [15, 65] };
+  return { px, w: W, h: H, x0: across ? 200 * k : 0, y0: across ? 0 : 100 * k, group: GROUP, outlineX: [15, 45, 75, 105] };
 }
 const column = (n: number, paint: (x: number, y: number, k: number) => number) => Array.from({ length: n }, (_, k) => field(k, false, paint));
 const inGroup = (x: number, y: number) => x >= GROUP[0] && x < GROUP[2] && y >= GROUP[1] && y < GROUP[3];

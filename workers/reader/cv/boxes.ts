@@ -187,7 +187,7 @@ export function cutFields(
   const good = found.filter((f) => f.score >= MIN_LOCATED_SCORE);
   const med = (a: number[]) => (a.length ? [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]! : 0);
   const tolerance = Math.max(2, Math.round(lineMm * P * 1.5));
-  const placed: { f: (typeof found)[number]; dx: number; dy: number; located: boolean; group: [number, number, number, number]; outlineX: number[]; outlineY: number[] }[] = [];
+  const placed: { f: (typeof found)[number]; dx: number; dy: number; located: boolean; group: [number, number, number, number]; outlineX: number[] }[] = [];
   for (const f of found) {
     let { dx, dy } = f;
     let located = f.score >= MIN_LOCATED_SCORE;
@@ -216,13 +216,12 @@ export function cutFields(
       Math.max(...f.field.boxes.map((b) => Math.round((b.x + b.w) * P) + dx)) - f.x0,
       Math.max(...f.field.boxes.map((b) => Math.round((b.y + b.h) * P) + dy)) - f.y0,
     ];
-    // Where the printed outlines run (patch px): their blurred flanks are faint lines too.
+    // Where the printed vertical outlines run (patch px): their blurred flanks are faint lines too.
     const outlineX = f.field.boxes.flatMap((b) => [Math.round(b.x * P) + dx - f.x0, Math.round((b.x + b.w) * P) + dx - f.x0]);
-    const outlineY = [group[1], group[3]];
-    placed.push({ f, dx, dy, located, group, outlineX, outlineY });
+    placed.push({ f, dx, dy, located, group, outlineX });
   }
   const creases = findCreases(
-    placed.map(({ f, group, outlineX, outlineY }) => ({ px: f.px, w: f.pw, h: f.ph, x0: f.x0, y0: f.y0, group, outlineX, outlineY })),
+    placed.map(({ f, group, outlineX }) => ({ px: f.px, w: f.pw, h: f.ph, x0: f.x0, y0: f.y0, group, outlineX })),
     Math.ceil(lineMm * P) + 1,
   );
   const out: CutField[] = [];
@@ -284,9 +283,8 @@ export interface CreasePatch {
   y0: number;
   /** The box group [x0, y0, x1, y1] in patch pixels. */
   group: [number, number, number, number];
-  /** Patch columns and rows of the printed box outlines (their flanks are never taken for a fold). */
+  /** Patch columns of the printed box outlines' vertical lines (their flanks are never taken for a fold); the horizontal ones are the group's top and bottom. */
   outlineX: number[];
-  outlineY: number[];
 }
 
 /**
@@ -333,7 +331,7 @@ export function findCreases(patches: CreasePatch[], line: number): (Creases | nu
     const on = paperLevel + CREASE_MIN;
     const maxOff = Math.floor((1 - CREASE_RUN) * n);
     const values = new Float32Array(n);
-    const outline = vertical ? p.outlineX : p.outlineY;
+    const outline = vertical ? p.outlineX : [gy0, gy1];
     for (let i = i0; i < i1; i++) {
       if (outline.some((o) => Math.abs(i - o) <= line + 2)) continue;
       // Unbroken: dark (the pixel or a neighbour across the line, as a fold may lean by a pixel) on

@@ -110,7 +110,7 @@ export function elasticField(rand: () => number, alpha: number): { dx: Float32Ar
   const kern = elasticKernel;
   const r = (kern.length - 1) / 2;
   const blur = (f: Float32Array) => {
-    // Separable, zero outside the box (as in the paper): the field fades towards the edges.
+    // Separable, zero outside the box: the field fades towards the edges.
     const tmp = new Float32Array(N * N);
     for (let y = 0; y < N; y++)
       for (let x = 0; x < N; x++) {

@@ -54,19 +54,29 @@ interface Pools {
   blank: Item[];
   /** Boxes cut by the reader from synthetic photos (every view: the cut and its two re-cuts). */
   photo: Item[];
-  /** How many of them each epoch draws. */
-  photoPerEpoch: number;
-  /** Share of samples that also get an elastic distortion (augment.ts; --elastic). */
-  elastic: number;
+  recipe: Recipe;
   calib: { pixels: Float32Array; target: number }[];
 }
 
+/** What a run draws beyond the fixed pools; every member's child process gets the same (recipeArgs). */
+interface Recipe {
+  /** Photos whose reader-cut boxes are training data (--photos). */
+  photos: number;
+  /** How many photographed boxes each epoch draws (--photo-per-epoch). */
+  photoPerEpoch: number;
+  /** Share of samples that also get an elastic distortion (augment.ts; --elastic). */
+  elastic: number;
+}
+const NO_RECIPE: Recipe = { photos: 0, photoPerEpoch: 0, elastic: 0 };
+const recipeArgs = (r: Recipe) => ['--photos', String(r.photos), '--photo-per-epoch', String(r.photoPerEpoch), '--elastic', String(r.elastic)];
+
 const log = (msg: string) => process.stderr.write(`[train:digits] ${msg}\n`);
 
-async function buildPools(seed: number, calibrationOnly = false, photos = 0, photoPerEpoch = DEFAULT_PHOTO_PER_EPOCH, elastic = 0): Promise<Pools> {
+/** The training pools for `recipe`; null: the calibration crops only. */
+async function buildPools(seed: number, recipe: Recipe | null): Promise<Pools> {
   const t0 = Date.now();
   const rand = rng(seed);
-  const crops = await loadRealCrops(calibrationOnly ? ['calibration'] : ['train', 'calibration']);
+  const crops = await loadRealCrops(recipe ? ['train', 'calibration'] : ['calibration']);
   const real: Item[] = [];
   const calib: Pools['calib'] = [];
   let ambiguous = 0;
@@ -87,7 +97,7 @@ async function buildPools(seed: number, calibrationOnly = false, photos = 0, pho
     real.push({ pixels: [base, normaliseBox(jitterCrop(c.image, rand)).pixels], target: t.target, kind: 'real' });
   }
   log(`real crops: ${real.length} train, ${calib.length} calibration, ${ambiguous} ambiguous 0/X left out (${Date.now() - t0} ms)`);
-  if (calibrationOnly) return { real, mnist: [], mnistBox: [], x: [], blank: [], photo: [], photoPerEpoch: 0, elastic: 0, calib };
+  if (!recipe) return { real, mnist: [], mnistBox: [], x: [], blank: [], photo: [], recipe: NO_RECIPE, calib };
   const mnistTrain = loadMnist('train');
   const mnist = mnistTrain.map((s) => ({ pixels: [s.pixels], target: s.digit, kind: 'mnist' as const }));
   const mnistBox = mnistTrain
@@ -96,11 +106,11 @@ async function buildPools(seed: number, calibrationOnly = false, photos = 0, pho
   const x = Array.from({ length: 2000 }, () => ({ pixels: [normaliseBox(syntheticX(rand)).pixels], target: CLASS_X, kind: 'x' as const }));
   const blank = Array.from({ length: 1500 }, () => ({ pixels: [normaliseBox(syntheticBlank(rand)).pixels], target: CLASS_BLANK, kind: 'blank' as const }));
   const photo: Item[] = [];
-  if (photos > 0) {
-    for (const b of await loadPhotoBoxes(PHOTO_TRAIN_SEED, photos)) photo.push({ pixels: b.views.map((v) => normaliseBox(v).pixels), target: b.target, kind: 'photo' });
+  if (recipe.photos > 0) {
+    for (const b of await loadPhotoBoxes(PHOTO_TRAIN_SEED, recipe.photos)) photo.push({ pixels: b.views.map((v) => normaliseBox(v).pixels), target: b.target, kind: 'photo' });
   }
   log(`pools ready: mnist ${mnist.length}, mnist-in-box ${mnistBox.length}, X ${x.length}, blank ${blank.length}, photographed boxes ${photo.length} (${Date.now() - t0} ms)`);
-  return { real, mnist, mnistBox, x, blank, photo, photoPerEpoch, elastic, calib };
+  return { real, mnist, mnistBox, x, blank, photo, recipe, calib };
 }
 
 function shuffle<T>(a: T[], rand: () => number): T[] {
@@ -118,7 +128,7 @@ function pick<T>(a: T[], n: number, rand: () => number): T[] {
 /** One epoch's sample list: the real crops twice (they are the target domain), the rest subsampled. */
 function epochItems(p: Pools, rand: () => number): Item[] {
   return shuffle(
-    [...p.real, ...p.real, ...pick(p.mnist, 2500, rand), ...pick(p.mnistBox, 2000, rand), ...pick(p.x, 1000, rand), ...pick(p.blank, 800, rand), ...(p.photo.length ? pick(p.photo, p.photoPerEpoch, rand) : [])],
+    [...p.real, ...p.real, ...pick(p.mnist, 2500, rand), ...pick(p.mnistBox, 2000, rand), ...pick(p.x, 1000, rand), ...pick(p.blank, 800, rand), ...(p.photo.length ? pick(p.photo, p.recipe.photoPerEpoch, rand) : [])],
     rand,
   );
 }
@@ -163,7 +173,7 @@ export async function trainMember(p: Pools, seed: number, epochs: number, budget
         const view = it.pixels[Math.floor(rand() * it.pixels.length)];
         // Photographed boxes already carry the photo's own variation: lighter augmentation.
         const strength = it.kind === 'real' ? 1 : it.kind === 'mnist' || it.kind === 'photo' ? 0.8 : 0.6;
-        const x = augment(view, rand, { strength, borderNoise: true, elastic: p.elastic });
+        const x = augment(view, rand, { strength, borderNoise: true, elastic: p.recipe.elastic });
         const probs = softmax(net.forward(x, 0.25, rand));
         lossSum -= Math.log(Math.max(probs[it.target], 1e-12));
         lossN++;
@@ -232,6 +242,7 @@ async function main(): Promise<number> {
     log('--elastic must be a share between 0 and 1');
     return 2;
   }
+  const recipe: Recipe = { photos, photoPerEpoch, elastic };
   const members = Number(values.members);
   const seed = Number(values.seed);
   const budgetMs = values['budget-minutes'] ? Number(values['budget-minutes']) * 60_000 : Infinity;
@@ -256,7 +267,7 @@ async function main(): Promise<number> {
 
   // Child mode: train one member and write its raw parameters.
   if (values['member-out']) {
-    const pools = await buildPools(seed, false, photos, photoPerEpoch, elastic);
+    const pools = await buildPools(seed, recipe);
     const init = values.init ? loadDigitModel(values.init).nets[Number(values.member)]?.params : undefined;
     const params = await trainMember(pools, seed, epochs, budgetMs, init, lrPeak);
     writeFileSync(values['member-out'], Buffer.from(params.buffer));
@@ -271,7 +282,7 @@ async function main(): Promise<number> {
   let pools: Pools;
   let realTrain = 0;
   if (members === 1) {
-    pools = await buildPools(seed, false, photos, photoPerEpoch, elastic);
+    pools = await buildPools(seed, recipe);
     const init = values.init ? loadDigitModel(values.init).nets[0]?.params : undefined;
     params = [await trainMember(pools, seed, epochs, budgetMs, init, lrPeak)];
     realTrain = pools.real.length;
@@ -279,7 +290,7 @@ async function main(): Promise<number> {
     const tmp = mkdtempSync(join(tmpdir(), 'rekap-digits-'));
     try {
       const files = Array.from({ length: members }, (_, i) => join(tmp, `member-${i}.bin`));
-      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : []), ...(values.init ? ['--init', values.init, '--member', String(i)] : []), ...(values.lr ? ['--lr', values.lr] : []), '--photos', String(photos), '--photo-per-epoch', String(photoPerEpoch), '--elastic', String(elastic)])));
+      await Promise.all(files.map((f, i) => runChild(['--epochs', String(epochs), '--seed', String(seed + 1000 * i), '--member-out', f, ...(values['budget-minutes'] ? ['--budget-minutes', values['budget-minutes']] : []), ...(values.init ? ['--init', values.init, '--member', String(i)] : []), ...(values.lr ? ['--lr', values.lr] : []), ...recipeArgs(recipe)])));
       realTrain = JSON.parse(readFileSync(`${files[0]}.json`, 'utf8')).realTrain;
       params = files.map((f) => {
         const b = readFileSync(f);
@@ -288,7 +299,7 @@ async function main(): Promise<number> {
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
-    pools = await buildPools(seed, true);
+    pools = await buildPools(seed, null);
   }
 
   // Temperature on the calibration TPS (+ synthetic X/blank), never on the test TPS.
