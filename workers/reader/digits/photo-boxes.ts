@@ -31,6 +31,7 @@ import { BOX_CLASSES, boxReadRight, type BoxClass } from '../types.js';
 import { averageViews, needsSecondLook, SECOND_LOOK_INSETS } from './second-look.js';
 import { expectedCalibrationError } from './calibrate.js';
 import type { RawImage } from './preprocess.js';
+import { hasRealCrops, realCropsDir } from './data.js';
 
 /** Seed of the photos whose boxes are training data. */
 export const PHOTO_TRAIN_SEED = 'digits-photo-train-1';
@@ -131,6 +132,9 @@ export async function ensurePhotoBoxes(seed: string, n: number, workers = 2, log
   const missing = () => Array.from({ length: n }, (_, i) => i).filter((i) => !existsSync(join(dir, `${name(i)}.json`)));
   const todo = missing().length;
   if (!todo) return dir;
+  // Without the real KPPS crops the generator falls back to MNIST alone, and the cache would hold
+  // photos that look like the seed's but carry none of its handwriting (bench:read refuses the same).
+  if (!hasRealCrops()) throw new Error(`photo boxes: the real digit crops are not at ${realCropsDir()}; refusing to cache MNIST-only photos under seed ${seed}`);
   log(`photo boxes: synthesising and cutting ${todo} photos of seed ${seed} into ${dir} (${workers} processes)`);
   const t0 = Date.now();
   const { TSX_LOADER: tsx } = await import('../process/pool.js');

@@ -23,7 +23,7 @@ import { fitTemperature, nll } from './calibrate.js';
 import { Adam, Cnn, rng, softmax, type CnnShape } from './cnn.js';
 import { hasRealCrops, loadMnist, loadRealCrops, realCropsDir } from './data.js';
 import { evaluateDigits } from './evaluate.js';
-import { realTarget } from './labels.js';
+import { reviewedTarget } from './labels.js';
 import { DigitModel, loadDigitModel, saveDigitModel, WEIGHTS_DIR } from './model.js';
 import { normaliseBox } from './preprocess.js';
 import { ensurePhotoBoxes, loadPhotoBoxes, PHOTO_TRAIN_SEED } from './photo-boxes.js';
@@ -82,7 +82,8 @@ async function buildPools(seed: number, recipe: Recipe | null): Promise<Pools> {
   let ambiguous = 0;
   for (const c of crops) {
     const base = normaliseBox(c.image).pixels;
-    const t = realTarget(c.label, base);
+    // Reviewed labels (label-review.ts): a crop that shows a 9 is not trained on as the 2 it was labelled.
+    const t = reviewedTarget(c, base);
     if (t.target === null) {
       ambiguous++;
       continue;

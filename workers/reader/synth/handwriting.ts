@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { Image } from '@napi-rs/canvas';
 import { hasRealCrops, loadMnist, realCropsDir } from '../digits/data.js';
 import { isHeldOut, splitPart } from '../digits/split.js';
+import { reviewedClass } from '../digits/label-review.js';
 import { components } from '../digits/preprocess.js';
 import type { Rng } from './random.js';
 
@@ -66,7 +67,12 @@ function realCrops(part: HandwritingPart): (RealGlyph & { label: number })[] {
     // Held-out TPS (and crops of unknown TPS) never enter training-side forms: the digit evaluation uses them.
     if (part === 'calibration' ? splitPart(tpsCode) !== 'calibration' : isHeldOut(tpsCode) !== (part === 'heldout')) continue;
     const file = r[iFile]!;
-    const label = Number(r[iLabel]);
+    const upstream = Number(r[iLabel]);
+    // A crop a person found to show another class is drawn as that class (label-review.ts); one that
+    // shows an X is not a digit glyph and is left out (X fillers are drawn, not taken from crops).
+    const shows = reviewedClass(file, upstream);
+    if (shows !== undefined && shows > 9) continue;
+    const label = shows ?? upstream;
     const bytes = readFileSync(join(dir, file));
     const h = createHash('sha1').update(bytes).digest('hex');
     const seen = byHash.get(h);

@@ -26,8 +26,9 @@ export const SYNTH_SCHEMA = 'rekap-synth/1';
  * 3: a real crop's pale strokes are drawn at full pen strength (handwriting.ts inkAlpha).
  * 4: a bar next to the crop's border is kept unless it runs > 85% of the length (was 60%).
  * 5: a crop written in a coloured pen loses the grey print remnants at its edges (handwriting.ts dropUncolouredPrint).
+ * 6: a crop whose upstream label a person found wrong is drawn as the class it shows (digits/label-review.ts).
  */
-export const SYNTH_GENERATOR_VERSION = 5;
+export const SYNTH_GENERATOR_VERSION = 6;
 
 export interface SynthContest {
   id: string;

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { BOX_CLASSES } from '../../types.js';
 import { loadRealCrops } from '../data.js';
-import { realTarget } from '../labels.js';
+import { reviewedTarget } from '../labels.js';
 import { loadDigitModel } from '../model.js';
 import { normaliseBox } from '../preprocess.js';
 import { softmax } from '../cnn.js';
@@ -23,7 +23,7 @@ const crops = await loadRealCrops(parts);
 let wrong = 0;
 for (const c of crops) {
   const n = normaliseBox(c.image);
-  const t = realTarget(c.label, n.pixels);
+  const t = reviewedTarget(c, n.pixels);
   const p = softmax(model.logits(n.pixels), model.temperature);
   let best = 0;
   for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;

@@ -9,14 +9,14 @@ import { parseArgs } from 'node:util';
 import { BOX_CLASSES } from '../../types.js';
 import { fitTemperature, nll } from '../calibrate.js';
 import { loadRealCrops } from '../data.js';
-import { realTarget } from '../labels.js';
+import { reviewedTarget } from '../labels.js';
 import { DigitModel, loadDigitModel } from '../model.js';
 import { normaliseBox } from '../preprocess.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { combine: { type: 'boolean', default: false }, list: { type: 'boolean', default: false } } });
 const crops = await loadRealCrops(['calibration']);
 const pixels = crops.map((c) => normaliseBox(c.image).pixels);
-const targets = crops.map((c, i) => realTarget(c.label, pixels[i]));
+const targets = crops.map((c, i) => reviewedTarget(c, pixels[i]));
 const models = positionals.map((d) => ({ name: d, model: loadDigitModel(d) }));
 const candidates = [...models];
 if (values.combine && models.length > 1) {
