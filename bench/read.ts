@@ -15,7 +15,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createReaderPool, TSX_LOADER as tsx } from '../workers/reader/process/pool.js';
+import { createReaderPool, readerProcessEnv, TSX_LOADER as tsx } from '../workers/reader/process/pool.js';
 import { BOX_CLASSES, type PageReading } from '../workers/reader/types.js';
 import { boxReadRight, rotatingElection, SYNTH_GENERATOR_VERSION } from '../workers/reader/synth/index.js';
 import { readBenchDir } from './read-photos.js';
@@ -42,6 +42,7 @@ const { values: args } = parseArgs({
     /** Also time the plain decode inside each reader process beside its read (decodeBesideRead*; off by default: the extra 36 MB decode changes the reader's own allocator state). */
     'decode-beside': { type: 'boolean', default: false },
     'gen-worker': { type: 'string' },
+    'decode-worker': { type: 'boolean', default: false },
   },
 });
 const N = Number(args.n);
@@ -174,6 +175,8 @@ async function main() {
     decodeGrayMs.push(performance.now() - t);
   }
   log(`decode-only pass done (${r1(mean(decodeColourMs))} ms colour, ${r1(mean(decodeGrayMs))} ms grey)`);
+  const sameAllocator = await decodeInReaderEnv();
+  log(`decode-only pass with the readers' allocator settings done (${r1(sameAllocator.cpuMs)} ms CPU colour)`);
 
   // A generous job timeout: on a shared, overloaded machine a photo can take tens of seconds.
   const pool = createReaderPool(WORKERS, { jobTimeoutMs: 300_000 });
@@ -336,6 +339,9 @@ async function main() {
       pipelineOverDecodeCpu: ratio(pipelineCpu, decodeCpu),
       decodeBesideReadCpuMsPerPhoto: besideCpuMs.length ? r1(mean(besideCpuMs)) : null,
       pipelineOverBesideReadDecodeCpu: besideCpuMs.length ? ratio(pipelineCpu, mean(besideCpuMs)) : null,
+      decodeReaderAllocatorCpuMsPerPhoto: r1(sameAllocator.cpuMs),
+      pipelineOverReaderAllocatorDecodeCpu: ratio(pipelineCpu, sameAllocator.cpuMs),
+      decodeReaderAllocatorNote: 'the same plain colour decode in a process with the reader processes\' glibc allocator settings (process/pool.ts readerProcessEnv: photo-sized blocks reused instead of fresh mmaps): the like-for-like baseline, since the pipeline\'s own decode step runs with them',
       decodeGreyCpuMsPerPhoto: r1(decodeGreyCpu),
       pipelineOverGreyDecodeCpu: ratio(pipelineCpu, decodeGreyCpu),
       stepsMs: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, r1(mean(v))])),
@@ -420,7 +426,42 @@ async function fuseSecondPhotos(idx: number[], readings: (PageReading | { error:
   return { tried: idx.length, fusedClass: byClass, secondPhotoAlone: secondAlone, published, wrongPublishedFields: wrongFields, wrongExamples };
 }
 
-if (args['gen-worker']) {
+/** The decode-only pass again, in a child process with the reader processes' environment. */
+function decodeInReaderEnv(): Promise<{ ms: number; cpuMs: number }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--decode-worker', '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING], {
+      execArgv: ['--import', tsx],
+      env: readerProcessEnv(),
+      stdio: ['ignore', 2, 2, 'ipc'],
+    });
+    let got: { ms: number; cpuMs: number } | null = null;
+    child.on('message', (m: { ms: number; cpuMs: number }) => (got = m));
+    child.on('exit', (code) => (got ? resolve(got) : reject(new Error(`decode worker exited with ${code}`))));
+    child.on('error', reject);
+  });
+}
+
+async function decodeWorker() {
+  const { loadCv } = await import('../workers/reader/cv/opencv.js');
+  const cv = loadCv();
+  cv.setNumThreads(1);
+  const ms: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const bytes = readFileSync(photoPath(i));
+    const t = performance.now();
+    const c = cpuMs();
+    cv.imdecode(bytes, cv.IMREAD_COLOR | cv.IMREAD_IGNORE_ORIENTATION).release();
+    cpu.push(cpuMs() - c);
+    ms.push(performance.now() - t);
+  }
+  process.send!({ ms: mean(ms), cpuMs: mean(cpu) });
+  process.disconnect();
+}
+
+if (args['decode-worker']) {
+  await decodeWorker();
+} else if (args['gen-worker']) {
   await genWorker(args['gen-worker']);
 } else {
   await main();
