@@ -210,6 +210,9 @@ async function main() {
   // Publishable forms whose decoded values (x*, whatever the class) are all right: what the decoder
   // gets right before the publication thresholds decide whether it may go out unseen.
   let publishableExact = 0;
+  // Per page: the perolehan page (the vote counts, ~20 boxes) and the administrasi page (102 boxes,
+  // each number in a row and a column identity) fare very differently.
+  const byPage: Record<string, { publishable: number; auto: number }> = {};
   let rejectedReadable = 0;
   let errors = 0;
   let plantedMistakes = 0;
@@ -256,6 +259,11 @@ async function main() {
     const wrong = Object.keys(truth.values).filter((k) => r.fields[k]?.value !== truth.values[k]);
     if (wrong.length === 0) c.exact++;
     if (publishable && wrong.length === 0) publishableExact++;
+    if (publishable) {
+      const pg = (byPage[r.page ?? '?'] ??= { publishable: 0, auto: 0 });
+      pg.publishable++;
+      if (r.class === 'READ_OK' || r.class === 'AUTO_CORRECTED') pg.auto++;
+    }
     if (r.class === 'NEEDS_REVIEW') {
       reviewIdx.push(i);
       for (const k of new Set(((r as { decoderReasons?: string[] }).decoderReasons ?? []).map(reasonKind))) reviewReasons[k] = (reviewReasons[k] ?? 0) + 1;
@@ -308,6 +316,7 @@ async function main() {
       autoPublishedOfReadable: readableN ? r4(readableAuto / readableN) : null,
       publishable: publishableN,
       autoPublishedOfPublishable: publishableN ? r4(publishableAuto / publishableN) : null,
+      autoPublishedOfPublishableByPage: Object.fromEntries(Object.entries(byPage).map(([k, v]) => [k, { publishable: v.publishable, autoPublished: r4(v.auto / v.publishable) }])),
       decodedExactOfPublishable: publishableN ? r4(publishableExact / publishableN) : null,
       decodedExactNote: 'publishable forms whose decoded values are all right whatever their class: the gap to autoPublishedOfPublishable is what the publication thresholds (post, P(consistent), the single-slip check, p of a changed box) hold back so that a KPPS slip is never published as a misread',
       autoPublishedNote: 'autoPublished counts every photo (planted KPPS mistakes and deliberately unreadable photos included, which must not be published); autoPublishedOfPublishable counts readable photos of consistent forms, the ones the reader should publish.',
