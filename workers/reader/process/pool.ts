@@ -68,9 +68,10 @@ interface Slot {
  *   350 MB over 100 photos while V8's heap stayed at ~15 MB: freed photo buffers and Mats were spread
  *   over arenas that never shrink. With one arena it stays under ~290 MB. Readers are single-threaded
  *   (cv.setNumThreads(1)), so arena contention costs nothing here.
- * - Photo-sized blocks from the heap, kept for the next photo: by default every block over 128 KB
- *   that glibc has seen freed soon is a fresh mmap, so each photo's 12 MB greyscale decode (36 MB in
- *   colour) page-faults its way in again, which costs more CPU than the decoding. With mmap and trim
+ * - Photo-sized blocks from the heap, kept for the next photo: by default glibc serves a block above
+ *   its mmap threshold (128 KB, raised as mmapped blocks are freed, up to 32 MB) with a fresh mmap and
+ *   unmaps it on free, so a photo's 12 MB greyscale decode (36 MB in colour, always above the ceiling)
+ *   can page-fault its way in again for every photo, which costs more CPU than the decoding. With mmap and trim
  *   thresholds of 64 MB the blocks are reused: the decode step fell from 20–24 to 12.8 ms CPU per photo
  *   over 200 bench photos in one process (session 6), peak resident memory ~300 MB either way.
  */
