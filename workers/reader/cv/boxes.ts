@@ -187,7 +187,8 @@ export function cutFields(
   const good = found.filter((f) => f.score >= MIN_LOCATED_SCORE);
   const med = (a: number[]) => (a.length ? [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]! : 0);
   const tolerance = Math.max(2, Math.round(lineMm * P * 1.5));
-  const placed: { f: (typeof found)[number]; dx: number; dy: number; located: boolean; group: [number, number, number, number]; outlineX: number[] }[] = [];
+  // Each field's final offset, and its patch as the fold finder sees it (findCreases needs every field first).
+  const placed: { f: (typeof found)[number]; dx: number; dy: number; located: boolean; patch: CreasePatch }[] = [];
   for (const f of found) {
     let { dx, dy } = f;
     let located = f.score >= MIN_LOCATED_SCORE;
@@ -218,12 +219,9 @@ export function cutFields(
     ];
     // Where the printed vertical outlines run (patch px): their blurred flanks are faint lines too.
     const outlineX = f.field.boxes.flatMap((b) => [Math.round(b.x * P) + dx - f.x0, Math.round((b.x + b.w) * P) + dx - f.x0]);
-    placed.push({ f, dx, dy, located, group, outlineX });
+    placed.push({ f, dx, dy, located, patch: { px: f.px, w: f.pw, h: f.ph, x0: f.x0, y0: f.y0, group, outlineX } });
   }
-  const creases = findCreases(
-    placed.map(({ f, group, outlineX }) => ({ px: f.px, w: f.pw, h: f.ph, x0: f.x0, y0: f.y0, group, outlineX })),
-    Math.ceil(lineMm * P) + 1,
-  );
+  const creases = findCreases(placed.map((p) => p.patch), Math.ceil(lineMm * P) + 1);
   const out: CutField[] = [];
   placed.forEach(({ f, dx, dy, located }, k) => {
     const crease = creases[k];
@@ -369,19 +367,14 @@ export function findCreases(patches: CreasePatch[], line: number): (Creases | nu
   const cols = confirmed(col);
   const rows = confirmed(row);
   return patches.map((p, k) => {
+    // Most photos have no fold: no per-column arrays for a patch no confirmed line crosses.
+    const onCols = [...col[k]!].filter(([at]) => cols.has(at));
+    const onRows = [...row[k]!].filter(([at]) => rows.has(at));
+    if (!onCols.length && !onRows.length) return null;
     const c: Creases = { col: new Float32Array(p.w), row: new Float32Array(p.h) };
-    let any = false;
-    for (const [at, d] of col[k]!)
-      if (cols.has(at)) {
-        c.col[at - p.x0] = d;
-        any = true;
-      }
-    for (const [at, d] of row[k]!)
-      if (rows.has(at)) {
-        c.row[at - p.y0] = d;
-        any = true;
-      }
-    return any ? c : null;
+    for (const [at, d] of onCols) c.col[at - p.x0] = d;
+    for (const [at, d] of onRows) c.row[at - p.y0] = d;
+    return c;
   });
 }
 
