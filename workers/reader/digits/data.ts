@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,43 +46,56 @@ export async function decodeImage(input: Buffer | string): Promise<RawImage> {
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels };
 }
 
+/** One upstream crop file: its labels, TPS and split part, and its bytes (not decoded). */
+export interface RealCropEntry {
+  file: string;
+  /** Upstream label 0–9. Upstream label 0 mixes written zeros and struck-through "X" fillers. */
+  label: number;
+  /** The class a person found the glyph to show, when it is not the upstream label (label-review.ts). */
+  shows?: number;
+  tpsCode: string;
+  part: SplitPart;
+  bytes: Buffer;
+}
+
 /**
- * Loads the real crops with their TPS split part. Byte-identical duplicates are kept once (so a crop
- * cannot sit in training and test at the same time); duplicate groups whose labels disagree are
- * dropped entirely, since one of the two labels is wrong and we cannot tell which.
+ * Every usable upstream crop, in labels.csv order, read but not decoded: the one place that reads the
+ * dataset's index, for the digit model (loadRealCrops) and the synthetic handwriting alike.
+ * Byte-identical duplicates are kept once (so a crop cannot sit in training and test at the same
+ * time); duplicate groups whose labels disagree are dropped entirely, since one of the two labels is
+ * wrong and we cannot tell which. The label review is applied here.
  */
-export async function loadRealCrops(parts?: SplitPart[]): Promise<RealCrop[]> {
+export function realCropIndex(): RealCropEntry[] {
   const dir = realCropsDir();
   const lines = readFileSync(join(dir, 'labels.csv'), 'utf8').trim().split(/\r?\n/);
   const header = lines[0].split(',');
-  const col = (name: string) => header.indexOf(name);
-  const iFile = col('file');
-  const iLabel = col('label');
-  const iTps = col('tps_code');
-  const rows = lines.slice(1).map((l) => l.split(','));
-  const bytes = await Promise.all(rows.map((r) => readFile(join(dir, r[iFile]))));
-  const groups = new Map<string, number[]>();
-  rows.forEach((_, i) => {
-    const h = createHash('sha1').update(bytes[i]).digest('hex');
+  const iFile = header.indexOf('file');
+  const iLabel = header.indexOf('label');
+  const iTps = header.indexOf('tps_code');
+  const groups = new Map<string, { labels: Set<string>; first: RealCropEntry }>();
+  for (const line of lines.slice(1)) {
+    const r = line.split(',');
+    const bytes = readFileSync(join(dir, r[iFile]));
+    const h = createHash('sha1').update(bytes).digest('hex');
     const g = groups.get(h);
-    if (g) g.push(i);
-    else groups.set(h, [i]);
-  });
-  const chosen: number[] = [];
-  for (const g of groups.values()) {
-    const labels = new Set(g.map((i) => rows[i][iLabel]));
-    if (labels.size > 1) continue;
-    chosen.push(g[0]);
-  }
-  chosen.sort((a, b) => a - b);
-  const out: RealCrop[] = [];
-  for (const i of chosen) {
-    const r = rows[i];
-    const part = splitPart(r[iTps]);
-    if (parts && !parts.includes(part)) continue;
+    if (g) {
+      g.labels.add(r[iLabel]);
+      continue;
+    }
     const label = Number(r[iLabel]);
     const shows = reviewedClass(r[iFile], label);
-    out.push({ file: r[iFile], label, ...(shows === undefined ? {} : { shows }), tpsCode: r[iTps], part, image: await decodeImage(bytes[i]) });
+    const first: RealCropEntry = { file: r[iFile], label, ...(shows === undefined ? {} : { shows }), tpsCode: r[iTps], part: splitPart(r[iTps]), bytes };
+    groups.set(h, { labels: new Set([r[iLabel]]), first });
+  }
+  return [...groups.values()].filter((g) => g.labels.size === 1).map((g) => g.first);
+}
+
+/** The real crops of the given split parts (all when omitted), decoded. */
+export async function loadRealCrops(parts?: SplitPart[]): Promise<RealCrop[]> {
+  const out: RealCrop[] = [];
+  for (const { bytes, ...c } of realCropIndex()) {
+    if (parts && !parts.includes(c.part)) continue;
+    out.push({ ...c, image: await decodeImage(bytes) });
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hasRealCrops } from '../digits/data.js';
 import { isHeldOut, splitPart } from '../digits/split.js';
@@ -28,6 +29,11 @@ describe('glyph library', () => {
     expect(trainTps.size).toBeGreaterThan(1000);
     expect(heldTps.size).toBeGreaterThan(200);
     for (const code of heldTps) expect(trainTps.has(code)).toBe(false);
+    // Nor the same image under another name: one crop with no TPS code (a test crop) has byte-identical
+    // copies filed under a training TPS; the copies must not carry it into training-side forms.
+    const sha = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+    const heldBytes = new Set([...held.real.values()].flat().map((g) => sha(g.bytes)));
+    for (const list of train.real.values()) for (const g of list) expect(heldBytes.has(sha(g.bytes))).toBe(false);
     for (let d = 1; d <= 9; d++) expect(train.real.get(d)!.length).toBeGreaterThan(300);
     // MNIST: the training part (8,000) for training-side forms, the test part (2,000) for held-out ones.
     const count = (m: Map<number, Float32Array[]>) => [...m.values()].reduce((s, l) => s + l.length, 0);

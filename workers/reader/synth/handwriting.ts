@@ -13,9 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Image } from '@napi-rs/canvas';
-import { hasRealCrops, loadMnist, realCropsDir } from '../digits/data.js';
-import { isHeldOut, splitPart } from '../digits/split.js';
-import { reviewedClass } from '../digits/label-review.js';
+import { hasRealCrops, loadMnist, realCropIndex } from '../digits/data.js';
 import { components } from '../digits/preprocess.js';
 import type { Rng } from './random.js';
 
@@ -49,37 +47,22 @@ export interface GlyphLibrary {
 const libraries = new Map<HandwritingPart, Promise<GlyphLibrary>>();
 
 /**
- * Real crops of one side of the TPS split (labels 1–9), bytes only: decoding happens when a crop is drawn, so a run
- * that writes ten photos does not decode eight thousand crops. Byte-identical files are kept once and
- * dropped entirely when their labels disagree (one label is wrong and we cannot tell which).
+ * Real crops of one side of the TPS split (labels 1–9), bytes only: decoding happens when a crop is
+ * drawn, so a run that writes ten photos does not decode eight thousand crops. The dataset's index
+ * (duplicates, conflicting labels, the label review) is data.ts realCropIndex.
  */
 function realCrops(part: HandwritingPart): (RealGlyph & { label: number })[] {
-  const dir = realCropsDir();
-  const lines = readFileSync(join(dir, 'labels.csv'), 'utf8').trim().split(/\r?\n/);
-  const head = lines[0]!.split(',');
-  const iFile = head.indexOf('file');
-  const iLabel = head.indexOf('label');
-  const iTps = head.indexOf('tps_code');
-  const byHash = new Map<string, { labels: Set<number>; first: RealGlyph & { label: number } }>();
-  for (const line of lines.slice(1)) {
-    const r = line.split(',');
-    const tpsCode = r[iTps] ?? '';
+  const out: (RealGlyph & { label: number })[] = [];
+  for (const c of realCropIndex()) {
     // Held-out TPS (and crops of unknown TPS) never enter training-side forms: the digit evaluation uses them.
-    if (part === 'calibration' ? splitPart(tpsCode) !== 'calibration' : isHeldOut(tpsCode) !== (part === 'heldout')) continue;
-    const file = r[iFile]!;
-    const upstream = Number(r[iLabel]);
+    if (part === 'calibration' ? c.part !== 'calibration' : (c.part !== 'train') !== (part === 'heldout')) continue;
     // A crop a person found to show another class is drawn as that class (label-review.ts); one that
     // shows an X is not a digit glyph and is left out (X fillers are drawn, not taken from crops).
-    const shows = reviewedClass(file, upstream);
-    if (shows !== undefined && shows > 9) continue;
-    const label = shows ?? upstream;
-    const bytes = readFileSync(join(dir, file));
-    const h = createHash('sha1').update(bytes).digest('hex');
-    const seen = byHash.get(h);
-    if (seen) seen.labels.add(label);
-    else byHash.set(h, { labels: new Set([label]), first: { file, tpsCode, label, bytes } });
+    const label = c.shows ?? c.label;
+    if (label < 1 || label > 9) continue;
+    out.push({ file: c.file, tpsCode: c.tpsCode, label, bytes: c.bytes });
   }
-  return [...byHash.values()].filter((g) => g.labels.size === 1 && g.first.label !== 0).map((g) => g.first);
+  return out;
 }
 
 function decodeCrop(bytes: Buffer): RawSource {

@@ -27,8 +27,11 @@ export const SYNTH_SCHEMA = 'rekap-synth/1';
  * 4: a bar next to the crop's border is kept unless it runs > 85% of the length (was 60%).
  * 5: a crop written in a coloured pen loses the grey print remnants at its edges (handwriting.ts dropUncolouredPrint).
  * 6: a crop whose upstream label a person found wrong is drawn as the class it shows (digits/label-review.ts).
+ * 7: the crops come from the digit model's own index (digits/data.ts realCropIndex): a byte-identical
+ *    copy of a test crop filed under a training TPS no longer enters training-side forms. Held-out and
+ *    calibration photos are the same as generator 6's (their glyph pools are identical, checked).
  */
-export const SYNTH_GENERATOR_VERSION = 6;
+export const SYNTH_GENERATOR_VERSION = 7;
 
 export interface SynthContest {
   id: string;
