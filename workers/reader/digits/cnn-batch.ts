@@ -5,7 +5,7 @@
  * makes wider networks impractical to train. Here a whole minibatch goes through each convolution and
  * the first fully connected layer as one matrix product (im2col), computed by OpenCV's single-threaded
  * sgemm (`Mat.matMul`, ~5–7 GFLOP/s here against ~1 for JS loops). ReLU, pooling, the small last layer
- * and the im2col/col2im rearrangements stay in TypeScript. Same architecture, same parameter layout
+ * and the im2col rearrangements stay in TypeScript. Same architecture, same parameter layout
  * (cnn.ts layoutOf), same gradients as the sum of Cnn.backward over the batch to float rounding
  * (cnn-batch.test.ts). cnn.ts stays the reference and the inference fallback without OpenCV.
  *
@@ -46,7 +46,8 @@ interface Mats {
   y2: Mat;
   dy2: Mat;
   gw2: Mat;
-  dx2c: Mat;
+  dycol: Mat;
+  dp1: Mat;
   x3t: Mat;
   x3: Mat;
   z3: Mat;
@@ -67,15 +68,15 @@ export class BatchCnn {
   private w1: Mat;
   private w2: Mat;
   private w3: Mat;
-  private w2tMat: Mat;
+  private w2fMat: Mat;
   // forward state
   private x1c: Float32Array; // 9 × n·784 (im2col of the input)
-  private a1: Float32Array; // C1 × n·784 (conv1 after bias and ReLU)
+  private a1: Float32Array; // C1 × n·784 (conv1 before bias and ReLU: both are applied after pooling)
   private p1: Float32Array; // C1 × n × 196
-  private i1: Int32Array; // argmax index into a1 per pooled cell
+  private i1: Int32Array; // argmax index into a1 per pooled cell; −1 where ReLU stops the gradient
   private x2c: Float32Array; // C1·9 × n·196
-  private a2: Float32Array; // C2 × n·196
-  private i2: Int32Array; // C2 × n × 49, index into a2
+  private a2: Float32Array; // C2 × n·196 (before bias and ReLU)
+  private i2: Int32Array; // C2 × n × 49, index into a2 (−1: no gradient)
   private x3t: Float32Array; // F × n (flattened pool2 output, one column per sample)
   private x3: Float32Array; // n × F
   private h: Float32Array; // H × n (after ReLU and dropout)
@@ -88,9 +89,9 @@ export class BatchCnn {
   private gw3: Float32Array; // H × F
   private dx3: Float32Array; // n × F
   private dy2: Float32Array; // C2 × n·196
-  private w2t: Float32Array; // C1·9 × C2
+  private w2f: Float32Array; // C1 × C2·9: W2 with in/out channels swapped and taps flipped
   private gw2: Float32Array; // C2 × C1·9
-  private dx2c: Float32Array; // C1·9 × n·196
+  private dycol: Float32Array; // C2·9 × n·196 (im2col of dy2)
   private dp1: Float32Array; // C1 × n × 196
   private dy1t: Float32Array; // n·784 × C1
   private gw1t: Float32Array; // 9 × C1
@@ -131,9 +132,9 @@ export class BatchCnn {
     this.gw3 = new Float32Array(H * F);
     this.dx3 = new Float32Array(B * F);
     this.dy2 = new Float32Array(c2 * B * A1);
-    this.w2t = new Float32Array(K2 * c2);
+    this.w2f = new Float32Array(c1 * c2 * 9);
     this.gw2 = new Float32Array(c2 * K2);
-    this.dx2c = new Float32Array(K2 * B * A1);
+    this.dycol = new Float32Array(c2 * 9 * B * A1);
     this.dp1 = new Float32Array(c1 * B * A1);
     this.dy1t = new Float32Array(B * A0 * c1);
     this.gw1t = new Float32Array(9 * c1);
@@ -141,7 +142,7 @@ export class BatchCnn {
     this.w1 = this.wrap(params, c1, 9, L.w1);
     this.w2 = this.wrap(params, c2, K2, L.w2);
     this.w3 = this.wrap(params, H, F, L.w3);
-    this.w2tMat = this.wrap(this.w2t, K2, c2);
+    this.w2fMat = this.wrap(this.w2f, c1, c2 * 9);
   }
 
   /** A Mat header over `rows × cols` floats of `a` from element `at` (no copy: the Mat sees later writes). */
@@ -167,7 +168,8 @@ export class BatchCnn {
       y2: this.wrap(this.a2, c2, M2),
       dy2: this.wrap(this.dy2, c2, M2),
       gw2: this.wrap(this.gw2, c2, K2),
-      dx2c: this.wrap(this.dx2c, K2, M2),
+      dycol: this.wrap(this.dycol, c2 * 9, M2),
+      dp1: this.wrap(this.dp1, c1, M2),
       x3t: this.wrap(this.x3t, F, n),
       x3: this.wrap(this.x3, n, F),
       z3: this.wrap(this.h, H, n),
@@ -237,19 +239,14 @@ export class BatchCnn {
     t = this.tick('im2col1', t);
     this.mul(this.w1, m.x1c, m.y1);
     t = this.tick('gemm conv1', t);
+    // pool1, then bias and ReLU on the pooled value (max and a per-channel bias + ReLU commute; the
+    // gradient passes where the value is > 0, as cnn.ts's mask on the ReLU output). Ties keep the
+    // first maximum in cnn.ts's order (here, right, below, below-right).
     const a1 = this.a1;
-    for (let c = 0; c < c1; c++) {
-      const b = P[L.b1 + c];
-      const o = c * M1;
-      for (let i = 0; i < M1; i++) {
-        const v = a1[o + i] + b;
-        a1[o + i] = v > 0 ? v : 0;
-      }
-    }
-    // pool1 (same tie order as cnn.ts: first maximum of here, right, below, below-right).
     const p1 = this.p1;
     const i1 = this.i1;
     for (let c = 0; c < c1; c++) {
+      const b = P[L.b1 + c];
       for (let s = 0; s < n; s++) {
         const ao = c * M1 + s * A0;
         const po = (c * n + s) * A1;
@@ -261,8 +258,9 @@ export class BatchCnn {
             if (a1[r + 1] > bv) { bv = a1[r + 1]; bi = r + 1; }
             if (a1[r + S0] > bv) { bv = a1[r + S0]; bi = r + S0; }
             if (a1[r + S0 + 1] > bv) { bv = a1[r + S0 + 1]; bi = r + S0 + 1; }
-            p1[po + y * S1 + x] = bv;
-            i1[po + y * S1 + x] = bi;
+            const v = bv + b;
+            p1[po + y * S1 + x] = v > 0 ? v : 0;
+            i1[po + y * S1 + x] = v > 0 ? bi : -1;
           }
         }
       }
@@ -270,48 +268,18 @@ export class BatchCnn {
     t = this.tick('relu+pool1', t);
 
     // conv2: im2col (C1·9 × M2), rows ordered (input channel, tap) as the weights are.
-    const x2c = this.x2c;
-    for (let ic = 0; ic < c1; ic++) {
-      for (let ky = 0; ky < 3; ky++) {
-        for (let kx = 0; kx < 3; kx++) {
-          const row = (ic * 9 + ky * 3 + kx) * M2;
-          for (let s = 0; s < n; s++) {
-            const po = (ic * n + s) * A1;
-            const ro = row + s * A1;
-            for (let y = 0; y < S1; y++) {
-              const sy = y + ky - 1;
-              const o = ro + y * S1;
-              if (sy < 0 || sy >= S1) {
-                for (let x = 0; x < S1; x++) x2c[o + x] = 0;
-                continue;
-              }
-              const src = po + sy * S1 + kx - 1;
-              for (let x = 0; x < S1; x++) {
-                const sx = x + kx - 1;
-                x2c[o + x] = sx < 0 || sx >= S1 ? 0 : p1[src + x];
-              }
-            }
-          }
-        }
-      }
-    }
+    im2col14(this.p1, c1, n, this.x2c);
     t = this.tick('im2col2', t);
     this.mul(this.w2, m.x2c, m.y2);
     t = this.tick('gemm conv2', t);
     const a2 = this.a2;
-    for (let c = 0; c < c2; c++) {
-      const b = P[L.b2 + c];
-      const o = c * M2;
-      for (let i = 0; i < M2; i++) {
-        const v = a2[o + i] + b;
-        a2[o + i] = v > 0 ? v : 0;
-      }
-    }
-    // pool2, written straight into the fc1 input in both orientations (cnn.ts flattens (c, y, x)).
+    // pool2 (+ bias, ReLU as for pool1), written straight into the fc1 input in both orientations
+    // (cnn.ts flattens (c, y, x)).
     const i2 = this.i2;
     const x3t = this.x3t;
     const x3 = this.x3;
     for (let c = 0; c < c2; c++) {
+      const b = P[L.b2 + c];
       for (let s = 0; s < n; s++) {
         const ao = c * M2 + s * A1;
         const po = (c * n + s) * A2;
@@ -323,11 +291,12 @@ export class BatchCnn {
             const d = ao + (2 * y + 1) * S1 + 2 * x;
             if (a2[d] > bv) { bv = a2[d]; bi = d; }
             if (a2[d + 1] > bv) { bv = a2[d + 1]; bi = d + 1; }
+            const v = bv + b;
             const k = y * S2 + x;
-            i2[po + k] = bi;
+            i2[po + k] = v > 0 ? bi : -1;
             const f = c * A2 + k;
-            x3t[f * n + s] = bv;
-            x3[s * F + f] = bv;
+            x3t[f * n + s] = v > 0 ? v : 0;
+            x3[s * F + f] = v > 0 ? v : 0;
           }
         }
       }
@@ -429,7 +398,6 @@ export class BatchCnn {
     // pool2 → dy2 (C2 × M2) through the ReLU mask; conv2 bias gradient.
     const dy2 = this.dy2;
     dy2.fill(0, 0, c2 * M2);
-    const a2 = this.a2;
     const i2 = this.i2;
     const dx3 = this.dx3;
     for (let c = 0; c < c2; c++) {
@@ -439,7 +407,7 @@ export class BatchCnn {
         const xo = s * F + c * A2;
         for (let k = 0; k < A2; k++) {
           const src = i2[po + k];
-          if (!(a2[src] > 0)) continue;
+          if (src < 0) continue;
           const g = dx3[xo + k];
           dy2[src] += g;
           gb += g;
@@ -447,52 +415,36 @@ export class BatchCnn {
       }
       grad[L.b2 + c] += gb;
     }
-    // W2ᵀ for the input gradient (small: C1·9 × C2)
-    const w2t = this.w2t;
+    // W2 re-indexed for the input gradient as a convolution of dy2 (small: C1 × C2·9):
+    // w2f[ic][oc, 8 − tap] = W2[oc][ic, tap]
+    const w2f = this.w2f;
     for (let oc = 0; oc < c2; oc++) {
-      const wo = L.w2 + oc * K2;
-      for (let r = 0; r < K2; r++) w2t[r * c2 + oc] = P[wo + r];
+      for (let ic = 0; ic < c1; ic++) {
+        const wo = L.w2 + (oc * c1 + ic) * 9;
+        const fo = ic * c2 * 9 + oc * 9 + 8;
+        for (let tap = 0; tap < 9; tap++) w2f[fo - tap] = P[wo + tap];
+      }
     }
     t = this.tick('bwd pool2', t);
     // conv2: dW2 = dy2 · x2cᵀ (C2 × C1·9, the parameter layout; OpenCV's product is faster in this
-    // orientation than x2c · dy2ᵀ, transpose included), dx2c = W2ᵀ · dy2 (C1·9 × M2)
+    // orientation than x2c · dy2ᵀ, transpose included).
     const x2r = m.x2c.transpose();
     this.mul(m.dy2, x2r, m.gw2);
     x2r.release();
     t = this.tick('gemm conv2 dW', t);
-    this.mul(this.w2tMat, m.dy2, m.dx2c);
-    t = this.tick('gemm conv2 dX', t);
     const gw2 = this.gw2;
     for (let i = 0, o = L.w2; i < c2 * K2; i++) grad[o + i] += gw2[i];
-    // col2im: dp1 (C1 × n × 196) = Σ over taps of dx2c
+    // The input gradient as a "full" convolution of dy2 with the flipped kernels: dp1 = w2f · im2col(dy2)
+    // (C1 × M2). Measured faster than W2ᵀ · dy2 followed by col2im: the product's inner dimension is
+    // C2·9 instead of C2, which OpenCV's sgemm handles far better.
+    im2col14(this.dy2, c2, n, this.dycol);
+    t = this.tick('im2col dy2', t);
+    this.mul(this.w2fMat, m.dycol, m.dp1);
     const dp1 = this.dp1;
-    const dx2c = this.dx2c;
-    dp1.fill(0, 0, c1 * n * A1);
-    for (let ic = 0; ic < c1; ic++) {
-      for (let ky = 0; ky < 3; ky++) {
-        for (let kx = 0; kx < 3; kx++) {
-          const row = (ic * 9 + ky * 3 + kx) * M2;
-          const x0 = kx === 0 ? 1 : 0;
-          const x1 = kx === 2 ? S1 - 1 : S1;
-          for (let s = 0; s < n; s++) {
-            const po = (ic * n + s) * A1;
-            const ro = row + s * A1;
-            for (let y = 0; y < S1; y++) {
-              const sy = y + ky - 1;
-              if (sy < 0 || sy >= S1) continue;
-              const d = po + sy * S1 + kx - 1;
-              const o = ro + y * S1;
-              for (let x = x0; x < x1; x++) dp1[d + x] += dx2c[o + x];
-            }
-          }
-        }
-      }
-    }
-    t = this.tick('col2im', t);
+    t = this.tick('gemm conv2 dX', t);
     // pool1 → dy1t (M1 × C1) through the ReLU mask; conv1 bias gradient.
     const dy1t = this.dy1t;
     dy1t.fill(0, 0, M1 * c1);
-    const a1 = this.a1;
     const i1 = this.i1;
     for (let c = 0; c < c1; c++) {
       let gb = 0;
@@ -500,7 +452,7 @@ export class BatchCnn {
       const po = c * n * A1;
       for (let i = 0; i < n * A1; i++) {
         const src = i1[po + i];
-        if (!(a1[src] > 0)) continue;
+        if (src < 0) continue;
         const g = dp1[po + i];
         dy1t[(src - co) * c1 + c] += g;
         gb += g;
@@ -514,5 +466,38 @@ export class BatchCnn {
     const gw1t = this.gw1t;
     for (let oc = 0; oc < c1; oc++) for (let r = 0; r < 9; r++) grad[L.w1 + oc * 9 + r] += gw1t[r * c1 + oc];
     this.tick('bwd rest', t);
+  }
+}
+
+/**
+ * im2col of 3×3 "same" convolutions on 14×14 maps: `src` is channels × n × 196 (channel-major), `dst`
+ * (channels·9) × n·196, row (channel, tap) holding each output position's input at that tap (0 off the map).
+ */
+function im2col14(src: Float32Array, channels: number, n: number, dst: Float32Array): void {
+  const M = n * A1;
+  for (let ic = 0; ic < channels; ic++) {
+    for (let ky = 0; ky < 3; ky++) {
+      for (let kx = 0; kx < 3; kx++) {
+        const row = (ic * 9 + ky * 3 + kx) * M;
+        const x0 = kx === 0 ? 1 : 0;
+        const x1 = kx === 2 ? S1 - 1 : S1;
+        for (let s = 0; s < n; s++) {
+          const po = (ic * n + s) * A1;
+          const ro = row + s * A1;
+          for (let y = 0; y < S1; y++) {
+            const sy = y + ky - 1;
+            const o = ro + y * S1;
+            if (sy < 0 || sy >= S1) {
+              dst.fill(0, o, o + S1);
+              continue;
+            }
+            const from = po + sy * S1 + kx - 1;
+            if (x0 === 1) dst[o] = 0;
+            if (x1 === S1 - 1) dst[o + S1 - 1] = 0;
+            for (let x = x0; x < x1; x++) dst[o + x] = src[from + x];
+          }
+        }
+      }
+    }
   }
 }
