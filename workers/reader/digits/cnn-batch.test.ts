@@ -91,8 +91,10 @@ describe.skipIf(!cv)('BatchCnn (batched forward/backward through OpenCV)', () =>
       const net = new Cnn(shape, params);
       const fast = new BatchCnn(cv!, shape, params, 32);
       const rand = rng(5 + shape.hidden);
-      // A full batch, then a short one (the last batch of an epoch) on the same instance.
-      for (const n of [32, 7]) {
+      // A full batch, then a short one (the last batch of an epoch) on the same instance; conv2's
+      // backward both ways (BatchCnn picks one per batch by sparsity).
+      for (const [n, mode] of [[32, 'dense'], [32, 'sparse'], [7, 'sparse'], [7, 'dense'], [32, 'auto']] as const) {
+        fast.conv2Backward = mode;
         const xs = randomImages(n, rand);
         const targets = xs.map(() => Math.floor(rand() * shape.classes));
         const ref = scalarPass(net, xs, targets);
@@ -105,7 +107,7 @@ describe.skipIf(!cv)('BatchCnn (batched forward/backward through OpenCV)', () =>
         fast.backward(ref.dl, grad);
         for (let i = 0; i < grad.length; i++) grad[i] -= base[i];
         const errs = tensorErrors(shape, grad, ref.grad);
-        for (const [name, e] of Object.entries(errs)) expect(e, `${name} (batch ${n})`).toBeLessThan(1e-5);
+        for (const [name, e] of Object.entries(errs)) expect(e, `${name} (batch ${n}, conv2 backward ${mode})`).toBeLessThan(1e-5);
       }
     });
   }
@@ -144,9 +146,12 @@ describe.skipIf(!cv)('BatchCnn (batched forward/backward through OpenCV)', () =>
     // Dropout changes the answer (the comparison is not vacuous).
     const noDrop = Float32Array.from(new BatchCnn(cv!, shape, params, 32).forward(xs));
     expect(maxAbsDiff(logitsRef, noDrop)).toBeGreaterThan(1e-2);
-    const g = new Float32Array(params.length);
-    fast.backward(dl, g);
-    for (const [name, e] of Object.entries(tensorErrors(shape, g, grad))) expect(e, name).toBeLessThan(1e-5);
+    for (const mode of ['dense', 'sparse'] as const) {
+      fast.conv2Backward = mode;
+      const g = new Float32Array(params.length);
+      fast.backward(dl, g);
+      for (const [name, e] of Object.entries(tensorErrors(shape, g, grad))) expect(e, `${name} (${mode})`).toBeLessThan(1e-5);
+    }
   });
 
   it('rejects weights of the wrong size and batches larger than it was built for', () => {
