@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BOX_CLASSES, CLASS_BLANK, CLASS_X } from '../types.js';
 import { expectedCalibrationError, fitTemperature } from './calibrate.js';
-import { gaussian, rng, softmax } from './cnn.js';
+import { gaussian, initParams, layoutOf, rng, softmax, type CnnShape } from './cnn.js';
 import { hasRealCrops, loadMnist, realCropsDir } from './data.js';
 import { evaluateDigits } from './evaluate.js';
-import { classifyBoxes, loadDigitModel } from './model.js';
+import { classifyBoxes, loadDigitModel, saveDigitModel } from './model.js';
 import { BoxImageError, type RawImage } from './preprocess.js';
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { mnistInBox, syntheticBlank, syntheticX } from './synth.js';
@@ -141,6 +141,46 @@ describe('digit model (committed weights)', () => {
     },
     120_000,
   );
+});
+
+describe('digit model of a non-default shape (train:digits --shape)', () => {
+  it('saves, loads and classifies a 32,64,256 model identically through TypeScript and OpenCV dnn', () => {
+    const shape: CnnShape = { c1: 32, c2: 64, hidden: 256, classes: 12 };
+    const L = layoutOf(shape);
+    // Two members with different weights and non-zero biases (an untrained net, but every layer counts).
+    const params = [5, 6].map((seed) => {
+      const p = initParams(shape, seed);
+      const rand = rng(seed + 100);
+      for (const at of [L.b1, L.b2, L.b3, L.b4]) for (let i = at; i < at + 12; i++) p[i] = 0.1 * gaussian(rand);
+      return p;
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'rekap-digits-shape-'));
+    saveDigitModel({ version: 'test', shape, temperature: 1.3, trainedAt: new Date(0).toISOString() }, params, dir);
+    const model = loadDigitModel(dir);
+    expect(model.meta.shape).toEqual(shape);
+    expect(model.nets).toHaveLength(2);
+    for (let i = 0; i < 2; i++) expect(model.nets[i].params).toEqual(params[i]);
+    const rand = rng(41);
+    const boxes = [
+      ...loadMnist('test').filter((_, i) => i % 199 === 0).map((s) => mnistInBox(s.pixels, rand)),
+      ...Array.from({ length: 5 }, () => syntheticX(rand)),
+      ...Array.from({ length: 5 }, () => syntheticBlank(rand)),
+    ];
+    model.backend = 'ts';
+    const ref = classifyBoxes(boxes, model);
+    model.backend = 'auto';
+    if (model.activeBackend() !== 'opencv') {
+      console.warn('OpenCV dnn unavailable here: only the TypeScript path was exercised');
+      return;
+    }
+    const fast = classifyBoxes(boxes, model);
+    let maxDiff = 0;
+    for (let i = 0; i < ref.length; i++) for (let k = 0; k < 12; k++) maxDiff = Math.max(maxDiff, Math.abs(fast[i][k] - ref[i][k]));
+    expect(maxDiff).toBeLessThan(1e-4);
+    expect(fast.map(argmax)).toEqual(ref.map(argmax));
+    // Not a degenerate agreement: the untrained net still spreads its answers over several classes.
+    expect(new Set(ref.map(argmax)).size).toBeGreaterThanOrEqual(3);
+  });
 });
 
 describe('calibration', () => {
