@@ -12,7 +12,8 @@
  * Ensemble members train in parallel child processes (one per core is the useful maximum).
  *
  * --shape C1,C2,H sets the network's width (default DEFAULT_SHAPE; saved in the model's metadata, which
- * loadDigitModel and the OpenCV dnn path read). When OpenCV loads, each minibatch of 32 goes through
+ * loadDigitModel and the OpenCV dnn path read); an --init network narrower than --shape is widened to it
+ * first (widen.ts), so a wider network starts from the trained one's function. When OpenCV loads, each minibatch of 32 goes through
  * cnn-batch.ts at once (im2col + OpenCV matrix products for conv1, conv2 and fc1; conv2's backward in
  * sparse loops once few pooled cells carry a gradient); otherwise, or with --trainer scalar, sample by
  * sample through cnn.ts. Same gradients (cnn-batch.test.ts), loss scaling, dropout, AdamW and schedule.
@@ -27,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { CLASS_BLANK, CLASS_X } from '../types.js';
 import { augment } from './augment.js';
+import { widenParams } from './widen.js';
 import { fitTemperature, nll } from './calibrate.js';
 import { loadCv } from '../cv/opencv.js';
 import { BatchCnn, dropoutMask } from './cnn-batch.js';
@@ -42,6 +44,9 @@ import { jitterCrop, mnistInBox, syntheticBlank, syntheticX } from './synth.js';
 export const DEFAULT_SHAPE: CnnShape = { c1: 16, c2: 32, hidden: 128, classes: 12 };
 /** Dropout rate on the hidden layer while training (both trainers). */
 const DROP_RATE = 0.25;
+/** Jitter on widened copies' incoming weights, × the layer's weight RMS (widen.ts): enough to let copies
+ *  drift apart under training, small enough to leave the starting function's readings unchanged. */
+const WIDEN_NOISE = 0.01;
 
 /** `--shape C1,C2,H` → a network shape (12 classes); throws a message fit for the command line. */
 export function parseShape(text: string): CnnShape {
@@ -360,14 +365,21 @@ async function main(): Promise<number> {
     return 2;
   }
   const started = Date.now();
-  /** Members to start from (--init), checked against --shape before any training starts. */
+  /**
+   * Members to start from (--init), checked against --shape before any training starts. A narrower
+   * network is widened to --shape first (widen.ts: the same function, copies jittered by WIDEN_NOISE,
+   * seeded per member); a wider one, or one with other classes, is refused.
+   */
   const initFrom = (member: number): Float32Array | undefined => {
     if (!values.init) return undefined;
     const m = loadDigitModel(values.init);
-    if (shapeText(m.meta.shape) !== shapeText(shape) || m.meta.shape.classes !== shape.classes) {
-      throw new Error(`--init ${values.init} holds a ${shapeText(m.meta.shape)} network, --shape is ${shapeText(shape)}`);
+    const from = m.meta.shape;
+    const params = m.nets[member]?.params;
+    if (shapeText(from) === shapeText(shape) && from.classes === shape.classes) return params;
+    if (from.classes !== shape.classes || from.c1 > shape.c1 || from.c2 > shape.c2 || from.hidden > shape.hidden) {
+      throw new Error(`--init ${values.init} holds a ${shapeText(from)} network, --shape is ${shapeText(shape)} (an init network can only be widened)`);
     }
-    return m.nets[member]?.params;
+    return params && widenParams(from, params, shape, { noise: WIDEN_NOISE, seed: seed + 1000 * member + 17 });
   };
   if (values.init) {
     try {
