@@ -1,10 +1,11 @@
 /**
  * Minibatch forward/backward of the cnn.ts network, for training.
  *
- * Why it exists: cnn.ts runs one sample at a time in scalar JavaScript (~150 samples/s per core), which
- * makes wider networks impractical to train. Here a whole minibatch goes through each convolution and
- * the first fully connected layer as one matrix product (im2col), computed by OpenCV's single-threaded
- * sgemm (`Mat.matMul`, ~5–7 GFLOP/s here against ~1 for JS loops). ReLU, pooling, the small last layer
+ * Why it exists: cnn.ts runs one sample at a time in scalar JavaScript (measured ~400 samples/s per
+ * core at 16,32,128 but ~110 at 32,64,256), which makes wider networks slow to train. Here a whole
+ * minibatch goes through each convolution and the first fully connected layer as one matrix product
+ * (im2col), computed by OpenCV's single-threaded sgemm (`Mat.matMul`, ~4–7 GFLOP/s here against ~1 for
+ * JS loops: Debian's OpenCV calls the reference BLAS, libblas.so.3). ReLU, pooling, the small last layer
  * and the im2col rearrangements stay in TypeScript. Same architecture, same parameter layout
  * (cnn.ts layoutOf), same gradients as the sum of Cnn.backward over the batch to float rounding
  * (cnn-batch.test.ts). cnn.ts stays the reference and the inference fallback without OpenCV.
