@@ -39,6 +39,19 @@ export function dropoutMask(n: number, hidden: number, rate: number, rand: () =>
   return out;
 }
 
+/**
+ * Index of the largest of the 2×2 cells starting at `r` in rows of `row` values. Ties keep the first
+ * maximum in cnn.ts's order (here, right, below, below-right), so the gradient goes where cnn.ts sends it.
+ */
+function argmax2x2(a: Float32Array, r: number, row: number): number {
+  let bi = r;
+  let bv = a[r]!;
+  if (a[r + 1]! > bv) { bv = a[r + 1]!; bi = r + 1; }
+  if (a[r + row]! > bv) { bv = a[r + row]!; bi = r + row; }
+  if (a[r + row + 1]! > bv) bi = r + row + 1;
+  return bi;
+}
+
 /** Mat headers over this network's buffers for one batch size (rows/strides depend on n). */
 interface Mats {
   x1c: Mat;
@@ -380,8 +393,7 @@ export class BatchCnn {
     this.mul(this.w1, m.x1c, m.y1);
     t = this.tick('gemm conv1', t);
     // pool1, then bias and ReLU on the pooled value (max and a per-channel bias + ReLU commute; the
-    // gradient passes where the value is > 0, as cnn.ts's mask on the ReLU output). Ties keep the
-    // first maximum in cnn.ts's order (here, right, below, below-right).
+    // gradient passes where the value is > 0, as cnn.ts's mask on the ReLU output).
     const a1 = this.a1;
     const p1 = this.p1;
     const i1 = this.i1;
@@ -392,13 +404,8 @@ export class BatchCnn {
         const po = (c * n + s) * A1;
         for (let y = 0; y < S1; y++) {
           for (let x = 0; x < S1; x++) {
-            const r = ao + 2 * y * S0 + 2 * x;
-            let bi = r;
-            let bv = a1[r];
-            if (a1[r + 1] > bv) { bv = a1[r + 1]; bi = r + 1; }
-            if (a1[r + S0] > bv) { bv = a1[r + S0]; bi = r + S0; }
-            if (a1[r + S0 + 1] > bv) { bv = a1[r + S0 + 1]; bi = r + S0 + 1; }
-            const v = bv + b;
+            const bi = argmax2x2(a1, ao + 2 * y * S0 + 2 * x, S0);
+            const v = a1[bi] + b;
             p1[po + y * S1 + x] = v > 0 ? v : 0;
             i1[po + y * S1 + x] = v > 0 ? bi : -1;
           }
@@ -425,13 +432,8 @@ export class BatchCnn {
         const po = (c * n + s) * A2;
         for (let y = 0; y < S2; y++) {
           for (let x = 0; x < S2; x++) {
-            let bi = ao + 2 * y * S1 + 2 * x;
-            let bv = a2[bi];
-            if (a2[bi + 1] > bv) { bv = a2[bi + 1]; bi = bi + 1; }
-            const d = ao + (2 * y + 1) * S1 + 2 * x;
-            if (a2[d] > bv) { bv = a2[d]; bi = d; }
-            if (a2[d + 1] > bv) { bv = a2[d + 1]; bi = d + 1; }
-            const v = bv + b;
+            const bi = argmax2x2(a2, ao + 2 * y * S1 + 2 * x, S1);
+            const v = a2[bi] + b;
             const k = y * S2 + x;
             i2[po + k] = v > 0 ? bi : -1;
             const f = c * A2 + k;

@@ -9,13 +9,46 @@ import { expectedCalibrationError, fitTemperature } from './calibrate.js';
 import { gaussian, initParams, layoutOf, rng, softmax, type CnnShape } from './cnn.js';
 import { hasRealCrops, loadMnist, realCropsDir } from './data.js';
 import { evaluateDigits } from './evaluate.js';
-import { classifyBoxes, loadDigitModel, saveDigitModel } from './model.js';
+import { classifyBoxes, loadDigitModel, saveDigitModel, type DigitModel } from './model.js';
 import { BoxImageError, type RawImage } from './preprocess.js';
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { mnistInBox, syntheticBlank, syntheticX } from './synth.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const argmax = (p: number[]) => p.indexOf(Math.max(...p));
+
+/** MNIST digits in printed boxes, X fillers and blanks (every class region of a network is used). */
+function mixedBoxes(seed: number, mnistEvery: number, fillers: number): RawImage[] {
+  const rand = rng(seed);
+  return [
+    ...loadMnist('test').filter((_, i) => i % mnistEvery === 0).map((s) => mnistInBox(s.pixels, rand)),
+    ...Array.from({ length: fillers }, () => syntheticX(rand)),
+    ...Array.from({ length: fillers }, () => syntheticBlank(rand)),
+  ];
+}
+
+/**
+ * The model's probabilities through the TypeScript reference and through OpenCV dnn, and their largest
+ * difference; null when OpenCV dnn is not available here (only the reference ran).
+ */
+function bothPaths(model: DigitModel, boxes: RawImage[]): { ref: number[][]; fast: number[][]; maxDiff: number } | null {
+  const was = model.backend;
+  try {
+    model.backend = 'ts';
+    const ref = classifyBoxes(boxes, model);
+    model.backend = 'auto';
+    if (model.activeBackend() !== 'opencv') {
+      console.warn('OpenCV dnn unavailable here: only the TypeScript path was exercised');
+      return null;
+    }
+    const fast = classifyBoxes(boxes, model);
+    let maxDiff = 0;
+    for (let i = 0; i < ref.length; i++) for (let k = 0; k < 12; k++) maxDiff = Math.max(maxDiff, Math.abs(fast[i]![k]! - ref[i]![k]!));
+    return { ref, fast, maxDiff };
+  } finally {
+    model.backend = was;
+  }
+}
 
 if (!hasRealCrops()) {
   console.warn(`[digits] ${realCropsDir()} not found: the real-crop accuracy, calibration and CLI tests are SKIPPED`);
@@ -65,35 +98,17 @@ describe('digit model (committed weights)', () => {
 
   it('gives the same probabilities through OpenCV dnn as through the TypeScript reference (to 1e-4)', () => {
     const model = loadDigitModel();
-    const rand = rng(31);
-    // MNIST digits in printed boxes, X fillers and blanks: every class region of the network is used.
-    const boxes = [
-      ...loadMnist('test').filter((_, i) => i % 97 === 0).map((s) => mnistInBox(s.pixels, rand)),
-      ...Array.from({ length: 10 }, () => syntheticX(rand)),
-      ...Array.from({ length: 10 }, () => syntheticBlank(rand)),
-    ];
-    const was = model.backend;
-    try {
-      model.backend = 'ts';
-      const ref = classifyBoxes(boxes, model);
-      model.backend = 'auto';
-      if (model.activeBackend() !== 'opencv') {
-        console.warn('OpenCV dnn unavailable here: only the TypeScript path was exercised');
-        return;
-      }
-      const fast = classifyBoxes(boxes, model);
-      expect(fast).toHaveLength(ref.length);
-      let maxDiff = 0;
-      for (let i = 0; i < ref.length; i++) for (let k = 0; k < 12; k++) maxDiff = Math.max(maxDiff, Math.abs(fast[i][k] - ref[i][k]));
-      expect(maxDiff).toBeLessThan(1e-4);
-      // Not a degenerate agreement: the batch spans several predicted classes.
-      expect(new Set(ref.map(argmax)).size).toBeGreaterThanOrEqual(8);
-      // A batch of one and an empty batch take the same path.
-      expect(classifyBoxes([boxes[0]], model)[0].map((v, k) => Math.abs(v - ref[0][k]) < 1e-4)).not.toContain(false);
-      expect(classifyBoxes([], model)).toEqual([]);
-    } finally {
-      model.backend = was;
-    }
+    const boxes = mixedBoxes(31, 97, 10);
+    const both = bothPaths(model, boxes);
+    if (!both) return;
+    const { ref, fast, maxDiff } = both;
+    expect(fast).toHaveLength(ref.length);
+    expect(maxDiff).toBeLessThan(1e-4);
+    // Not a degenerate agreement: the batch spans several predicted classes.
+    expect(new Set(ref.map(argmax)).size).toBeGreaterThanOrEqual(8);
+    // A batch of one and an empty batch take the same path.
+    expect(classifyBoxes([boxes[0]!], model)[0]!.map((v, k) => Math.abs(v - ref[0]![k]!) < 1e-4)).not.toContain(false);
+    expect(classifyBoxes([], model)).toEqual([]);
   });
 
   it('reads a rendered box of every class right (digits in two typefaces and sizes, an X, an empty box)', () => {
@@ -162,22 +177,9 @@ describe('digit model of a non-default shape (train:digits --shape)', () => {
     // Byte comparison: a deep toEqual over two 825,000-value arrays alone takes tens of seconds.
     const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     for (let i = 0; i < 2; i++) expect(bytes(model.nets[i].params).equals(bytes(params[i]))).toBe(true);
-    const rand = rng(41);
-    const boxes = [
-      ...loadMnist('test').filter((_, i) => i % 199 === 0).map((s) => mnistInBox(s.pixels, rand)),
-      ...Array.from({ length: 5 }, () => syntheticX(rand)),
-      ...Array.from({ length: 5 }, () => syntheticBlank(rand)),
-    ];
-    model.backend = 'ts';
-    const ref = classifyBoxes(boxes, model);
-    model.backend = 'auto';
-    if (model.activeBackend() !== 'opencv') {
-      console.warn('OpenCV dnn unavailable here: only the TypeScript path was exercised');
-      return;
-    }
-    const fast = classifyBoxes(boxes, model);
-    let maxDiff = 0;
-    for (let i = 0; i < ref.length; i++) for (let k = 0; k < 12; k++) maxDiff = Math.max(maxDiff, Math.abs(fast[i][k] - ref[i][k]));
+    const both = bothPaths(model, mixedBoxes(41, 199, 5));
+    if (!both) return;
+    const { ref, fast, maxDiff } = both;
     expect(maxDiff).toBeLessThan(1e-4);
     expect(fast.map(argmax)).toEqual(ref.map(argmax));
     // Not a degenerate agreement: the untrained net still spreads its answers over several classes.
