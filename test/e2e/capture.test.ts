@@ -187,13 +187,23 @@ describe('KPPS capture (phone)', () => {
 
     await ctx.setOffline(true);
     await page.waitForSelector('[data-testid="net-status"][data-online="0"]');
+    // A slow phone: putting a photo into the outbox takes a moment (here: reading it takes 1.5 s), and
+    // the officer takes the next page's photo meanwhile. That photo must survive the first one's queueing.
+    await page.evaluate(() => {
+      const read = File.prototype.arrayBuffer;
+      File.prototype.arrayBuffer = function (this: File) {
+        return new Promise<void>((r) => setTimeout(r, 1500)).then(() => read.call(this));
+      };
+    });
     await pickPage(page, 'perolehan');
     await capture(page, p1.file);
     await page.getByTestId('send-photo').click();
     await pickPage(page, 'administrasi');
     await capture(page, p2.file);
+    await expect.poll(() => page.locator('[data-testid="outbox-item"]').count(), { timeout: 20_000 }).toBe(1);
+    expect(await page.getByTestId('photo-preview').count()).toBe(1);
     await page.getByTestId('send-photo').click();
-    await expect.poll(() => page.locator('[data-testid="outbox-item"][data-state="queued"]').count()).toBe(2);
+    await expect.poll(() => page.locator('[data-testid="outbox-item"][data-state="queued"]').count(), { timeout: 20_000 }).toBe(2);
     expect(await page.getByTestId('outbox').getAttribute('data-waiting')).toBe('2');
     await screenshot(page, 'capture-07-offline-queue');
     // A reload while offline keeps the queue (IndexedDB) and the app shell (service worker).

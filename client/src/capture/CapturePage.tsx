@@ -174,13 +174,23 @@ function Capture({ me, cached, t, onSignOut }: { me: OperatorMeResponse; cached:
     setPhoto({ file: f, url: URL.createObjectURL(f) });
   };
 
+  // The photo being put into the outbox: a second tap on "send" must not queue it twice.
+  const [queueing, setQueueing] = useState<{ file: File; url: string } | null>(null);
   const send = async () => {
-    if (!photo || !contest) return;
-    const bytes = await photo.file.arrayBuffer();
-    const id = await outbox.add({ kind: 'photo', tps: tps.code, contest: contest.id, page: page || null, bytes, mime: photo.file.type || 'image/jpeg', name: photo.file.name || 'foto.jpg' });
-    URL.revokeObjectURL(photo.url);
-    setPhoto(null);
-    setWatch({ tps: tps.code, contest: contest.id, submissionId: null, itemId: id });
+    if (!photo || !contest || queueing === photo) return;
+    const sent = photo;
+    setQueueing(sent);
+    try {
+      const bytes = await sent.file.arrayBuffer();
+      const id = await outbox.add({ kind: 'photo', tps: tps.code, contest: contest.id, page: page || null, bytes, mime: sent.file.type || 'image/jpeg', name: sent.file.name || 'foto.jpg' });
+      URL.revokeObjectURL(sent.url);
+      // Queueing reads the photo and writes IndexedDB, which can take a moment on a slow phone; an
+      // officer who has already taken the next page's photo in that moment keeps it.
+      setPhoto((current) => (current === sent ? null : current));
+      setWatch({ tps: tps.code, contest: contest.id, submissionId: null, itemId: id });
+    } finally {
+      setQueueing((q) => (q === sent ? null : q));
+    }
   };
 
   return (
@@ -234,7 +244,7 @@ function Capture({ me, cached, t, onSignOut }: { me: OperatorMeResponse; cached:
             <input type="file" accept="image/jpeg,image/png,image/webp" onChange={(e) => (choose(e.target.files?.[0]), (e.target.value = ''))} />
           </label>
           {photo && (
-            <button type="button" className="cap-primary" data-testid="send-photo" onClick={() => void send()}>
+            <button type="button" className="cap-primary" data-testid="send-photo" disabled={queueing === photo} onClick={() => void send()}>
               {t('send')}
             </button>
           )}
