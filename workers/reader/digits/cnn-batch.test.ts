@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCv, type Cv } from '../cv/opencv.js';
 import { BatchCnn, dropoutMask } from './cnn-batch.js';
-import { Cnn, gaussian, initParams, layoutOf, rng, softmax, type CnnShape } from './cnn.js';
+import { Cnn, crossEntropyGrad, gaussian, initParams, layoutOf, rng, type CnnShape } from './cnn.js';
 
 let cv: Cv | null = null;
 try {
@@ -31,15 +31,12 @@ function randomImages(n: number, rand: () => number): Float32Array[] {
   return Array.from({ length: n }, () => Float32Array.from({ length: 784 }, () => (rand() < 0.33 ? 0 : rand())));
 }
 
-/** ∂loss/∂logits as train.ts computes it: softmax cross-entropy, each sample scaled by 1/n. */
+/** ∂loss/∂logits as train.ts computes it (crossEntropyGrad: each sample scaled by 1/n). */
 function dLogitsOf(logits: Float32Array[], targets: number[]): Float32Array {
   const n = logits.length;
   const K = logits[0].length;
   const dl = new Float32Array(n * K);
-  logits.forEach((l, s) => {
-    const p = softmax(l);
-    for (let k = 0; k < K; k++) dl[s * K + k] = (p[k] - (k === targets[s] ? 1 : 0)) / n;
-  });
+  logits.forEach((l, s) => crossEntropyGrad(l, targets[s], n, dl, s * K));
   return dl;
 }
 
@@ -137,8 +134,7 @@ describe.skipIf(!cv)('BatchCnn (batched forward/backward through OpenCV)', () =>
     for (let s = 0; s < n; s++) {
       const l = Float32Array.from(net.forward(xs[s], rate, scalarRand));
       logitsRef.push(l);
-      const p = softmax(l);
-      for (let k = 0; k < K; k++) dl[s * K + k] = (p[k] - (k === targets[s] ? 1 : 0)) / n;
+      crossEntropyGrad(l, targets[s], n, dl, s * K);
       net.backward(dl.subarray(s * K, (s + 1) * K), grad);
     }
     const logits = fast.forward(xs, mask);

@@ -89,6 +89,7 @@ export class BatchCnn {
   private w3: Mat;
   private w2fMat: Mat;
   // forward state
+  private x0: Float32Array; // n × 784 (the batch's images, side by side)
   private x1c: Float32Array; // 9 × n·784 (im2col of the input)
   private a1: Float32Array; // C1 × n·784 (conv1 before bias and ReLU: both are applied after pooling)
   private p1: Float32Array; // C1 × n × 196
@@ -101,6 +102,7 @@ export class BatchCnn {
   private h: Float32Array; // H × n (after ReLU and dropout)
   private drop: Float32Array; // n × H keep factors
   private logitsBuf: Float32Array; // n × classes
+  private fc2Acc: Float64Array; // n (one class's logits while they are summed)
   // backward state
   private dh: Float64Array; // H × n
   private dz3: Float32Array; // H × n
@@ -135,6 +137,7 @@ export class BatchCnn {
     const B = maxBatch;
     const F = c2 * A2;
     const K2 = c1 * 9;
+    this.x0 = new Float32Array(B * A0);
     this.x1c = new Float32Array(9 * B * A0);
     this.a1 = new Float32Array(c1 * B * A0);
     this.p1 = new Float32Array(c1 * B * A1);
@@ -147,6 +150,7 @@ export class BatchCnn {
     this.h = new Float32Array(H * B);
     this.drop = new Float32Array(B * H);
     this.logitsBuf = new Float32Array(B * classes);
+    this.fc2Acc = new Float64Array(B);
     this.dh = new Float64Array(H * B);
     this.dz3 = new Float32Array(H * B);
     this.dz3t = new Float32Array(B * H);
@@ -269,7 +273,7 @@ export class BatchCnn {
     // The input gradient as a "full" convolution of dy2 with the flipped kernels: dp1 = w2f · im2col(dy2)
     // (C1 × M2). Measured faster than W2ᵀ · dy2 followed by col2im: the product's inner dimension is
     // C2·9 instead of C2, which OpenCV's sgemm handles far better.
-    im2col14(this.dy2, c2, n, this.dycol);
+    im2col3x3(this.dy2, c2, n, S1, this.dycol);
     t = this.tick('im2col dy2', t);
     this.mul(this.w2fMat, m.dycol, m.dp1);
     t = this.tick('gemm conv2 dX', t);
@@ -366,29 +370,9 @@ export class BatchCnn {
     const F = c2 * A2;
     let t = performance.now();
 
-    // conv1: im2col (9 × M1), one product, bias + ReLU.
-    const x1c = this.x1c;
-    for (let s = 0; s < n; s++) {
-      const img = xs[s];
-      for (let ky = 0; ky < 3; ky++) {
-        for (let kx = 0; kx < 3; kx++) {
-          const row = (ky * 3 + kx) * M1 + s * A0;
-          for (let y = 0; y < S0; y++) {
-            const sy = y + ky - 1;
-            const o = row + y * S0;
-            if (sy < 0 || sy >= S0) {
-              for (let x = 0; x < S0; x++) x1c[o + x] = 0;
-              continue;
-            }
-            const src = sy * S0 + kx - 1;
-            for (let x = 0; x < S0; x++) {
-              const sx = x + kx - 1;
-              x1c[o + x] = sx < 0 || sx >= S0 ? 0 : img[src + x];
-            }
-          }
-        }
-      }
-    }
+    // conv1: the batch side by side (n × 784), im2col (9 × M1), one product; bias + ReLU after pooling.
+    for (let s = 0; s < n; s++) this.x0.set(xs[s], s * A0);
+    im2col3x3(this.x0, 1, n, S0, this.x1c);
     t = this.tick('im2col1', t);
     this.mul(this.w1, m.x1c, m.y1);
     t = this.tick('gemm conv1', t);
@@ -415,7 +399,7 @@ export class BatchCnn {
     t = this.tick('relu+pool1', t);
 
     // conv2: im2col (C1·9 × M2), rows ordered (input channel, tap) as the weights are.
-    im2col14(this.p1, c1, n, this.x2c);
+    im2col3x3(this.p1, c1, n, S1, this.x2c);
     t = this.tick('im2col2', t);
     this.mul(this.w2, m.x2c, m.y2);
     t = this.tick('gemm conv2', t);
@@ -461,9 +445,9 @@ export class BatchCnn {
     }
     // fc2 in TypeScript (12 × H × n: too small for a product to pay for its copies).
     const lg = this.logitsBuf;
-    const acc = new Float64Array(n);
+    const acc = this.fc2Acc;
     for (let k = 0; k < classes; k++) {
-      acc.fill(P[L.b4 + k]);
+      acc.fill(P[L.b4 + k], 0, n);
       const wo = L.w4 + k * H;
       for (let j = 0; j < H; j++) {
         const wv = P[wo + j];
@@ -552,7 +536,10 @@ export class BatchCnn {
     }
     const share = nnz / (c2 * n * A2);
     const sparse = this.conv2Backward === 'auto' ? share < SPARSE_SHARE : this.conv2Backward === 'sparse';
-    if (this.profile) this.profile[sparse ? 'conv2 bwd: sparse batches' : 'conv2 bwd: dense batches'] = (this.profile[sparse ? 'conv2 bwd: sparse batches' : 'conv2 bwd: dense batches'] ?? 0) + 1;
+    if (this.profile) {
+      const key = sparse ? 'conv2 bwd: sparse batches' : 'conv2 bwd: dense batches';
+      this.profile[key] = (this.profile[key] ?? 0) + 1;
+    }
     t = this.tick('bwd count', t);
     if (sparse) t = this.conv2BackwardSparse(n, grad, m, t);
     else t = this.conv2BackwardDense(n, grad, m, t);
@@ -585,30 +572,32 @@ export class BatchCnn {
 }
 
 /**
- * im2col of 3×3 "same" convolutions on 14×14 maps: `src` is channels × n × 196 (channel-major), `dst`
- * (channels·9) × n·196, row (channel, tap) holding each output position's input at that tap (0 off the map).
+ * im2col of 3×3 "same" convolutions on side×side maps (28 for conv1, 14 for conv2 and its input
+ * gradient): `src` is channels × n × side² (channel-major), `dst` (channels·9) × n·side², row
+ * (channel, tap) holding each output position's input at that tap (0 off the map).
  */
-function im2col14(src: Float32Array, channels: number, n: number, dst: Float32Array): void {
-  const M = n * A1;
+function im2col3x3(src: Float32Array, channels: number, n: number, side: number, dst: Float32Array): void {
+  const A = side * side;
+  const M = n * A;
   for (let ic = 0; ic < channels; ic++) {
     for (let ky = 0; ky < 3; ky++) {
       for (let kx = 0; kx < 3; kx++) {
         const row = (ic * 9 + ky * 3 + kx) * M;
         const x0 = kx === 0 ? 1 : 0;
-        const x1 = kx === 2 ? S1 - 1 : S1;
+        const x1 = kx === 2 ? side - 1 : side;
         for (let s = 0; s < n; s++) {
-          const po = (ic * n + s) * A1;
-          const ro = row + s * A1;
-          for (let y = 0; y < S1; y++) {
+          const po = (ic * n + s) * A;
+          const ro = row + s * A;
+          for (let y = 0; y < side; y++) {
             const sy = y + ky - 1;
-            const o = ro + y * S1;
-            if (sy < 0 || sy >= S1) {
-              dst.fill(0, o, o + S1);
+            const o = ro + y * side;
+            if (sy < 0 || sy >= side) {
+              dst.fill(0, o, o + side);
               continue;
             }
-            const from = po + sy * S1 + kx - 1;
+            const from = po + sy * side + kx - 1;
             if (x0 === 1) dst[o] = 0;
-            if (x1 === S1 - 1) dst[o + S1 - 1] = 0;
+            if (x1 === side - 1) dst[o + side - 1] = 0;
             for (let x = x0; x < x1; x++) dst[o + x] = src[from + x];
           }
         }

@@ -383,6 +383,16 @@ export function softmax(logits: ArrayLike<number>, temperature = 1): number[] {
   return out;
 }
 
+/**
+ * Softmax cross-entropy of one training sample, the loss both trainers use: writes ∂loss/∂logits, divided
+ * by `batch` (each sample's share of a minibatch's mean loss), into `out` from `at`, and returns the loss.
+ */
+export function crossEntropyGrad(logits: ArrayLike<number>, target: number, batch: number, out: Float32Array, at = 0): number {
+  const p = softmax(logits);
+  for (let k = 0; k < p.length; k++) out[at + k] = (p[k] - (k === target ? 1 : 0)) / batch;
+  return -Math.log(Math.max(p[target], 1e-12));
+}
+
 /** Adam with decoupled weight decay (AdamW) over the flat parameter vector. */
 export class Adam {
   private m: Float32Array;

@@ -28,11 +28,11 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { CLASS_BLANK, CLASS_X } from '../types.js';
 import { augment } from './augment.js';
-import { widenParams } from './widen.js';
+import { widenParams, widenProblem } from './widen.js';
 import { fitTemperature, nll } from './calibrate.js';
 import { loadCv } from '../cv/opencv.js';
 import { BatchCnn, dropoutMask } from './cnn-batch.js';
-import { Adam, Cnn, rng, softmax, type CnnShape } from './cnn.js';
+import { Adam, Cnn, crossEntropyGrad, rng, type CnnShape } from './cnn.js';
 import { hasRealCrops, loadMnist, loadMnistExtra, loadRealCrops, realCropsDir } from './data.js';
 import { evaluateDigits } from './evaluate.js';
 import { reviewedTarget } from './labels.js';
@@ -240,20 +240,16 @@ export async function trainMember(p: Pools, seed: number, epochs: number, budget
           targets.push(it.target);
           continue;
         }
-        const probs = softmax(net.forward(x, DROP_RATE, rand));
-        lossSum -= Math.log(Math.max(probs[it.target], 1e-12));
+        lossSum += crossEntropyGrad(net.forward(x, DROP_RATE, rand), it.target, n, dl);
         lossN++;
-        for (let k = 0; k < shape.classes; k++) dl[k] = (probs[k] - (k === it.target ? 1 : 0)) / n;
         net.backward(dl, grad);
       }
       if (fast) {
         const logits = fast.forward(xs, dropoutMask(n, shape.hidden, DROP_RATE, rand, mask));
         const K = shape.classes;
         for (let s = 0; s < n; s++) {
-          const probs = softmax(logits.subarray(s * K, (s + 1) * K));
-          lossSum -= Math.log(Math.max(probs[targets[s]], 1e-12));
+          lossSum += crossEntropyGrad(logits.subarray(s * K, (s + 1) * K), targets[s], n, dlBatch, s * K);
           lossN++;
-          for (let k = 0; k < K; k++) dlBatch[s * K + k] = (probs[k] - (k === targets[s] ? 1 : 0)) / n;
         }
         fast.backward(dlBatch.subarray(0, n * K), grad);
       }
@@ -366,29 +362,29 @@ async function main(): Promise<number> {
   }
   const started = Date.now();
   /**
-   * Members to start from (--init), checked against --shape before any training starts. A narrower
-   * network is widened to --shape first (widen.ts: the same function, copies jittered by WIDEN_NOISE,
-   * seeded per member); a wider one, or one with other classes, is refused.
+   * Members to start from (--init), loaded once and checked against --shape before any training starts.
+   * A narrower network is widened to --shape (widen.ts: the same function, copies jittered by
+   * WIDEN_NOISE, seeded per member); a wider one, or one with other classes, is refused.
    */
-  const initFrom = (member: number): Float32Array | undefined => {
-    if (!values.init) return undefined;
-    const m = loadDigitModel(values.init);
-    const from = m.meta.shape;
-    const params = m.nets[member]?.params;
-    if (shapeText(from) === shapeText(shape) && from.classes === shape.classes) return params;
-    if (from.classes !== shape.classes || from.c1 > shape.c1 || from.c2 > shape.c2 || from.hidden > shape.hidden) {
-      throw new Error(`--init ${values.init} holds a ${shapeText(from)} network, --shape is ${shapeText(shape)} (an init network can only be widened)`);
-    }
-    return params && widenParams(from, params, shape, { noise: WIDEN_NOISE, seed: seed + 1000 * member + 17 });
-  };
+  let initModel: DigitModel | null = null;
   if (values.init) {
     try {
-      initFrom(0);
+      initModel = loadDigitModel(values.init);
     } catch (err) {
       log((err as Error).message);
       return 2;
     }
+    const problem = widenProblem(initModel.meta.shape, shape);
+    if (problem) {
+      log(`--init ${values.init} holds a ${shapeText(initModel.meta.shape)} network, --shape is ${shapeText(shape)}: ${problem}`);
+      return 2;
+    }
   }
+  const initFrom = (member: number): Float32Array | undefined => {
+    const params = initModel?.nets[member]?.params;
+    if (!initModel || !params || shapeText(initModel.meta.shape) === shapeText(shape)) return params;
+    return widenParams(initModel.meta.shape, params, shape, { noise: WIDEN_NOISE, seed: seed + 1000 * member + 17 });
+  };
 
   // Child mode: train one member and write its raw parameters.
   if (values['member-out']) {

@@ -16,11 +16,16 @@ import { gaussian, layoutOf, rng, type CnnShape } from './cnn.js';
 
 const MAP = 49; // 7×7 maps after the second pool, flattened per channel (cnn.ts)
 
+/** Why `from` cannot be widened to `to`, or null when it can (the same shape included). */
+export function widenProblem(from: CnnShape, to: CnnShape): string | null {
+  if (to.classes !== from.classes) return `widening keeps the classes (${from.classes}), not ${to.classes}`;
+  if (to.c1 < from.c1 || to.c2 < from.c2 || to.hidden < from.hidden) return `widening only adds units: ${JSON.stringify(from)} → ${JSON.stringify(to)}`;
+  return null;
+}
+
 export function widenParams(from: CnnShape, params: Float32Array, to: CnnShape, opts: { noise?: number; seed?: number } = {}): Float32Array {
-  if (to.classes !== from.classes) throw new Error(`widening keeps the classes (${from.classes}), not ${to.classes}`);
-  if (to.c1 < from.c1 || to.c2 < from.c2 || to.hidden < from.hidden) {
-    throw new Error(`widening only adds units: ${JSON.stringify(from)} → ${JSON.stringify(to)}`);
-  }
+  const problem = widenProblem(from, to);
+  if (problem) throw new Error(problem);
   const A = layoutOf(from);
   const B = layoutOf(to);
   if (params.length !== A.size) throw new Error(`weights have ${params.length} values, shape ${JSON.stringify(from)} needs ${A.size}`);
