@@ -159,6 +159,55 @@ describe('one degradation at a time (perolehan, 4 candidates)', () => {
     for (const f of a.fields) f.boxes.forEach((b) => expect(normaliseBox(b).empty).toBe(values[f.key] === undefined));
   });
 
+  it('two checkerboards covered along the top edge: found by the sheet outline', async () => {
+    const tpl = t();
+    const { gray, values } = await page(tpl);
+    const covered = gray.copy();
+    const P = RENDER_DPI / 25.4;
+    for (const c of tpl.fiducials.corners.slice(0, 2)) {
+      covered.drawRectangle(new cv.Rect(Math.round((c.x - 4) * P), Math.round((c.y - 4) * P), Math.round((c.w + 8) * P), Math.round((c.h + 8) * P)), new cv.Vec3(150, 150, 150), -1);
+    }
+    const photo = photographPage(cv, covered, P, tpl, { rotationDeg: -6, keystone: 0.08, fill: 0.8 });
+    const a = analyse(photo.jpeg);
+    expect(a.template.id).toBe(tpl.id);
+    // The two seen checkers are where they are; the hidden ones are placed by the fitted page.
+    a.corners.forEach((c, i) => expect(Math.hypot(c.x - photo.fiducialCentres[i]!.x, c.y - photo.fiducialCentres[i]!.y)).toBeLessThan(i < 2 ? 15 : 3));
+    expect(a.alignmentScore).toBeGreaterThan(0.6);
+    for (const f of a.fields) f.boxes.forEach((b) => expect(normaliseBox(b).empty).toBe(values[f.key] === undefined));
+  });
+
+  it('thumbs over two opposite corners, cutting the outline: the sheet corners are where its sides meet', async () => {
+    const tpl = t();
+    const { gray, values } = await page(tpl);
+    const photo = photographPage(cv, gray, RENDER_DPI / 25.4, tpl, {
+      rotationDeg: 180 + 5,
+      fill: 0.8,
+      thumbs: [
+        { corner: 0, radiusMm: 30, grey: 110 },
+        { corner: 2, radiusMm: 30, grey: 110 },
+      ],
+    });
+    const a = analyse(photo.jpeg);
+    expect(a.template.id).toBe(tpl.id);
+    expect(a.alignmentScore).toBeGreaterThan(0.6);
+    for (const f of a.fields) f.boxes.forEach((b) => expect(normaliseBox(b).empty).toBe(values[f.key] === undefined));
+  });
+
+  it('all four checkerboards hidden: the outline and the located fields still place every box', async () => {
+    const tpl = loadTemplates().find((x) => x.page === 'administrasi')!;
+    const { gray, values } = await page(tpl);
+    const photo = photographPage(cv, gray, RENDER_DPI / 25.4, tpl, {
+      rotationDeg: 3,
+      keystone: 0.05,
+      fill: 0.85,
+      thumbs: [0, 1, 2, 3].map((corner) => ({ corner, radiusMm: 28, grey: 120 })),
+    });
+    const a = analyse(photo.jpeg);
+    expect(a.template.id).toBe(tpl.id);
+    expect(a.alignmentScore).toBeGreaterThan(0.6);
+    for (const f of a.fields) f.boxes.forEach((b) => expect(normaliseBox(b).empty).toBe(values[f.key] === undefined));
+  });
+
   it('rejects a photo cutting off the lower part of the page', async () => {
     const { gray } = await page(t());
     const photo = photographPage(cv, gray, RENDER_DPI / 25.4, t(), { shiftY: 900 });

@@ -11,6 +11,7 @@ import { apply, homography, type H3 } from './geometry.js';
 import { readPageMark } from './pagemark-read.js';
 import { cutFields, type CutField } from './boxes.js';
 import { ReadReject } from './reject.js';
+import { findSheetOutlines } from './page-outline.js';
 import { decodeGray } from './decode.js';
 import { processCpuMs as cpuNow } from '../cpu-time.js';
 
@@ -38,6 +39,8 @@ interface Geometry {
   quadrantMm: number;
   widthMm: number;
   heightMm: number;
+  /** The sheet's size: its outline is the fallback when the checkerboards are not seen. */
+  sheetMm: { width: number; height: number };
   templates: FormTemplate[];
 }
 
@@ -45,7 +48,7 @@ function geometries(templates: FormTemplate[]): Geometry[] {
   const groups = new Map<string, Geometry>();
   for (const t of templates) {
     const centresMm = t.fiducials.corners.map((c) => ({ x: c.x + c.w / 2, y: c.y + c.h / 2 }));
-    const key = JSON.stringify([centresMm, t.fiducials.sizeMm, t.pageMark]);
+    const key = JSON.stringify([centresMm, t.fiducials.sizeMm, t.pageMark, t.sizeMm]);
     const g = groups.get(key);
     if (g) g.templates.push(t);
     else {
@@ -54,6 +57,7 @@ function geometries(templates: FormTemplate[]): Geometry[] {
         quadrantMm: t.fiducials.sizeMm / 2,
         widthMm: centresMm[1]!.x - centresMm[0]!.x,
         heightMm: centresMm[3]!.y - centresMm[0]!.y,
+        sheetMm: t.sizeMm,
         templates: [t],
       });
     }
@@ -70,16 +74,17 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
   // again at the fine level before the photo is refused.
   const t0 = performance.now();
   const c0 = cpuNow();
-  if (coarse === fine) return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0);
+  // The sheet's outline (the last fallback) does not depend on the level: it is tried once, at the end.
+  if (coarse === fine) return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true);
   try {
-    return analyseAt(cv, gray, templates, COARSE_LONG_SIDE, t0, c0);
+    return analyseAt(cv, gray, templates, COARSE_LONG_SIDE, t0, c0, false);
   } catch (err) {
     if (!(err instanceof ReadReject) || (err.reason !== 'no_page_found' && err.reason !== 'page_mark_unreadable')) throw err;
   }
-  return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0);
+  return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true);
 }
 
-function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: number, t0: number, c0: number): PageAnalysis {
+function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: number, t0: number, c0: number, tryOutline: boolean): PageAnalysis {
   const groups = geometries(templates);
   const L = Math.max(gray.rows, gray.cols);
   const work = workFactor(L, longSide) * L; // working long side, as in findCheckerCandidates
@@ -88,9 +93,9 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
   const qMax = Math.max(...groups.map((g) => (1.1 * work * g.quadrantMm) / Math.min(g.widthMm, g.heightMm)));
   // The search's scoreAt reads integral images shared between calls: use it before the next search.
   const search = findCheckerCandidates(cv, gray, { minQuadrant: qMin, maxQuadrant: qMax, longSide });
-  const tFind = performance.now();
-  const cFind = cpuNow();
-  if (search.candidates.length < 3) {
+  let tFind = performance.now();
+  let cFind = cpuNow();
+  if (search.candidates.length < 3 && !tryOutline) {
     throw new ReadReject('no_page_found', `found ${search.candidates.length} of the 4 corner checkerboards; is the whole page in the photo?`);
   }
   let tried = 0;
@@ -170,9 +175,26 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
       if (hit) return hit;
     }
   }
+  // Last: the sheet's outline, for a photo in which two or more checkerboards are hidden or lost.
+  if (tryOutline) {
+    let sawSheet = false;
+    for (const g of groups) {
+      for (const o of outlineHypotheses(cv, gray, search, g)) {
+        sawSheet = true;
+        // The search time now includes the outline's (it only runs when the checkers failed).
+        tFind = performance.now();
+        cFind = cpuNow();
+        const hit = attempt(g, o.points, o.found);
+        if (hit) return hit;
+      }
+    }
+    if (sawSheet && !sawQuad) {
+      throw new ReadReject('page_mark_unreadable', markFailure || `the sheet's outline was found but not its page mark (${tried} page hypotheses tried); is the photo sharp and the page mark uncovered?`);
+    }
+  }
   // Without four checkerboards a page-mark failure is more likely a wrong guess than a bad mark.
   if (!sawQuad) {
-    throw new ReadReject('no_page_found', `fewer than four corner checkerboards form a page (${search.candidates.length} candidates); is the whole page in the photo?`);
+    throw new ReadReject('no_page_found', `fewer than four corner checkerboards form a page (${search.candidates.length} candidates) and no sheet outline was found; is the whole page in the photo?`);
   }
   throw new ReadReject('page_mark_unreadable', markFailure || `no page mark found at the expected place (${tried} page hypotheses tried)`);
 }
@@ -214,6 +236,58 @@ function refitFromFields(cv: Cv, gray: Mat, h: H3, template: FormTemplate, g: Ge
   );
   const out = m.homography.getDataAsArray().flat();
   return out.length === 9 && out.every(Number.isFinite) ? out : h;
+}
+
+/**
+ * Page hypotheses from the sheet's outline (page-outline.ts), in photo pixels: each of the outline's
+ * four corners may be the sheet's top-left (the page mark decides). The outline puts each checker;
+ * one seen within 4 mm of there is used (found), the others stay where the outline puts them, and
+ * attempt() fits the page to the found ones and the located fields.
+ */
+function outlineHypotheses(cv: Cv, gray: Mat, search: ReturnType<typeof findCheckerCandidates>, g: Geometry): { points: Pt[]; found: boolean[] }[] {
+  const { width: W, height: H } = g.sheetMm;
+  const sheet: Pt[] = [
+    { x: 0, y: 0 },
+    { x: W, y: 0 },
+    { x: W, y: H },
+    { x: 0, y: H },
+  ];
+  const f = search.factor;
+  const out: { points: Pt[]; found: boolean[] }[] = [];
+  for (const quad of findSheetOutlines(cv, gray)) {
+    for (let shift = 0; shift < 4; shift++) {
+      const corners = [0, 1, 2, 3].map((k) => quad[(k + shift) % 4]!);
+      const side = (i: number) => Math.hypot(corners[(i + 1) % 4]!.x - corners[i]!.x, corners[(i + 1) % 4]!.y - corners[i]!.y);
+      const wPx = (side(0) + side(2)) / 2;
+      const hPx = (side(1) + side(3)) / 2;
+      // Width along the sheet's width: a quarter turn of the labels is a different hypothesis.
+      if (Math.abs(Math.log(wPx / hPx / (W / H))) > Math.log(1.45)) continue;
+      const sheetToImage = homography(cv, sheet, corners);
+      const pxPerMm = Math.sqrt((wPx * hPx) / (W * H)) * f; // working px per mm
+      const sc = Math.max(2, g.quadrantMm * pxPerMm * 0.75);
+      const radius = Math.max(3, Math.round(4 * pxPerMm));
+      const points: Pt[] = [];
+      const found: boolean[] = [];
+      for (const c of g.centresMm) {
+        const p = apply(sheetToImage, c);
+        const px = Math.round(p.x * f);
+        const py = Math.round(p.y * f);
+        let best = { x: px, y: py, score: 0 };
+        for (let y = py - radius; y <= py + radius; y++) {
+          for (let x = px - radius; x <= px + radius; x++) {
+            const v = Math.abs(search.scoreAt(x, y, sc));
+            if (v > best.score) best = { x, y, score: v };
+          }
+        }
+        // 0.7 as for a fourth checker near its prediction (rankTriples): a solid corner scores ≈ 0.58.
+        const seen = best.score >= 0.7;
+        points.push(seen ? { x: best.x / f, y: best.y / f } : p);
+        found.push(seen);
+      }
+      out.push({ points, found });
+    }
+  }
+  return out;
 }
 
 /** Affine map from three point pairs (solves the 3 × 3 system directly). */

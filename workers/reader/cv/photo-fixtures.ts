@@ -31,6 +31,11 @@ export interface PhotoEffects {
    * `from` (share of the photo height), falling linearly to `gain` over `width` (share of the height).
    */
   softShadow?: { from: number; width: number; gain: number };
+  /**
+   * Fingers holding the sheet: a disc of this grey centred on sheet corner `corner` (0 TL, 1 TR,
+   * 2 BR, 3 BL), radius in mm. It covers the corner's checkerboard and cuts the sheet's outline.
+   */
+  thumbs?: { corner: number; radiusMm: number; grey: number }[];
   /** A horizontal crease at this share of the photo height: a dark line and a 3 px step. */
   foldAt?: number;
   jpegQuality?: number;
@@ -69,6 +74,10 @@ export function photographPage(cv: Cv, page: Mat, pagePxPerMm: number, template:
   const pageToPhoto = multiply(mmToPhoto, scaleH(1 / pagePxPerMm));
   const M = new cv.Mat([pageToPhoto.slice(0, 3), pageToPhoto.slice(3, 6), pageToPhoto.slice(6, 9)], cv.CV_64F);
   let img = page.warpPerspective(M, new cv.Size(W, H), cv.INTER_AREA, cv.BORDER_CONSTANT, new cv.Vec3(60, 60, 60));
+  for (const t of fx.thumbs ?? []) {
+    const c = place(cornersMm[t.corner]!);
+    img.drawCircle(new cv.Point2(c.x, c.y), Math.round(t.radiusMm * scale), new cv.Vec3(t.grey, t.grey, t.grey), -1);
+  }
   if (fx.foldAt !== undefined) {
     const y = Math.round(fx.foldAt * H);
     const below = img.getRegion(new cv.Rect(0, y, W, H - y - 3)).copy();
