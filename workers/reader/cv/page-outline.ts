@@ -19,16 +19,18 @@ export type Quad = [Pt, Pt, Pt, Pt];
 
 /** The sheet must cover at least this share of the photo to be looked for by its outline. */
 const MIN_AREA_SHARE = 0.12;
-/** Hull simplification tolerance (approxPolyDP's epsilon), as a share of the hull's perimeter. */
-const SIMPLIFY = 0.012;
+/** Outline simplification tolerance (approxPolyDP's epsilon), as a share of its perimeter. */
+const SIMPLIFY = 0.004;
+/** The four sides kept must make up at least this share of the outline (the rest: fingers, bites). */
+const SIDES_SHARE = 0.5;
 
 /**
- * Candidate sheet outlines in photo pixels, largest first (at most `limit`). Empty when nothing in
+ * Candidate sheet outlines in photo pixels (at most `limit`), those at Otsu's level first. Empty when nothing in
  * the photo looks like a sheet lying fully inside the frame: an outline that runs along the photo's
  * edge is the frame, not the paper, and is left out (a cut-off page is rejected elsewhere, with its
  * own reason).
  */
-export function findSheetOutlines(cv: Cv, gray: Mat, limit = 2): Quad[] {
+export function findSheetOutlines(cv: Cv, gray: Mat, limit = 4): Quad[] {
   const factor = workFactor(Math.max(gray.rows, gray.cols), WORK_LONG_SIDE);
   const k = Math.round(1 / factor);
   // An integer shrink on a whole number of blocks keeps INTER_AREA on its fast path (fiducials.ts).
@@ -36,34 +38,76 @@ export function findSheetOutlines(cv: Cv, gray: Mat, limit = 2): Quad[] {
   const hk = Math.floor(gray.rows / k);
   const whole = k > 1 && (wk * k !== gray.cols || hk * k !== gray.rows) ? gray.getRegion(new cv.Rect(0, 0, wk * k, hk * k)) : gray;
   const small = k > 1 ? whole.resize(hk, wk, 0, 0, cv.INTER_AREA) : gray;
-  // Blur away the print (text, box lines) so the sheet is one bright region, then split paper from
-  // background at Otsu's level, and close the gaps a dark checker or a ruled line leaves at the edge.
+  // Blur away the print (text, box lines) so that the sheet is one bright region.
   const blurred = small.gaussianBlur(new cv.Size(0, 0), 2);
-  const mask = blurred
-    .threshold(0, 255, cv.THRESH_BINARY | cv.THRESH_OTSU)
-    .morphologyEx(cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(7, 7)), cv.MORPH_CLOSE);
-  const contours = mask.findContours(cv.RETR_EXTERNAL, cv.CHAIN_APPROX_SIMPLE);
+  const close = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(7, 7));
   const minArea = MIN_AREA_SHARE * wk * hk;
-  const out: { quad: Quad; area: number }[] = [];
-  for (const c of contours) {
-    if (c.area < minArea) continue;
-    const hull = c.convexHull();
-    const poly = hull.approxPolyDP(SIMPLIFY * hull.arcLength(true), true).map((p) => ({ x: p.x, y: p.y }));
-    const quad = quadOfPolygon(poly, wk, hk);
-    if (!quad) continue;
-    out.push({ quad: quad.map((p) => ({ x: (p.x + 0.5) * k - 0.5, y: (p.y + 0.5) * k - 0.5 })) as Quad, area: c.area });
+  const found: { quad: Quad; area: number }[] = [];
+  const near = (a: Quad, b: Quad) => a.every((p, i) => Math.hypot(p.x - b[i]!.x, p.y - b[i]!.y) < 0.02 * Math.max(wk, hk));
+  // Paper against background at several grey levels: Otsu's first, then lower ones (a shadow over
+  // part of the sheet puts that part below Otsu's level) and a higher one (a bright desk or fingers as
+  // light as the paper). The page mark decides between the outlines found.
+  for (const level of sheetLevels(blurred.getData(), wk * hk)) {
+    const mask = blurred.threshold(level, 255, cv.THRESH_BINARY).morphologyEx(close, cv.MORPH_CLOSE);
+    for (const c of mask.findContours(cv.RETR_EXTERNAL, cv.CHAIN_APPROX_SIMPLE)) {
+      if (c.area < minArea) continue;
+      // The outline itself, not its convex hull: fingers as light as the paper join the region, and
+      // a hull would run round them; the sheet's sides stay long straight runs of the outline.
+      const poly = c.approxPolyDP(SIMPLIFY * c.arcLength(true), true).map((p) => ({ x: p.x, y: p.y }));
+      const quad = quadOfPolygon(poly, wk, hk, c.getPoints());
+      if (quad && !found.some((f) => near(f.quad, quad))) found.push({ quad, area: c.area });
+    }
+    if (found.length >= limit) break;
   }
-  out.sort((a, b) => b.area - a.area);
-  return out.slice(0, limit).map((o) => o.quad);
+  return found.slice(0, limit).map((o) => o.quad.map((p) => ({ x: (p.x + 0.5) * k - 0.5, y: (p.y + 0.5) * k - 0.5 })) as Quad);
 }
 
 /**
- * Four corners from the simplified hull of a bright region (its vertices in order, either way round):
- * keep the four longest sides and meet their lines. Null when it is not a plausible sheet in the
- * frame: fewer than four sides, a vertex on the image border, four sides that do not carry the
- * outline, a corner far outside the image, or a shape that is not convex.
+ * Grey levels to split paper from background at: Otsu's, two between it and the typical darker pixel
+ * (the median below Otsu's level), and one between it and the typical brighter pixel.
  */
-export function quadOfPolygon(polygon: Pt[], w: number, h: number): Quad | null {
+function sheetLevels(px: Uint8Array | Buffer, n: number): number[] {
+  const hist = new Float64Array(256);
+  for (let i = 0; i < n; i++) hist[px[i]!]!++;
+  let sumAll = 0;
+  for (let v = 0; v < 256; v++) sumAll += v * hist[v]!;
+  let wB = 0;
+  let sumB = 0;
+  let best = -1;
+  let otsu = 128;
+  for (let v = 0; v < 256; v++) {
+    wB += hist[v]!;
+    if (wB === 0 || wB === n) continue;
+    sumB += v * hist[v]!;
+    const mB = sumB / wB;
+    const mF = (sumAll - sumB) / (n - wB);
+    const between = wB * (n - wB) * (mB - mF) ** 2;
+    if (between > best) {
+      best = between;
+      otsu = v;
+    }
+  }
+  const median = (from: number, to: number) => {
+    let total = 0;
+    for (let v = from; v < to; v++) total += hist[v]!;
+    let seen = 0;
+    for (let v = from; v < to; v++) if ((seen += hist[v]!) >= total / 2) return v;
+    return (from + to) / 2;
+  };
+  const dark = median(0, otsu + 1);
+  const bright = median(otsu + 1, 256);
+  const levels = [otsu, otsu - (otsu - dark) / 3, otsu - (2 * (otsu - dark)) / 3, otsu + (bright - otsu) / 3].map(Math.round);
+  return [...new Set(levels)];
+}
+
+/**
+ * Four corners from the simplified outline of a bright region (its vertices in order, either way
+ * round): keep the four longest sides and meet their lines, each line fitted to the outline's own
+ * points along that side when `points` (the unsimplified outline) is given. Null when it is not a
+ * plausible sheet in the frame: fewer than four sides, a vertex on the image border, four sides that
+ * do not carry the outline, a corner far outside the image, or corners that are not a convex quad.
+ */
+export function quadOfPolygon(polygon: Pt[], w: number, h: number, points: Pt[] = []): Quad | null {
   if (polygon.length < 4) return null;
   // Clockwise on screen (y down), the order of the template's corners TL, TR, BR, BL.
   let twiceArea = 0;
@@ -79,10 +123,14 @@ export function quadOfPolygon(polygon: Pt[], w: number, h: number): Quad | null 
   // photo (or the light splits it there), and its outline is the frame's, not the sheet's.
   if (poly.some((p) => p.x <= 2 || p.y <= 2 || p.x >= w - 3 || p.y >= h - 3)) return null;
   const sides = poly.map((p, i) => ({ a: p, b: poly[(i + 1) % poly.length]!, i }));
-  const longest = [...sides].sort((s, t) => dist(t.a, t.b) - dist(s.a, s.b)).slice(0, 4).sort((s, t) => s.i - t.i);
+  const longest = [...sides]
+    .sort((s, t) => dist(t.a, t.b) - dist(s.a, s.b))
+    .slice(0, 4)
+    .sort((s, t) => s.i - t.i)
+    .map((s) => fitSide(s, points));
   // The four kept sides must carry the outline: a round or ragged blob has no four dominant sides.
   const kept = longest.reduce((sum, s) => sum + dist(s.a, s.b), 0);
-  if (kept < 0.8 * perimeter) return null;
+  if (kept < SIDES_SHARE * perimeter) return null;
   const corners: Pt[] = [];
   for (let j = 0; j < 4; j++) {
     const p = meet(longest[(j + 3) % 4]!, longest[j]!);
@@ -98,6 +146,50 @@ export function quadOfPolygon(polygon: Pt[], w: number, h: number): Quad | null 
 }
 
 const dist = (p: Pt, q: Pt) => Math.hypot(q.x - p.x, q.y - p.y);
+
+/**
+ * A side refitted to the outline points within 2 px of it and between its ends (total least
+ * squares), as a segment of the fitted line with the side's length; the side itself when too few
+ * points are near. The simplified polygon's vertices can sit a pixel or two off the true edge.
+ */
+function fitSide(s: { a: Pt; b: Pt }, points: Pt[]): { a: Pt; b: Pt } {
+  const len = dist(s.a, s.b);
+  const ux = (s.b.x - s.a.x) / len;
+  const uy = (s.b.y - s.a.y) / len;
+  let n = 0;
+  let mx = 0;
+  let my = 0;
+  const near: Pt[] = [];
+  for (const p of points) {
+    const t = (p.x - s.a.x) * ux + (p.y - s.a.y) * uy;
+    const d = Math.abs(-(p.x - s.a.x) * uy + (p.y - s.a.y) * ux);
+    if (t < 0 || t > len || d > 2) continue;
+    near.push(p);
+    n++;
+    mx += p.x;
+    my += p.y;
+  }
+  if (n < 8) return s;
+  mx /= n;
+  my /= n;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (const p of near) {
+    sxx += (p.x - mx) ** 2;
+    sxy += (p.x - mx) * (p.y - my);
+    syy += (p.y - my) ** 2;
+  }
+  // Direction of the largest spread (the line), oriented like the side.
+  const angle = 0.5 * Math.atan2(2 * sxy, sxx - syy);
+  let dx = Math.cos(angle);
+  let dy = Math.sin(angle);
+  if (dx * ux + dy * uy < 0) {
+    dx = -dx;
+    dy = -dy;
+  }
+  return { a: { x: mx - (dx * len) / 2, y: my - (dy * len) / 2 }, b: { x: mx + (dx * len) / 2, y: my + (dy * len) / 2 } };
+}
 
 /** Intersection of the lines through two sides (null when nearly parallel). */
 function meet(s: { a: Pt; b: Pt }, t: { a: Pt; b: Pt }): Pt | null {

@@ -193,6 +193,19 @@ describe('one degradation at a time (perolehan, 4 candidates)', () => {
     for (const f of a.fields) f.boxes.forEach((b) => expect(normaliseBox(b).empty).toBe(values[f.key] === undefined));
   });
 
+  it('the left of the page out of the frame, its boxes in: read from the two checkerboards left', async () => {
+    const tpl = t();
+    const { gray, values } = await page(tpl);
+    const photo = photographPage(cv, gray, RENDER_DPI / 25.4, tpl, { shiftX: -800, rotationDeg: 3, fill: 0.8 });
+    // Both left checkers are outside the photo.
+    expect(photo.fiducialCentres[0]!.x).toBeLessThan(0);
+    expect(photo.fiducialCentres[3]!.x).toBeLessThan(0);
+    const a = analyse(photo.jpeg);
+    expect(a.template.id).toBe(tpl.id);
+    expect(a.alignmentScore).toBeGreaterThan(0.6);
+    for (const f of a.fields) f.boxes.forEach((b) => expect(normaliseBox(b).empty).toBe(values[f.key] === undefined));
+  });
+
   it('all four checkerboards hidden: the outline and the located fields still place every box', async () => {
     const tpl = loadTemplates().find((x) => x.page === 'administrasi')!;
     const { gray, values } = await page(tpl);
@@ -208,10 +221,16 @@ describe('one degradation at a time (perolehan, 4 candidates)', () => {
     for (const f of a.fields) f.boxes.forEach((b) => expect(normaliseBox(b).empty).toBe(values[f.key] === undefined));
   });
 
-  it('rejects a photo cutting off the lower part of the page', async () => {
-    const { gray } = await page(t());
-    const photo = photographPage(cv, gray, RENDER_DPI / 25.4, t(), { shiftY: 900 });
-    expect(['no_page_found', 'page_cropped']).toContain(rejectReason(() => analyse(photo.jpeg)));
+  it('reads a photo cutting off the bottom of the page below its boxes, and rejects one that cuts boxes off', async () => {
+    const { gray, values } = await page(t());
+    // The bottom checkers are out of the frame, every box is in (boxes end 216 mm down a 330 mm page).
+    const low = photographPage(cv, gray, RENDER_DPI / 25.4, t(), { shiftY: 900 });
+    expect(low.fiducialCentres[3]!.y).toBeGreaterThan(4000);
+    const a = analyse(low.jpeg);
+    for (const f of a.fields) f.boxes.forEach((b) => expect(normaliseBox(b).empty).toBe(values[f.key] === undefined));
+    // Further down, the last rows of boxes leave the photo: refused, never read as blank.
+    const lower = photographPage(cv, gray, RENDER_DPI / 25.4, t(), { shiftY: 1800 });
+    expect(['no_page_found', 'page_cropped']).toContain(rejectReason(() => analyse(lower.jpeg)));
   });
 
   it('rejects hopeless blur with a reason instead of guessing', async () => {

@@ -76,13 +76,25 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
   const c0 = cpuNow();
   // The sheet's outline (the last fallback) does not depend on the level: it is tried once, at the end.
   if (coarse === fine) return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true);
+  let coarseReject: ReadReject;
   try {
     return analyseAt(cv, gray, templates, COARSE_LONG_SIDE, t0, c0, false);
   } catch (err) {
-    if (!(err instanceof ReadReject) || (err.reason !== 'no_page_found' && err.reason !== 'page_mark_unreadable')) throw err;
+    if (!(err instanceof ReadReject)) throw err;
+    coarseReject = err;
   }
-  return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true);
+  try {
+    return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true);
+  } catch (err) {
+    // Both levels failed: give the reason of the one that got further (placed the page > saw a mark
+    // it could not read > found no page).
+    if (!(err instanceof ReadReject)) throw err;
+    throw (REJECT_DEPTH[coarseReject.reason] ?? 0) > (REJECT_DEPTH[err.reason] ?? 0) ? coarseReject : err;
+  }
 }
+
+/** How far the page search got before a rejection: a bigger number names the more useful reason. */
+const REJECT_DEPTH: Record<string, number> = { no_page_found: 0, page_mark_unreadable: 1, misaligned: 2, page_cropped: 2 };
 
 function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: number, t0: number, c0: number, tryOutline: boolean): PageAnalysis {
   const groups = geometries(templates);
@@ -100,6 +112,7 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
   }
   let tried = 0;
   let sawQuad = false;
+  let setAside: ReadReject | undefined;
   let markFailure = '';
   const attempt = (g: Geometry, pts: Pt[], found: boolean[]): PageAnalysis | null => {
     tried++;
@@ -120,11 +133,16 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
     const tMark = performance.now();
     const cMark = cpuNow();
     const context = { page: template.page, templateId: template.id, markId: mark.id };
+    // A hypothesis whose page is cut off or whose boxes do not line up is set aside, not final: a
+    // false checker (the edge of a thumb across the paper's corner) can make a quad that reads the mark
+    // and places everything else wrong, while another hypothesis places the page right. The first one
+    // set aside is the answer if none fits.
     try {
       checkInside(template, mmToImage, gray.cols, gray.rows);
     } catch (err) {
-      if (err instanceof ReadReject) throw new ReadReject(err.reason, err.detail, context);
-      throw err;
+      if (!(err instanceof ReadReject)) throw err;
+      setAside ??= new ReadReject(err.reason, err.detail, context);
+      return null;
     }
     const fields = cutFields(cv, gray, mmToImage, template, PX_PER_MM);
     const scores = fields.map((f) => f.score).sort((x, y) => x - y);
@@ -132,13 +150,15 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
     const tCut = performance.now();
     const cCut = cpuNow();
     if (alignmentScore < MIN_ALIGNMENT) {
-      throw new ReadReject(
+      const unseen = found.filter((f) => !f).length;
+      setAside ??= new ReadReject(
         'misaligned',
         `the printed boxes do not line up with template ${template.id} (alignment ${alignmentScore.toFixed(2)} < ${MIN_ALIGNMENT}); ` +
           `${fields.filter((f) => !f.located).length} of ${fields.length} fields not located` +
-          (found.every(Boolean) ? '' : '; one corner checkerboard was not seen'),
+          (unseen ? `; ${unseen} corner checkerboard(s) not seen` : ''),
         { ...context, alignmentScore },
       );
+      return null;
     }
     return {
       template,
@@ -175,11 +195,13 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
       if (hit) return hit;
     }
   }
-  // Last: the sheet's outline, for a photo in which two or more checkerboards are hidden or lost.
+  // Last: the sheet's outline, for a photo in which two or more checkerboards are hidden or lost;
+  // then two checkerboards alone (a similarity: right when the photo is taken square to the page).
   if (tryOutline) {
     let sawSheet = false;
     for (const g of groups) {
-      for (const o of outlineHypotheses(cv, gray, search, g)) {
+      const hypotheses = [...outlineHypotheses(cv, gray, search, g), ...rankPairs(search, g, 6).map((t) => ({ points: t.points.map(full), found: t.found }))];
+      for (const o of hypotheses) {
         sawSheet = true;
         // The search time now includes the outline's (it only runs when the checkers failed).
         tFind = performance.now();
@@ -188,10 +210,12 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
         if (hit) return hit;
       }
     }
+    if (setAside) throw setAside;
     if (sawSheet && !sawQuad) {
       throw new ReadReject('page_mark_unreadable', markFailure || `the sheet's outline was found but not its page mark (${tried} page hypotheses tried); is the photo sharp and the page mark uncovered?`);
     }
   }
+  if (setAside) throw setAside;
   // Without four checkerboards a page-mark failure is more likely a wrong guess than a bad mark.
   if (!sawQuad) {
     throw new ReadReject('no_page_found', `fewer than four corner checkerboards form a page (${search.candidates.length} candidates) and no sheet outline was found; is the whole page in the photo?`);
@@ -370,6 +394,80 @@ function rankTriples(search: ReturnType<typeof findCheckerCandidates>, g: Geomet
           out.push({ points, found: seen, rank: minScore + (found ? 0.5 : 0) + 0.1 * Math.log(sx * sy) });
         }
       }
+  out.sort((a, b) => b.rank - a.rank);
+  return out.slice(0, limit);
+}
+
+/**
+ * Page hypotheses from two checkerboards (working-image coordinates, TL TR BR BL order), best first:
+ * each pair of same-polarity candidates, as each pair of corners, fixes a similarity (scale,
+ * rotation, shift); the checker size it implies must score at both, the page must be of a plausible
+ * size, and the polarity must match the turn (upright and half-turned checkers score +, quarter-turned
+ * −). The other two corners are looked for near where it puts them, else predicted.
+ */
+function rankPairs(search: ReturnType<typeof findCheckerCandidates>, g: Geometry, limit: number): { points: Pt[]; found: boolean[]; rank: number }[] {
+  const top = search.candidates.filter((c) => Math.abs(c.score) >= 0.7).slice(0, 10);
+  const out: { points: Pt[]; found: boolean[]; rank: number }[] = [];
+  const pageMm = Math.hypot(g.widthMm, g.heightMm);
+  for (let i = 0; i < top.length; i++) {
+    for (let j = 0; j < top.length; j++) {
+      if (i === j || Math.sign(top[i]!.score) !== Math.sign(top[j]!.score)) continue;
+      const p = top[i]!;
+      const q = top[j]!;
+      for (let ci = 0; ci < 4; ci++) {
+        for (let cj = ci + 1; cj < 4; cj++) {
+          const m = g.centresMm[ci]!;
+          const n = g.centresMm[cj]!;
+          // z = a·w + b in complex numbers: w page mm, z working px.
+          const wx = n.x - m.x;
+          const wy = n.y - m.y;
+          const zx = q.x - p.x;
+          const zy = q.y - p.y;
+          const den = wx * wx + wy * wy;
+          const ar = (zx * wx + zy * wy) / den;
+          const ai = (zy * wx - zx * wy) / den;
+          const scale = Math.hypot(ar, ai); // working px per mm
+          const turn = Math.atan2(ai, ar);
+          const quarter = Math.abs(Math.sin(turn)) > Math.SQRT1_2;
+          if ((p.score > 0) === quarter) continue;
+          const map = (w: Pt): Pt => ({ x: p.x + ar * (w.x - m.x) - ai * (w.y - m.y), y: p.y + ai * (w.x - m.x) + ar * (w.y - m.y) });
+          const diagonal = scale * pageMm;
+          const L = Math.max(...search.candidates.map((c) => Math.max(c.x, c.y)), 1);
+          if (diagonal < 0.25 * L || diagonal > 2 * L) continue;
+          const sc = Math.max(2, g.quadrantMm * scale * 0.75);
+          let minScore = Infinity;
+          for (const c of [p, q]) {
+            let best = 0;
+            for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) best = Math.max(best, Math.abs(search.scoreAt(c.x + dx, c.y + dy, sc)));
+            minScore = Math.min(minScore, best);
+          }
+          if (minScore < 0.6) continue;
+          const points: Pt[] = [];
+          const found: boolean[] = [];
+          const radius = Math.max(4, 0.06 * scale * Math.max(g.widthMm, g.heightMm));
+          for (let c = 0; c < 4; c++) {
+            if (c === ci || c === cj) {
+              points.push(c === ci ? p : q);
+              found.push(true);
+              continue;
+            }
+            const predicted = map(g.centresMm[c]!);
+            let best = { x: predicted.x, y: predicted.y, score: 0 };
+            for (let y = predicted.y - radius; y <= predicted.y + radius; y += 2) {
+              for (let x = predicted.x - radius; x <= predicted.x + radius; x += 2) {
+                const v = search.scoreAt(x, y, sc) * Math.sign(p.score);
+                if (v > best.score) best = { x, y, score: v };
+              }
+            }
+            const seen = best.score >= 0.7;
+            points.push(seen ? { x: best.x, y: best.y } : predicted);
+            found.push(seen);
+          }
+          out.push({ points, found, rank: minScore + 0.1 * Math.log(scale) });
+        }
+      }
+    }
+  }
   out.sort((a, b) => b.rank - a.rank);
   return out.slice(0, limit);
 }
