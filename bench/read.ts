@@ -1,5 +1,5 @@
 /**
- * `npm run bench:read [-- --n 1000 --workers 2 --seed bench-1 --handwriting heldout|train --skip-digits --fuse 40 --decode-beside]`
+ * `npm run bench:read [-- --n 1000 --workers 2 --seed bench-1 --handwriting heldout|train --skip-digits --fuse 40 --decode-beside --fingers 0..4]`
  *
  * Prints one JSON document: the digit reader on held-out real crops and MNIST (the digits engineer's
  * evaluateDigits), and the whole reader on N synthetic photographed forms (workers/reader/synth,
@@ -41,6 +41,11 @@ const { values: args } = parseArgs({
     fuse: { type: 'string', default: '40' },
     /** Also time the plain decode inside each reader process beside its read (decodeBesideRead*; off by default: the extra 36 MB decode changes the reader's own allocator state). */
     'decode-beside': { type: 'boolean', default: false },
+    /**
+     * Paint this many fingers (1–4) over sheet corners of every photo before reading it (bench/fingers.ts;
+     * cached beside the photos): how the reader copes with officers holding the form. 0: off.
+     */
+    fingers: { type: 'string', default: '0' },
     'gen-worker': { type: 'string' },
     'decode-worker': { type: 'boolean', default: false },
   },
@@ -60,7 +65,14 @@ const log = (s: string) => process.stderr.write(`bench:read: ${s}\n`);
 const { contestFor, tps: TPS } = rotatingElection('bench', 9000001, '9901011001');
 /** Photos one generator child makes before it exits and is replaced (see genWorker). */
 const GEN_SLICE = 60;
-const photoPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.jpg`);
+const FINGERS = Number(args.fingers);
+if (!(Number.isInteger(FINGERS) && FINGERS >= 0 && FINGERS <= 4)) {
+  process.stderr.write(`bench:read: --fingers must be 0..4, not ${args.fingers}\n`);
+  process.exit(2);
+}
+/** The synthetic photo as generated, and the photo read (with fingers painted on when --fingers). */
+const generatedPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.jpg`);
+const photoPath = (i: number) => (FINGERS ? path.join(`${DIR}-fingers${FINGERS}`, `${String(i).padStart(5, '0')}.jpg`) : generatedPath(i));
 const truthPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.json`);
 
 /** Generator child: synthesises photos i ≡ k (mod m) that are not cached yet. */
@@ -76,7 +88,7 @@ async function genWorker(spec: string) {
     if (made++ >= GEN_SLICE) break;
     const contest = contestFor(Math.floor(i / 2));
     const { jpeg, truth } = await synthesizePhoto(i, contest, TPS, { seed: SEED, mistakes: Number(args.mistakes), unreadable: Number(args.unreadable), page: 'both' }, lib);
-    writeFileSync(photoPath(i), jpeg);
+    writeFileSync(generatedPath(i), jpeg);
     writeFileSync(truthPath(i), JSON.stringify(truth));
     // The page canvases (Skia, ~40 MB each) are native memory V8 does not count: without a
     // collection per photo a generator grew to 6 GB after ~120 photos.
@@ -116,6 +128,27 @@ async function generate() {
   );
 }
 
+/** --fingers: the photos with fingers painted on, made once from the generated ones and cached. */
+async function paintFingers() {
+  if (!FINGERS) return;
+  const out = path.dirname(photoPath(0));
+  mkdirSync(out, { recursive: true });
+  const { loadCv } = await import('../workers/reader/cv/opencv.js');
+  const { loadTemplates } = await import('../workers/reader/template/index.js');
+  const { holdWithFingers } = await import('./fingers.js');
+  const cv = loadCv();
+  const widthOf = new Map(loadTemplates().map((t) => [t.id, t.sizeMm.width]));
+  let made = 0;
+  for (let i = 0; i < N; i++) {
+    if (existsSync(photoPath(i))) continue;
+    const truth = JSON.parse(readFileSync(truthPath(i), 'utf8'));
+    const jpeg = holdWithFingers(cv, readFileSync(generatedPath(i)), truth.degradation.pageQuad, widthOf.get(truth.templateId) ?? 215, FINGERS, `${SEED}-fingers-${i}`);
+    writeFileSync(photoPath(i), jpeg);
+    if (++made % 100 === 0) log(`painted fingers on ${made} photos`);
+  }
+  if (made) log(`painted ${FINGERS} finger(s) on ${made} photos into ${out}`);
+}
+
 const mean = (a: number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : 0);
 const quantile = (a: number[], q: number) => (a.length ? [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(q * a.length))]! : 0);
 
@@ -149,6 +182,7 @@ async function digitsFigures() {
 
 async function main() {
   await generate();
+  await paintFingers();
   // Decode-only baseline: the same JPEGs, in this process, nothing else of ours running.
   const { loadCv } = await import('../workers/reader/cv/opencv.js');
   const cv = loadCv();
@@ -306,6 +340,7 @@ async function main() {
     bench: 'read',
     seed: SEED,
     handwriting: HANDWRITING,
+    fingers: FINGERS,
     generatorVersion: SYNTH_GENERATOR_VERSION,
     at: new Date().toISOString(),
     digits: await digitsFigures(),
