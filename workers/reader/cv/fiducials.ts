@@ -203,6 +203,30 @@ export function findCheckerCandidates(cv: Cv, gray: Mat, opts: { minQuadrant: nu
   return { candidates: kept, factor, scoreAt: safeScore };
 }
 
+/** A real checker turned ≤ 15° scores ≥ 0.75; the corner of a solid block (a thumb, a shadow) ≈ 0.58. */
+export const SEEN_CHECKER = 0.7;
+
+/**
+ * The strongest checker response at quadrant size `sc` within ±radius of `at` (working px, sampled
+ * every `step` px): polarity +1 or −1 counts only checkers of that sign, 0 either sign.
+ */
+export function seekChecker(search: Pick<CandidateSearch, 'scoreAt'>, at: Pt, radius: number, sc: number, polarity: number, step = 1): Pt & { score: number } {
+  let best = { x: at.x, y: at.y, score: 0 };
+  for (let y = at.y - radius; y <= at.y + radius; y += step) {
+    for (let x = at.x - radius; x <= at.x + radius; x += step) {
+      const s = search.scoreAt(x, y, sc);
+      const v = polarity === 0 ? Math.abs(s) : s * polarity;
+      if (v > best.score) best = { x, y, score: v };
+    }
+  }
+  return best;
+}
+
+/** The weakest, over the points, of the best |response| within ±2 px at quadrant size sc: are all of them checkers of that size? */
+export function weakestChecker(search: Pick<CandidateSearch, 'scoreAt'>, pts: Pt[], sc: number): number {
+  return Math.min(...pts.map((p) => seekChecker(search, p, 2, sc, 0).score));
+}
+
 export interface QuadChoice {
   /** Image points in cyclic order, starting from the one nearest the image's top-left. */
   points: [FiducialCandidate, FiducialCandidate, FiducialCandidate, FiducialCandidate];
@@ -290,9 +314,7 @@ function quadRank(
   for (let i = 0; i < 4; i++) {
     const pxPerMm = (s[i]! / (i % 2 === 0 ? mmA : mmB) + s[(i + 3) % 4]! / (i % 2 === 0 ? mmB : mmA)) / 2;
     const quadrant = geom.quadrantMm * pxPerMm;
-    const sc = Math.max(2, quadrant * 0.75);
-    let best = 0;
-    for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) best = Math.max(best, Math.abs(scoreAt(q[i]!.x + dx, q[i]!.y + dy, sc)));
+    const best = weakestChecker({ scoreAt }, [q[i]!], Math.max(2, quadrant * 0.75));
     minScore = Math.min(minScore, best);
     sumScore += best;
   }

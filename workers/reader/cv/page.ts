@@ -6,7 +6,7 @@
  */
 import type { Cv, Mat } from './opencv.js';
 import type { FormTemplate } from '../template/types.js';
-import { COARSE_LONG_SIDE, WORK_LONG_SIDE, findCheckerCandidates, rankQuads, refineCorners, workFactor, type Pt } from './fiducials.js';
+import { COARSE_LONG_SIDE, SEEN_CHECKER, WORK_LONG_SIDE, findCheckerCandidates, rankQuads, refineCorners, seekChecker, weakestChecker, workFactor, type Pt } from './fiducials.js';
 import { apply, homography, type H3 } from './geometry.js';
 import { readPageMark } from './pagemark-read.js';
 import { cutFields, type CutField } from './boxes.js';
@@ -294,17 +294,8 @@ function outlineHypotheses(cv: Cv, gray: Mat, search: ReturnType<typeof findChec
       const found: boolean[] = [];
       for (const c of g.centresMm) {
         const p = apply(sheetToImage, c);
-        const px = Math.round(p.x * f);
-        const py = Math.round(p.y * f);
-        let best = { x: px, y: py, score: 0 };
-        for (let y = py - radius; y <= py + radius; y++) {
-          for (let x = px - radius; x <= px + radius; x++) {
-            const v = Math.abs(search.scoreAt(x, y, sc));
-            if (v > best.score) best = { x, y, score: v };
-          }
-        }
-        // 0.7 as for a fourth checker near its prediction (rankTriples): a solid corner scores ≈ 0.58.
-        const seen = best.score >= 0.7;
+        const best = seekChecker(search, { x: Math.round(p.x * f), y: Math.round(p.y * f) }, radius, sc, 0);
+        const seen = best.score >= SEEN_CHECKER;
         points.push(seen ? { x: best.x / f, y: best.y / f } : p);
         found.push(seen);
       }
@@ -363,26 +354,13 @@ function rankTriples(search: ReturnType<typeof findCheckerCandidates>, g: Geomet
           if (Math.abs(cos) > 0.6) continue;
           const quadrant = g.quadrantMm * Math.sqrt(sx * sy);
           const sc = Math.max(2, quadrant * 0.75);
-          let minScore = Infinity;
-          for (const p of tri) {
-            let best = 0;
-            for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) best = Math.max(best, Math.abs(search.scoreAt(p.x + dx, p.y + dy, sc)));
-            minScore = Math.min(minScore, best);
-          }
+          const minScore = weakestChecker(search, tri, sc);
           if (minScore < 0.6) continue;
           const predicted = map(g.centresMm[missing]!);
           // Look for the fourth around its prediction (perspective moves it a few % of the page).
           const radius = Math.max(4, 0.06 * Math.sqrt(sx * sy) * Math.max(g.widthMm, g.heightMm));
-          let best = { x: predicted.x, y: predicted.y, score: 0 };
-          for (let y = predicted.y - radius; y <= predicted.y + radius; y += 2) {
-            for (let x = predicted.x - radius; x <= predicted.x + radius; x += 2) {
-              const v = search.scoreAt(x, y, sc) * Math.sign(tri[0]!.score);
-              if (v > best.score) best = { x, y, score: v };
-            }
-          }
-          // 0.7: a real checker turned ≤ 15° scores ≥ 0.75; the corner of a solid block (a thumb, a
-          // shadow) scores ≈ 0.58.
-          const found = best.score >= 0.7;
+          const best = seekChecker(search, predicted, radius, sc, Math.sign(tri[0]!.score), 2);
+          const found = best.score >= SEEN_CHECKER;
           const fourth = found ? { x: best.x, y: best.y } : predicted;
           const points: Pt[] = [];
           const seen: boolean[] = [];
@@ -435,12 +413,7 @@ function rankPairs(search: ReturnType<typeof findCheckerCandidates>, g: Geometry
           const L = Math.max(...search.candidates.map((c) => Math.max(c.x, c.y)), 1);
           if (diagonal < 0.25 * L || diagonal > 2 * L) continue;
           const sc = Math.max(2, g.quadrantMm * scale * 0.75);
-          let minScore = Infinity;
-          for (const c of [p, q]) {
-            let best = 0;
-            for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) best = Math.max(best, Math.abs(search.scoreAt(c.x + dx, c.y + dy, sc)));
-            minScore = Math.min(minScore, best);
-          }
+          const minScore = weakestChecker(search, [p, q], sc);
           if (minScore < 0.6) continue;
           const points: Pt[] = [];
           const found: boolean[] = [];
@@ -452,14 +425,8 @@ function rankPairs(search: ReturnType<typeof findCheckerCandidates>, g: Geometry
               continue;
             }
             const predicted = map(g.centresMm[c]!);
-            let best = { x: predicted.x, y: predicted.y, score: 0 };
-            for (let y = predicted.y - radius; y <= predicted.y + radius; y += 2) {
-              for (let x = predicted.x - radius; x <= predicted.x + radius; x += 2) {
-                const v = search.scoreAt(x, y, sc) * Math.sign(p.score);
-                if (v > best.score) best = { x, y, score: v };
-              }
-            }
-            const seen = best.score >= 0.7;
+            const best = seekChecker(search, predicted, radius, sc, Math.sign(p.score), 2);
+            const seen = best.score >= SEEN_CHECKER;
             points.push(seen ? { x: best.x, y: best.y } : predicted);
             found.push(seen);
           }
