@@ -6,7 +6,7 @@ import { useI18n } from '../lib/i18n.js';
 import { getSocket, roomOf, useRoom } from '../lib/live.js';
 import { outbox, type QueueItem } from './queue.js';
 import { registerCaptureServiceWorker } from './sw.js';
-import { checkValues, ct, fieldLabel, fieldOrder, ruleText, type CaptureKey } from './text.js';
+import { checkValues, ct, fieldLabel, fieldOrder, rejectAdvice, ruleText, type CaptureKey } from './text.js';
 import './capture.css';
 
 /**
@@ -458,7 +458,8 @@ function ReadBack({ watch, desaCode, candidates, t, lang, locale, userName, onRe
       {sub && (sub.status === 'rejected' || sub.status === 'failed') && (
         <div className="cap-error" role="alert" data-testid="reading-rejected">
           <strong>{sub.status === 'rejected' ? t('rejectedTitle') : t('failedTitle')}</strong>
-          <p>{sub.statusReason ?? reading?.rejectReason ?? ''}</p>
+          {rejectAdvice(sub.statusReason ?? reading?.rejectReason, lang) && <p data-testid="reject-advice">{rejectAdvice(sub.statusReason ?? reading?.rejectReason, lang)}</p>}
+          <p className="muted">{sub.statusReason ?? reading?.rejectReason ?? ''}</p>
         </div>
       )}
       {sub && <img className="cap-hidden" src={sub.photoUrl} alt="" crossOrigin="anonymous" onLoad={(e) => setImg(e.currentTarget)} />}

@@ -24,7 +24,7 @@ const T = {
   pageVotes: ['Hal. 2 · Perolehan suara', 'P. 2 · Vote count'],
   takePhoto: ['Ambil foto', 'Take photo'],
   chooseFile: ['Pilih dari galeri', 'Choose from gallery'],
-  frameHelp: ['Letakkan formulir datar, seluruh halaman di dalam bingkai, keempat tanda sudut terlihat, tanpa bayangan.', 'Lay the form flat, the whole page inside the frame, all four corner marks visible, no shadows.'],
+  frameHelp: ['Letakkan formulir datar, seluruh halaman di dalam bingkai, keempat tanda sudut terlihat, tanpa bayangan. Jangan menutupi kode halaman (kanan atas) dengan jari.', 'Lay the form flat, the whole page inside the frame, all four corner marks visible, no shadows. Keep your fingers off the page code (top right).'],
   send: ['Kirim foto', 'Send photo'],
   retake: ['Foto ulang', 'Retake'],
   cancel: ['Batal', 'Cancel'],
@@ -75,6 +75,31 @@ const T = {
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type CaptureKey = keyof typeof T;
+
+/**
+ * What an officer should do about a refused photo, by the reader's reason (workers/reader/cv/reject.ts).
+ * The reason code alone ("page_mark_unreadable") means nothing at a polling station.
+ */
+const REJECT_ADVICE: Record<string, readonly [string, string]> = {
+  not_an_image: ['Berkas ini bukan foto. Ambil foto formulir dengan kamera.', 'This file is not a photo. Take a photo of the form with the camera.'],
+  unsupported_format: ['Format foto tidak didukung. Kirim JPEG atau PNG (matikan mode HEIC di kamera).', 'Photo format not supported. Send a JPEG or PNG (turn off HEIC in the camera).'],
+  truncated_image: ['Foto terkirim tidak utuh. Kirim lagi.', 'The photo arrived incomplete. Send it again.'],
+  image_too_large: ['Foto terlalu besar. Kurangi resolusi kamera lalu foto ulang.', 'The photo is too large. Lower the camera resolution and retake.'],
+  image_too_small: ['Foto terlalu kecil untuk dibaca. Foto ulang lebih dekat dengan resolusi penuh.', 'The photo is too small to read. Retake closer, at full resolution.'],
+  no_page_found: ['Formulir tidak ditemukan. Foto seluruh halaman dengan keempat tanda sudut terlihat.', 'No form found. Photograph the whole page with all four corner marks visible.'],
+  page_cropped: ['Sebagian kotak angka terpotong. Mundur sedikit dan foto seluruh halaman.', 'Some number boxes are cut off. Step back and photograph the whole page.'],
+  page_mark_unreadable: ['Kode halaman (kotak hitam-putih kanan atas) tidak terbaca. Jangan tutupi dengan jari, hindari silau, foto ulang.', 'The page code (black-and-white square, top right) could not be read. Keep fingers off it, avoid glare, retake.'],
+  unknown_template: ['Formulir ini bukan C.Hasil pemilihan ini. Periksa halaman yang difoto.', 'This form is not this contest\'s C.Hasil. Check the page you photographed.'],
+  misaligned: ['Kotak angka tidak sejajar. Letakkan kertas rata, foto tegak dari atas.', 'The number boxes do not line up. Lay the sheet flat and photograph it straight from above.'],
+  wrong_page: ['Halaman yang difoto bukan halaman yang dipilih. Pilih halaman yang benar atau foto halaman lain.', 'The photographed page is not the page chosen. Choose the right page or photograph the other one.'],
+  wrong_candidate_count: ['Formulir ini dicetak untuk jumlah pasangan calon yang lain. Periksa formulir pemilihan ini.', 'This form is printed for another number of candidate pairs. Check this contest\'s form.'],
+};
+
+/** The officer's advice for a refused photo, or null for a reason without one. */
+export function rejectAdvice(reason: string | null | undefined, lang: Lang): string | null {
+  const a = reason ? REJECT_ADVICE[reason] : undefined;
+  return a ? a[lang === 'en' ? 1 : 0] : null;
+}
 export function ct(lang: Lang, key: CaptureKey, vars?: Record<string, string | number>): string {
   let s: string = T[key][lang === 'en' ? 1 : 0];
   if (vars) for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(v));

@@ -5,19 +5,22 @@
  */
 import type { PageKind } from '../types.js';
 
-export type RejectReason =
-  | 'not_an_image'
-  | 'unsupported_format'
-  | 'truncated_image'
-  | 'image_too_large'
-  | 'image_too_small'
-  | 'no_page_found'
-  | 'page_cropped'
-  | 'page_mark_unreadable'
-  | 'unknown_template'
-  | 'misaligned'
-  | 'wrong_page'
-  | 'wrong_candidate_count';
+/** Every reason a photo can be refused (the capture page has advice for each: client/src/capture/text.ts). */
+export const REJECT_REASONS = [
+  'not_an_image',
+  'unsupported_format',
+  'truncated_image',
+  'image_too_large',
+  'image_too_small',
+  'no_page_found',
+  'page_cropped',
+  'page_mark_unreadable',
+  'unknown_template',
+  'misaligned',
+  'wrong_page',
+  'wrong_candidate_count',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export class ReadReject extends Error {
   constructor(
