@@ -127,6 +127,8 @@ describe('one degradation at a time (perolehan, 4 candidates)', () => {
     ['perspective (keystone 0.25)', { keystone: 0.25, fill: 0.8 }],
     ['blurred (σ 3 px)', { blurSigma: 3 }],
     ['uneven light (gain 0.35 at the right)', { lightGain: 0.35 }],
+    // Three to four stops under: paper at ~30 grey levels at the left, ~17 at the right (checkers there at σ ≈ 8).
+    ['evening light (exposure 0.12, darker still at the right)', { exposure: 0.12, lightGain: 0.55 }],
     ['hard shadow over the right 40%', { shadow: { from: 0.6, gain: 0.45 } }],
     // The edge's ramp (~12 mm) runs through the blank paslon-4 row, darkening the lower part of each
     // 9 mm box by up to half: the boxes must stay blank, not turn into a "line" the digit reader sees.

@@ -22,6 +22,8 @@ export interface PhotoEffects {
   shiftX?: number;
   shiftY?: number;
   blurSigma?: number;
+  /** Overall exposure: every pixel × this (evening light, a dim room). */
+  exposure?: number;
   /** Light falls from 1 at the left to this gain at the right. */
   lightGain?: number;
   /** A hard-edged shadow over the right part of the photo (share of width) at this gain. */
@@ -84,12 +86,12 @@ export function photographPage(cv: Cv, page: Mat, pagePxPerMm: number, template:
     below.copyTo(img.getRegion(new cv.Rect(0, y + 3, W, H - y - 3)));
     img.drawLine(new cv.Point2(0, y + 1), new cv.Point2(W, y + 1), new cv.Vec3(90, 90, 90), 3);
   }
-  if (fx.lightGain !== undefined || fx.shadow || fx.softShadow) {
+  if (fx.lightGain !== undefined || fx.shadow || fx.softShadow || fx.exposure !== undefined) {
     const d = img.getData();
     const shadowFrom = fx.shadow ? Math.round(fx.shadow.from * W) : W;
     const gains = new Float32Array(W);
     for (let x = 0; x < W; x++) {
-      gains[x] = (1 - (1 - (fx.lightGain ?? 1)) * (x / W)) * (x >= shadowFrom ? fx.shadow!.gain : 1);
+      gains[x] = (fx.exposure ?? 1) * (1 - (1 - (fx.lightGain ?? 1)) * (x / W)) * (x >= shadowFrom ? fx.shadow!.gain : 1);
     }
     const soft = fx.softShadow;
     const rowGain = (y: number) => {
