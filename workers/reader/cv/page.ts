@@ -7,7 +7,7 @@
 import type { Cv, Mat } from './opencv.js';
 import type { FormTemplate } from '../template/types.js';
 import { COARSE_LONG_SIDE, SEEN_CHECKER, WORK_LONG_SIDE, findCheckerCandidates, rankQuads, refineCorners, seekChecker, weakestChecker, workFactor, type Pt } from './fiducials.js';
-import { apply, homography, type H3 } from './geometry.js';
+import { apply, homography, multiply, type H3 } from './geometry.js';
 import { readPageMark } from './pagemark-read.js';
 import { cutFields, type CutField } from './boxes.js';
 import { ReadReject } from './reject.js';
@@ -69,12 +69,43 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
   const L = Math.max(gray.rows, gray.cols);
   const coarse = workFactor(L, COARSE_LONG_SIDE);
   const fine = workFactor(L, WORK_LONG_SIDE);
-  // Nearly every phone photo shows the page large enough to be found on the coarse working image
-  // (4–9× cheaper); a page small in the frame, or one the coarse level cannot place, is looked for
-  // again at the fine level before the photo is refused.
   const t0 = performance.now();
   const c0 = cpuNow();
-  // The sheet's outline (the last fallback) does not depend on the level: it is tried once, at the end.
+  let reject: ReadReject;
+  try {
+    return analyseLevels(cv, gray, templates, coarse, fine, t0, c0);
+  } catch (err) {
+    if (!(err instanceof ReadReject)) throw err;
+    reject = err;
+  }
+  // A page turned about 45° in the photo (the phone held askew): the checker response fades to 0 at
+  // 45°, so the photo is turned back by an eighth and searched once more. Only photos that would
+  // otherwise be refused pay for it.
+  if (reject.reason === 'no_page_found' || reject.reason === 'page_mark_unreadable') {
+    const turned = turnEighth(cv, gray);
+    try {
+      const a = analyseLevels(cv, turned.img, templates, coarse, fine, t0, c0);
+      const inPhoto = { ...a, corners: a.corners.map((p) => apply(turned.toPhoto, p)), mmToImage: multiply(turned.toPhoto, a.mmToImage) };
+      // The turned canvas is larger than the photo: a field in its corners lies outside the photo.
+      checkInside(a.template, inPhoto.mmToImage, gray.cols, gray.rows);
+      return inPhoto;
+    } catch (err) {
+      if (!(err instanceof ReadReject)) throw err;
+      reject = deeper(reject, err);
+    } finally {
+      turned.img.release();
+    }
+  }
+  throw reject;
+}
+
+/**
+ * Coarse level first, then fine. Nearly every phone photo shows the page large enough to be found on
+ * the coarse working image (4–9× cheaper); a page small in the frame, or one the coarse level cannot
+ * place, is looked for again at the fine level before the photo is refused. The sheet's outline and
+ * two-checker hypotheses (the last fallbacks) do not depend on the level: they run once, at the end.
+ */
+function analyseLevels(cv: Cv, gray: Mat, templates: FormTemplate[], coarse: number, fine: number, t0: number, c0: number): PageAnalysis {
   if (coarse === fine) return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true);
   let coarseReject: ReadReject;
   try {
@@ -86,11 +117,32 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
   try {
     return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true);
   } catch (err) {
-    // Both levels failed: give the reason of the one that got further (placed the page > saw a mark
-    // it could not read > found no page).
     if (!(err instanceof ReadReject)) throw err;
-    throw (REJECT_DEPTH[coarseReject.reason] ?? 0) > (REJECT_DEPTH[err.reason] ?? 0) ? coarseReject : err;
+    throw deeper(coarseReject, err);
   }
+}
+
+/** Of two rejections, the one from the search that got further (placed the page > saw a mark it could not read > found no page). */
+function deeper(a: ReadReject, b: ReadReject): ReadReject {
+  return (REJECT_DEPTH[a.reason] ?? 0) > (REJECT_DEPTH[b.reason] ?? 0) ? a : b;
+}
+
+/** The photo turned by 45° about its centre into a canvas that holds all of it, and the map back to photo pixels. */
+function turnEighth(cv: Cv, gray: Mat): { img: Mat; toPhoto: H3 } {
+  const W = gray.cols;
+  const H = gray.rows;
+  const side = Math.ceil((W + H) / Math.SQRT2);
+  const c = Math.SQRT1_2;
+  // Photo → canvas: rotate by 45° about the photo's centre, then centre in the canvas.
+  const toCanvas: H3 = [c, c, 0, -c, c, 0, 0, 0, 1];
+  toCanvas[2] = side / 2 - (c * W) / 2 - (c * H) / 2;
+  toCanvas[5] = side / 2 + (c * W) / 2 - (c * H) / 2;
+  const m = new cv.Mat([toCanvas.slice(0, 3), toCanvas.slice(3, 6)], cv.CV_64F);
+  const img = gray.warpAffine(m, new cv.Size(side, side), cv.INTER_LINEAR, cv.BORDER_REPLICATE);
+  // Inverse of a rotation plus shift: rotate back by −45° after removing the shift.
+  const [tx, ty] = [toCanvas[2]!, toCanvas[5]!];
+  const toPhoto: H3 = [c, -c, -(c * tx - c * ty), c, c, -(c * tx + c * ty), 0, 0, 1];
+  return { img, toPhoto };
 }
 
 /** How far the page search got before a rejection: a bigger number names the more useful reason. */
