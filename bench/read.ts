@@ -15,7 +15,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createReaderPool, readerProcessEnv, TSX_LOADER as tsx } from '../workers/reader/process/pool.js';
+import { createReaderPool, READER_EXEC_ARGV, readerProcessEnv, TSX_LOADER as tsx } from '../workers/reader/process/pool.js';
 import { BOX_CLASSES, type PageReading } from '../workers/reader/types.js';
 import { boxReadRight, rotatingElection, SYNTH_GENERATOR_VERSION } from '../workers/reader/synth/index.js';
 import { readBenchDir } from './read-photos.js';
@@ -478,7 +478,7 @@ function timeDecode(cv: { imdecode(b: Buffer, flags: number): { release(): void 
 function decodeInReaderEnv(): Promise<{ ms: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), ['--decode-worker', '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING], {
-      execArgv: ['--import', tsx],
+      execArgv: [...READER_EXEC_ARGV, '--import', tsx],
       env: readerProcessEnv(),
       stdio: ['ignore', 2, 2, 'ipc'],
     });
