@@ -407,7 +407,10 @@ const PAPER_WINDOW_MM = 1.5;
  */
 export function flattenPaper(cv: Cv, patch: Mat, pxPerMm: number, colDark?: Float64Array, rowDark?: Float64Array): Uint8Array {
   const k = Math.max(3, Math.round(PAPER_WINDOW_MM * pxPerMm) | 1);
-  const bgMat = patch.dilate(cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(k, k))).blur(new cv.Size(k, k));
+  // Native buffers are freed here, not at some later garbage collection (V8 does not see their size).
+  const dilated = patch.dilate(cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(k, k)));
+  const bgMat = dilated.blur(new cv.Size(k, k));
+  dilated.release();
   const bg: Uint8Array = bgMat.getData();
   bgMat.release();
   const px: Uint8Array = patch.getData();

@@ -26,6 +26,7 @@ export function readPageMark(cv: Cv, gray: Mat, mmToImage: H3, mark: RectMm, can
   const size = PAGE_MARK_CELLS * CELL_PX + 2 * margin;
   const patch = warpRegion(cv, gray, mmToImage, pxPerMm, mark.x * pxPerMm - margin, mark.y * pxPerMm - margin, size, size);
   const px = patch.getData();
+  patch.release(); // the pixels are copied out; free the native buffer now
   // Integral image of the patch: the border search below takes ~10⁴ cell means per hypothesis.
   const W1 = size + 1;
   const I = new Float64Array(W1 * (size + 1));
