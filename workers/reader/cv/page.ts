@@ -71,32 +71,26 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
   const fine = workFactor(L, WORK_LONG_SIDE);
   const t0 = performance.now();
   const c0 = cpuNow();
-  let reject: ReadReject;
-  try {
-    return analyseLevels(cv, gray, templates, coarse, fine, t0, c0);
-  } catch (err) {
-    if (!(err instanceof ReadReject)) throw err;
-    reject = err;
-  }
+  const first = orReject(() => analyseLevels(cv, gray, templates, coarse, fine, t0, c0));
+  if (!(first instanceof ReadReject)) return first;
   // A page turned about 45° in the photo (the phone held askew): the checker response fades to 0 at
   // 45°, so the photo is turned back by an eighth and searched once more. Only photos that would
   // otherwise be refused pay for it.
-  if (reject.reason === 'no_page_found' || reject.reason === 'page_mark_unreadable') {
-    const turned = turnEighth(cv, gray);
-    try {
+  if (first.reason !== 'no_page_found' && first.reason !== 'page_mark_unreadable') throw first;
+  const turned = turnEighth(cv, gray);
+  try {
+    const again = orReject(() => {
       const a = analyseLevels(cv, turned.img, templates, coarse, fine, t0, c0);
       const inPhoto = { ...a, corners: a.corners.map((p) => apply(turned.toPhoto, p)), mmToImage: multiply(turned.toPhoto, a.mmToImage) };
       // The turned canvas is larger than the photo: a field in its corners lies outside the photo.
       checkInside(a.template, inPhoto.mmToImage, gray.cols, gray.rows);
       return inPhoto;
-    } catch (err) {
-      if (!(err instanceof ReadReject)) throw err;
-      reject = deeper(reject, err);
-    } finally {
-      turned.img.release();
-    }
+    });
+    if (!(again instanceof ReadReject)) return again;
+    throw deeper(first, again);
+  } finally {
+    turned.img.release();
   }
-  throw reject;
 }
 
 /**
@@ -107,18 +101,20 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
  */
 function analyseLevels(cv: Cv, gray: Mat, templates: FormTemplate[], coarse: number, fine: number, t0: number, c0: number): PageAnalysis {
   if (coarse === fine) return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true);
-  let coarseReject: ReadReject;
+  const atCoarse = orReject(() => analyseAt(cv, gray, templates, COARSE_LONG_SIDE, t0, c0, false));
+  if (!(atCoarse instanceof ReadReject)) return atCoarse;
+  const atFine = orReject(() => analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true));
+  if (!(atFine instanceof ReadReject)) return atFine;
+  throw deeper(atCoarse, atFine);
+}
+
+/** fn's analysis, or the ReadReject it threw (anything else is rethrown). */
+function orReject(fn: () => PageAnalysis): PageAnalysis | ReadReject {
   try {
-    return analyseAt(cv, gray, templates, COARSE_LONG_SIDE, t0, c0, false);
+    return fn();
   } catch (err) {
-    if (!(err instanceof ReadReject)) throw err;
-    coarseReject = err;
-  }
-  try {
-    return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true);
-  } catch (err) {
-    if (!(err instanceof ReadReject)) throw err;
-    throw deeper(coarseReject, err);
+    if (err instanceof ReadReject) return err;
+    throw err;
   }
 }
 
