@@ -477,7 +477,8 @@ function timeDecode(cv: { imdecode(b: Buffer, flags: number): { release(): void 
 /** The decode-only pass again, in a child process with the reader processes' environment. */
 function decodeInReaderEnv(): Promise<{ ms: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--decode-worker', '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING], {
+    // The same photos the readers read (with --fingers, the painted ones).
+    const child = fork(fileURLToPath(import.meta.url), ['--decode-worker', '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING, '--fingers', String(FINGERS)], {
       execArgv: [...READER_EXEC_ARGV, '--import', tsx],
       env: readerProcessEnv(),
       stdio: ['ignore', 2, 2, 'ipc'],

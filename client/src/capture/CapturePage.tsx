@@ -421,6 +421,9 @@ function ReadBack({ watch, desaCode, candidates, t, lang, locale, userName, onRe
   const changedByReader = new Set((reading?.changes ?? []).map((x) => (x as { key?: string }).key).filter(Boolean) as string[]);
   const kppsVersion = c?.versions.find((v) => v.stage === 'kpps' && v.isCurrent) ?? null;
   const readingId = reading && reading.cls !== 'REJECTED' ? reading.id : null;
+  // Why a photo was refused (the reader's reason code) and what the officer should do about it.
+  const refusal = sub?.statusReason ?? reading?.rejectReason;
+  const advice = rejectAdvice(refusal, lang);
   useEffect(() => {
     if (readingId == null) return;
     apiFetch<ReadingFrameResponse>(`/api/capture/readings/${readingId}/frame`)
@@ -458,8 +461,8 @@ function ReadBack({ watch, desaCode, candidates, t, lang, locale, userName, onRe
       {sub && (sub.status === 'rejected' || sub.status === 'failed') && (
         <div className="cap-error" role="alert" data-testid="reading-rejected">
           <strong>{sub.status === 'rejected' ? t('rejectedTitle') : t('failedTitle')}</strong>
-          {rejectAdvice(sub.statusReason ?? reading?.rejectReason, lang) && <p data-testid="reject-advice">{rejectAdvice(sub.statusReason ?? reading?.rejectReason, lang)}</p>}
-          <p className="muted">{sub.statusReason ?? reading?.rejectReason ?? ''}</p>
+          {advice && <p data-testid="reject-advice">{advice}</p>}
+          <p className="muted">{refusal ?? ''}</p>
         </div>
       )}
       {sub && <img className="cap-hidden" src={sub.photoUrl} alt="" crossOrigin="anonymous" onLoad={(e) => setImg(e.currentTarget)} />}

@@ -50,6 +50,21 @@ const MIN_SCORE = 0.62;
 export function workFactor(long: number, side = WORK_LONG_SIDE): number {
   return 1 / 2 ** Math.max(0, Math.round(Math.log2(long / side)));
 }
+
+/**
+ * The photo shrunk by workFactor (the photo itself when that is 1). An integer shrink lets INTER_AREA
+ * take its fast block-averaging path (~3× cheaper on 12 MP); it is exact only on a whole number of
+ * blocks, so the last few rows/columns are dropped. The caller releases `img` unless it is `gray`.
+ */
+export function shrinkToWork(cv: Cv, gray: Mat, longSide = WORK_LONG_SIDE): { img: Mat; factor: number } {
+  const factor = workFactor(Math.max(gray.rows, gray.cols), longSide);
+  const k = Math.round(1 / factor);
+  if (k === 1) return { img: gray, factor };
+  const wk = Math.floor(gray.cols / k);
+  const hk = Math.floor(gray.rows / k);
+  const whole = wk * k !== gray.cols || hk * k !== gray.rows ? gray.getRegion(new cv.Rect(0, 0, wk * k, hk * k)) : gray;
+  return { img: whole.resize(hk, wk, 0, 0, cv.INTER_AREA), factor };
+}
 /**
  * Grey levels (σ over the window) below which a window is too flat to hold a checker. The response
  * is normalised by σ, so this only keeps paper grain and sensor noise (σ ≈ 2–3) out; it was 12 until
@@ -58,21 +73,13 @@ export function workFactor(long: number, side = WORK_LONG_SIDE): number {
  */
 const MIN_CONTRAST = 6;
 
-
 // Integral images are reused between photos: a reader process reads thousands of photos, and fresh
 // multi-megabyte typed arrays per photo kept the garbage collector busy (~15% of a read).
 let integralBuf = new Float64Array(0);
 let integral2Buf = new Float64Array(0);
 
 export function findCheckerCandidates(cv: Cv, gray: Mat, opts: { minQuadrant: number; maxQuadrant: number; longSide?: number }): CandidateSearch {
-  const factor = workFactor(Math.max(gray.rows, gray.cols), opts.longSide);
-  // An integer shrink lets INTER_AREA take its fast block-averaging path (~3× cheaper on 12 MP).
-  // The shrink is exact only on a whole number of blocks: drop the last few rows/columns.
-  const k = Math.round(1 / factor);
-  const wk = Math.floor(gray.cols / k);
-  const hk = Math.floor(gray.rows / k);
-  const whole = k > 1 && (wk * k !== gray.cols || hk * k !== gray.rows) ? gray.getRegion(new cv.Rect(0, 0, wk * k, hk * k)) : gray;
-  const work = k > 1 ? whole.resize(hk, wk, 0, 0, cv.INTER_AREA) : gray;
+  const { img: work, factor } = shrinkToWork(cv, gray, opts.longSide);
   const w = work.cols;
   const h = work.rows;
   // Integral images of grey and grey²: any window sum in four look-ups, at any scale. Built in JS
@@ -321,7 +328,7 @@ function quadRank(
   for (let i = 0; i < 4; i++) {
     const pxPerMm = (s[i]! / (i % 2 === 0 ? mmA : mmB) + s[(i + 3) % 4]! / (i % 2 === 0 ? mmB : mmA)) / 2;
     const quadrant = geom.quadrantMm * pxPerMm;
-    const best = weakestChecker({ scoreAt }, [q[i]!], Math.max(2, quadrant * 0.75));
+    const best = seekChecker({ scoreAt }, q[i]!, 2, Math.max(2, quadrant * 0.75), 0).score;
     minScore = Math.min(minScore, best);
     sumScore += best;
   }

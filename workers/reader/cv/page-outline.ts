@@ -1,10 +1,11 @@
 /**
  * The sheet's outline: the fallback page finder for photos in which fewer than three corner
  * checkerboards can be seen (two corners under the fingers holding the form, glare on a laminated
- * desk, a checker printed faint). The paper is the largest bright region of the photo; its convex
- * hull, simplified to a polygon, has four long sides. A corner hidden by a thumb only cuts a short
- * side off the polygon, so the sheet's corners are taken where the four longest sides' lines meet,
- * not from the polygon's vertices.
+ * desk, a checker printed faint). The paper is a large bright region of the photo, looked for at a
+ * few grey levels; its outline, simplified to a polygon, has four long straight sides. A finger over
+ * a corner only adds short sides (a bite, or a bulge where the finger is as light as the paper), so
+ * the sheet's corners are taken where the four longest sides' lines meet, each line refitted to the
+ * outline's points, not from the polygon's vertices.
  *
  * The outline is good to about a millimetre (the paper's edge is soft in a photo, and a sheet is not
  * perfectly flat), so it is only a starting point: page.ts looks for the checkers again where the
@@ -12,7 +13,7 @@
  * homography to the checkers it found plus the located fields.
  */
 import type { Cv, Mat } from './opencv.js';
-import { WORK_LONG_SIDE, workFactor, type Pt } from './fiducials.js';
+import { shrinkToWork, type Pt } from './fiducials.js';
 
 /** A sheet outline in photo pixels: four corners in clockwise order on screen (y down). */
 export type Quad = [Pt, Pt, Pt, Pt];
@@ -31,15 +32,13 @@ const SIDES_SHARE = 0.5;
  * own reason).
  */
 export function findSheetOutlines(cv: Cv, gray: Mat, limit = 4): Quad[] {
-  const factor = workFactor(Math.max(gray.rows, gray.cols), WORK_LONG_SIDE);
+  const { img: small, factor } = shrinkToWork(cv, gray);
   const k = Math.round(1 / factor);
-  // An integer shrink on a whole number of blocks keeps INTER_AREA on its fast path (fiducials.ts).
-  const wk = Math.floor(gray.cols / k);
-  const hk = Math.floor(gray.rows / k);
-  const whole = k > 1 && (wk * k !== gray.cols || hk * k !== gray.rows) ? gray.getRegion(new cv.Rect(0, 0, wk * k, hk * k)) : gray;
-  const small = k > 1 ? whole.resize(hk, wk, 0, 0, cv.INTER_AREA) : gray;
+  const wk = small.cols;
+  const hk = small.rows;
   // Blur away the print (text, box lines) so that the sheet is one bright region.
   const blurred = small.gaussianBlur(new cv.Size(0, 0), 2);
+  if (small !== gray) small.release();
   const close = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(7, 7));
   const minArea = MIN_AREA_SHARE * wk * hk;
   const found: { quad: Quad; area: number }[] = [];
@@ -156,22 +155,14 @@ function fitSide(s: { a: Pt; b: Pt }, points: Pt[]): { a: Pt; b: Pt } {
   const len = dist(s.a, s.b);
   const ux = (s.b.x - s.a.x) / len;
   const uy = (s.b.y - s.a.y) / len;
-  let n = 0;
-  let mx = 0;
-  let my = 0;
-  const near: Pt[] = [];
-  for (const p of points) {
+  const near = points.filter((p) => {
     const t = (p.x - s.a.x) * ux + (p.y - s.a.y) * uy;
     const d = Math.abs(-(p.x - s.a.x) * uy + (p.y - s.a.y) * ux);
-    if (t < 0 || t > len || d > 2) continue;
-    near.push(p);
-    n++;
-    mx += p.x;
-    my += p.y;
-  }
-  if (n < 8) return s;
-  mx /= n;
-  my /= n;
+    return t >= 0 && t <= len && d <= 2;
+  });
+  if (near.length < 8) return s;
+  const mx = near.reduce((sum, p) => sum + p.x, 0) / near.length;
+  const my = near.reduce((sum, p) => sum + p.y, 0) / near.length;
   let sxx = 0;
   let sxy = 0;
   let syy = 0;

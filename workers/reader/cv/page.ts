@@ -11,7 +11,7 @@ import { apply, homography, multiply, type H3 } from './geometry.js';
 import { readPageMark } from './pagemark-read.js';
 import { cutFields, type CutField } from './boxes.js';
 import { ReadReject } from './reject.js';
-import { findSheetOutlines } from './page-outline.js';
+import { findSheetOutlines, type Quad } from './page-outline.js';
 import { decodeGray } from './decode.js';
 import { processCpuMs as cpuNow } from '../cpu-time.js';
 
@@ -245,10 +245,11 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
   }
   // Last: the sheet's outline, for a photo in which two or more checkerboards are hidden or lost;
   // then two checkerboards alone (a similarity: right when the photo is taken square to the page).
+  let sawSheet = false;
   if (tryOutline) {
-    let sawSheet = false;
+    const outlines = findSheetOutlines(cv, gray);
     for (const g of groups) {
-      const hypotheses = [...outlineHypotheses(cv, gray, search, g), ...rankPairs(search, g, 6).map((t) => ({ points: t.points.map(full), found: t.found }))];
+      const hypotheses = [...outlineHypotheses(cv, outlines, search, g), ...rankPairs(search, g, 6).map((t) => ({ points: t.points.map(full), found: t.found }))];
       for (const o of hypotheses) {
         sawSheet = true;
         // The search time now includes the outline's (it only runs when the checkers failed).
@@ -258,12 +259,11 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
         if (hit) return hit;
       }
     }
-    if (setAside) throw setAside;
-    if (sawSheet && !sawQuad) {
-      throw new ReadReject('page_mark_unreadable', markFailure || `the sheet's outline was found but not its page mark (${tried} page hypotheses tried); is the photo sharp and the page mark uncovered?`);
-    }
   }
   if (setAside) throw setAside;
+  if (sawSheet && !sawQuad) {
+    throw new ReadReject('page_mark_unreadable', markFailure || `the sheet's outline was found but not its page mark (${tried} page hypotheses tried); is the photo sharp and the page mark uncovered?`);
+  }
   // Without four checkerboards a page-mark failure is more likely a wrong guess than a bad mark.
   if (!sawQuad) {
     throw new ReadReject('no_page_found', `fewer than four corner checkerboards form a page (${search.candidates.length} candidates) and no sheet outline was found; is the whole page in the photo?`);
@@ -316,7 +316,7 @@ function refitFromFields(cv: Cv, gray: Mat, h: H3, template: FormTemplate, g: Ge
  * one seen within 4 mm of there is used (found), the others stay where the outline puts them, and
  * attempt() fits the page to the found ones and the located fields.
  */
-function outlineHypotheses(cv: Cv, gray: Mat, search: ReturnType<typeof findCheckerCandidates>, g: Geometry): { points: Pt[]; found: boolean[] }[] {
+function outlineHypotheses(cv: Cv, outlines: Quad[], search: ReturnType<typeof findCheckerCandidates>, g: Geometry): { points: Pt[]; found: boolean[] }[] {
   const { width: W, height: H } = g.sheetMm;
   const sheet: Pt[] = [
     { x: 0, y: 0 },
@@ -326,7 +326,7 @@ function outlineHypotheses(cv: Cv, gray: Mat, search: ReturnType<typeof findChec
   ];
   const f = search.factor;
   const out: { points: Pt[]; found: boolean[] }[] = [];
-  for (const quad of findSheetOutlines(cv, gray)) {
+  for (const quad of outlines) {
     for (let shift = 0; shift < 4; shift++) {
       const corners = [0, 1, 2, 3].map((k) => quad[(k + shift) % 4]!);
       const side = (i: number) => Math.hypot(corners[(i + 1) % 4]!.x - corners[i]!.x, corners[(i + 1) % 4]!.y - corners[i]!.y);
@@ -435,6 +435,8 @@ function rankPairs(search: ReturnType<typeof findCheckerCandidates>, g: Geometry
   const top = search.candidates.filter((c) => Math.abs(c.score) >= 0.7).slice(0, 10);
   const out: { points: Pt[]; found: boolean[]; rank: number }[] = [];
   const pageMm = Math.hypot(g.widthMm, g.heightMm);
+  // The extent of the candidates (working px): the page's diagonal must be of that order.
+  const L = Math.max(...search.candidates.map((c) => Math.max(c.x, c.y)), 1);
   for (let i = 0; i < top.length; i++) {
     for (let j = 0; j < top.length; j++) {
       if (i === j || Math.sign(top[i]!.score) !== Math.sign(top[j]!.score)) continue;
@@ -458,7 +460,6 @@ function rankPairs(search: ReturnType<typeof findCheckerCandidates>, g: Geometry
           if ((p.score > 0) === quarter) continue;
           const map = (w: Pt): Pt => ({ x: p.x + ar * (w.x - m.x) - ai * (w.y - m.y), y: p.y + ai * (w.x - m.x) + ar * (w.y - m.y) });
           const diagonal = scale * pageMm;
-          const L = Math.max(...search.candidates.map((c) => Math.max(c.x, c.y)), 1);
           if (diagonal < 0.25 * L || diagonal > 2 * L) continue;
           const sc = Math.max(2, g.quadrantMm * scale * 0.75);
           const minScore = weakestChecker(search, [p, q], sc);
