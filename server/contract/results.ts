@@ -117,6 +117,8 @@ export interface ReadingDetail {
   page: string | null;
   cls: ReadingClass;
   alignmentScore: number | null;
+  /** How the reader told which page this is: its page mark, or (the mark unread) its printed layout. */
+  identifiedBy: 'page_mark' | 'layout' | null;
   values: Record<string, number>;
   fields: Record<string, FieldDetail>;
   changes: unknown[];

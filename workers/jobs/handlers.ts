@@ -47,7 +47,8 @@ export function readingRow(submissionId: number, r: PageReading) {
     alignmentScore: r.alignmentScore,
     values,
     detail: {
-      templateId: r.templateId, markId: r.markId, fields: r.fields, changes: r.changes, residuals: r.residuals,
+      // identifiedBy 'layout': the page mark was not read; the page was told by its printed boxes.
+      templateId: r.templateId, markId: r.markId, identifiedBy: r.identifiedBy ?? null, fields: r.fields, changes: r.changes, residuals: r.residuals,
       post: r.post, pConsistent: r.pConsistent, timingsMs: r.timingsMs, rejectDetail: r.rejectDetail ?? null,
       // Where the page sat in the photo: lets a screen cut each field's boxes out of the original photo.
       frame: (r as PageReading & { frame?: unknown }).frame ?? null,

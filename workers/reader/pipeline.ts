@@ -109,14 +109,14 @@ export function readPhoto(bytes: Uint8Array, opts: ReadOptions = {}): PageReadin
     }
     mark = performance.now();
     cpuMark = cpuNow();
-    checkExpectations(analysis.template, opts);
+    checkExpectations(analysis, opts);
     return finish(readCutPage(analysis, timings, lap));
   } catch (err) {
     if (err instanceof ReadReject) {
       lap('rejected');
       const c = err.context;
       const extra: Partial<PageReading> = analysis
-        ? { page: analysis.template.page, templateId: analysis.template.id, markId: analysis.markId, alignmentScore: round3(analysis.alignmentScore) }
+        ? { page: analysis.template.page, templateId: analysis.template.id, markId: analysis.markId, identifiedBy: analysis.identifiedBy, alignmentScore: round3(analysis.alignmentScore) }
         : {
             page: c.page ?? null,
             templateId: c.templateId ?? null,
@@ -131,14 +131,16 @@ export function readPhoto(bytes: Uint8Array, opts: ReadOptions = {}): PageReadin
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
-function checkExpectations(t: FormTemplate, opts: ReadOptions): void {
+function checkExpectations(a: PageAnalysis, opts: ReadOptions): void {
+  const t = a.template;
+  const by = a.identifiedBy === 'layout' ? 'told by its printed layout; the page mark was not read' : `mark ${t.markId}`;
   if (opts.expectedPage && t.page !== opts.expectedPage) {
-    throw new ReadReject('wrong_page', `the photo shows the ${t.page} page (mark ${t.markId}), not the ${opts.expectedPage} page`);
+    throw new ReadReject('wrong_page', `the photo shows the ${t.page} page (${by}), not the ${opts.expectedPage} page`);
   }
   if (t.page === 'perolehan' && opts.contestCandidateCount !== undefined && t.candidateCount !== opts.contestCandidateCount) {
     throw new ReadReject(
       'wrong_candidate_count',
-      `the page is printed for ${t.candidateCount} candidate pair(s) (mark ${t.markId}) but the contest has ${opts.contestCandidateCount}`,
+      `the page is printed for ${t.candidateCount} candidate pair(s) (${by}) but the contest has ${opts.contestCandidateCount}`,
     );
   }
 }
@@ -217,6 +219,7 @@ function readCutPage(a: PageAnalysis, timings: Record<string, number>, lap: (n: 
     page: a.template.page,
     templateId: a.template.id,
     markId: a.markId,
+    identifiedBy: a.identifiedBy,
     alignmentScore: round3(a.alignmentScore),
     class: result.cls,
     fields,

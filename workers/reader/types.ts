@@ -50,8 +50,14 @@ export interface PageReading {
   file?: string;
   page: PageKind | null;
   templateId: string | null;
-  /** The id decoded from the page mark (form type, page, candidate count). */
+  /** The id decoded from the page mark (form type, page, candidate count); null when it was not read. */
   markId: number | null;
+  /**
+   * How the page was identified: by its page mark, or (the mark covered or unreadable) by its printed
+   * layout within what the upload admitted (the page named, the contest's candidate count).
+   * Absent on rejections.
+   */
+  identifiedBy?: 'page_mark' | 'layout';
   alignmentScore: number | null;
   class: ReadClass;
   /** Why a page was rejected: 'not_an_image', 'no_page_found', 'page_mark_unreadable', 'misaligned', 'wrong_page'… */

@@ -39,6 +39,7 @@ const texts = {
   noChanges: ['Tidak ada perubahan', 'No changes'],
   residuals: ['Selisih identitas', 'Identity residuals'],
   alignment: ['Kecocokan templat', 'Template alignment'],
+  pageByLayout: ['halaman dikenali dari tata letak kotak (tanda halaman tidak terbaca)', 'page told by its box layout (page mark not read)'],
   corrections: ['Koreksi', 'Corrections'],
   proposedBy: ['Diusulkan oleh #{id}', 'Proposed by #{id}'],
   approvedBy: ['Disetujui oleh #{id}', 'Approved by #{id}'],

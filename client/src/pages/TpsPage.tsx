@@ -264,7 +264,8 @@ export function TpsPage() {
               {t('readValue')} #{r.id} · {t('page')} {r.page ?? '–'} · {r.cls} · {r.readerVersion}
             </h2>
             <p className="muted">
-              {t('alignment')}: {r.alignmentScore == null ? '–' : r.alignmentScore.toFixed(2)} · {t('decoderChanges')}: {r.changes.length || t('noChanges')}
+              {t('alignment')}: {r.alignmentScore == null ? '–' : r.alignmentScore.toFixed(2)}
+              {r.identifiedBy === 'layout' && ` (${t('pageByLayout')})`} · {t('decoderChanges')}: {r.changes.length || t('noChanges')}
               {Object.keys(r.residuals).length > 0 && ` · ${t('residuals')}: ${Object.entries(r.residuals).map(([k, v]) => `${k} ${v > 0 ? '+' : ''}${v}`).join(', ')}`}
               {r.rejectReason ? ` · ${r.rejectReason}` : ''}
             </p>

@@ -110,7 +110,7 @@ export function tpsRouter(deps: { sql: Sql; evaluate: () => Promise<EvaluateFn> 
         reading: null,
         readings: readings.filter((r) => Number(r.submission_id) === Number(s.id)).map((r) => ({
           id: Number(r.id), submissionId: Number(r.submission_id), readerVersion: r.reader_version, page: r.page, cls: r.cls,
-          alignmentScore: r.alignment_score, values: r.values,
+          alignmentScore: r.alignment_score, identifiedBy: r.detail?.identifiedBy ?? null, values: r.values,
           fields: Object.fromEntries(Object.entries((r.detail?.fields ?? {}) as Record<string, { value: number | null; p: number; boxes?: number[][]; roi?: [number, number, number, number][] }>)
             .map(([k, f]) => [k, { value: f.value, p: f.p ?? null, boxes: f.boxes, roi: f.roi }])),
           changes: r.detail?.changes ?? [], residuals: r.detail?.residuals ?? {}, rejectReason: r.reject_reason, createdAt: iso(r.created_at)!,

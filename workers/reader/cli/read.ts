@@ -101,7 +101,7 @@ async function candidateCountOf(contestId: string): Promise<number> {
 
 function table(file: string, r: PageReading): string {
   const lines = [`${file}: ${r.class}${r.rejectReason ? ` (${r.rejectReason}: ${r.rejectDetail})` : ''}`];
-  if (r.page) lines.push(`  halaman/page ${r.page}  template ${r.templateId}  mark ${r.markId}  alignment ${r.alignmentScore}`);
+  if (r.page) lines.push(`  halaman/page ${r.page}  template ${r.templateId}  mark ${r.markId ?? (r.identifiedBy === 'layout' ? 'unread (page told by its layout)' : '–')}  alignment ${r.alignmentScore}`);
   const keys = Object.keys(r.fields);
   if (keys.length) {
     const w = Math.max(...keys.map((k) => k.length));

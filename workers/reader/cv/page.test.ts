@@ -118,6 +118,44 @@ describe('second look at a box', () => {
   });
 });
 
+describe('a page mark covered (a thumb over it): the printed layout tells the page', () => {
+  /** The template's page mark painted over (4 mm margin), photographed slightly askew. */
+  async function markCovered(tpl: FormTemplate) {
+    const { gray, values } = await page(tpl);
+    const covered = gray.copy();
+    const m = tpl.pageMark;
+    const P = RENDER_DPI / 25.4;
+    covered.drawRectangle(new cv.Rect(Math.round((m.x - 4) * P), Math.round((m.y - 4) * P), Math.round((m.w + 8) * P), Math.round((m.h + 8) * P)), new cv.Vec3(150, 150, 150), -1);
+    const photo = photographPage(cv, covered, P, tpl, { rotationDeg: -3, keystone: 0.04 });
+    return { jpeg: photo.jpeg, values };
+  }
+
+  for (const tpl of loadTemplates()) {
+    // The 1- and 2-candidate pages print their boxes in the same places: only the mark tells them apart.
+    const twin = loadTemplates().some((x) => x.id !== tpl.id && JSON.stringify(x.fields.map((f) => f.boxes)) === JSON.stringify(tpl.fields.map((f) => f.boxes)));
+    it(`${tpl.id}: ${twin ? 'refused (another page has the same boxes)' : 'identified by its layout, every box cut where written'}`, async () => {
+      const { jpeg, values } = await markCovered(tpl);
+      if (twin) {
+        expect(rejectReason(() => analyse(jpeg))).toBe('page_mark_unreadable');
+        return;
+      }
+      const a = analyse(jpeg);
+      expect(a.template.id).toBe(tpl.id);
+      expect(a.identifiedBy).toBe('layout');
+      expect(a.markId).toBeNull();
+      expect(a.fields.every((f) => f.located)).toBe(true);
+      for (const f of a.fields) f.boxes.forEach((b) => expect(normaliseBox(b).empty).toBe(values[f.key] === undefined));
+    });
+  }
+
+  it('a page read with its mark is identified by the mark', async () => {
+    const tpl = loadTemplates().find((x) => x.candidateCount === 3)!;
+    const photo = photographPage(cv, (await page(tpl)).gray, RENDER_DPI / 25.4, tpl, { rotationDeg: -3, keystone: 0.04 });
+    const a = analyse(photo.jpeg);
+    expect([a.identifiedBy, a.markId]).toEqual(['page_mark', tpl.markId]);
+  });
+});
+
 describe('one degradation at a time (perolehan, 4 candidates)', () => {
   const t = () => loadTemplates().find((x) => x.page === 'perolehan' && x.candidateCount === 4)!;
   const cases: [string, PhotoEffects][] = [

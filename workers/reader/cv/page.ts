@@ -22,8 +22,14 @@ export const MIN_ALIGNMENT = 0.5;
 
 export interface PageAnalysis {
   template: FormTemplate;
-  markId: number;
+  /** The page mark's id; null when the mark could not be read and the layout identified the page. */
+  markId: number | null;
   markErrors: number;
+  /**
+   * How the page was told apart from the others: its page mark, or (the mark covered or unreadable)
+   * its printed layout alone, every field's boxes found where that template alone puts them.
+   */
+  identifiedBy: 'page_mark' | 'layout';
   /** Fiducial centres in the photo (TL, TR, BR, BL of the page). */
   corners: Pt[];
   mmToImage: H3;
@@ -80,7 +86,8 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
   const turned = turnEighth(cv, gray);
   try {
     const again = orReject(() => {
-      const a = analyseLevels(cv, turned.img, templates, coarse, fine, t0, c0);
+      // Without identifyUnmarked: the upright search has tried the photo's placements for that already.
+      const a = analyseLevels(cv, turned.img, templates, coarse, fine, t0, c0, false);
       const inPhoto = { ...a, corners: a.corners.map((p) => apply(turned.toPhoto, p)), mmToImage: multiply(turned.toPhoto, a.mmToImage) };
       // The turned canvas is larger than the photo: a field in its corners lies outside the photo.
       checkInside(a.template, inPhoto.mmToImage, gray.cols, gray.rows);
@@ -99,11 +106,11 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
  * place, is looked for again at the fine level before the photo is refused. The sheet's outline and
  * two-checker hypotheses (the last fallbacks) do not depend on the level: they run once, at the end.
  */
-function analyseLevels(cv: Cv, gray: Mat, templates: FormTemplate[], coarse: number, fine: number, t0: number, c0: number): PageAnalysis {
-  if (coarse === fine) return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true);
-  const atCoarse = orReject(() => analyseAt(cv, gray, templates, COARSE_LONG_SIDE, t0, c0, false));
+function analyseLevels(cv: Cv, gray: Mat, templates: FormTemplate[], coarse: number, fine: number, t0: number, c0: number, unmarkedToo = true): PageAnalysis {
+  if (coarse === fine) return analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true, unmarkedToo);
+  const atCoarse = orReject(() => analyseAt(cv, gray, templates, COARSE_LONG_SIDE, t0, c0, false, false));
   if (!(atCoarse instanceof ReadReject)) return atCoarse;
-  const atFine = orReject(() => analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true));
+  const atFine = orReject(() => analyseAt(cv, gray, templates, WORK_LONG_SIDE, t0, c0, true, unmarkedToo));
   if (!(atFine instanceof ReadReject)) return atFine;
   throw deeper(atCoarse, atFine);
 }
@@ -144,7 +151,7 @@ function turnEighth(cv: Cv, gray: Mat): { img: Mat; toPhoto: H3 } {
 /** How far the page search got before a rejection: a bigger number names the more useful reason. */
 const REJECT_DEPTH: Record<string, number> = { no_page_found: 0, page_mark_unreadable: 1, misaligned: 2, page_cropped: 2 };
 
-function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: number, t0: number, c0: number, tryOutline: boolean): PageAnalysis {
+function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: number, t0: number, c0: number, tryOutline: boolean, unmarkedToo: boolean): PageAnalysis {
   const groups = geometries(templates);
   const L = Math.max(gray.rows, gray.cols);
   const work = workFactor(L, longSide) * L; // working long side, as in findCheckerCandidates
@@ -162,16 +169,30 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
   let sawQuad = false;
   let setAside: ReadReject | undefined;
   let markFailure = '';
-  const attempt = (g: Geometry, pts: Pt[], found: boolean[]): PageAnalysis | null => {
+  // Placements whose page mark could not be read: the layout may still tell which page it is (below).
+  const unmarked: Unmarked[] = [];
+  const unmarkedOf = { quad: 0, triple: 0, sheet: 0 };
+  const attempt = (g: Geometry, pts: Pt[], found: boolean[], kind: keyof typeof UNMARKED_PER_KIND): PageAnalysis | null => {
     tried++;
     const ids = g.templates.map((t) => t.markId);
     const h = homography(cv, g.centresMm, pts);
     const mark = readPageMark(cv, gray, h, g.templates[0]!.pageMark, ids);
     if (mark.id === null) {
       if (mark.contrast >= 0.25) markFailure = `a page mark was seen but not decoded (${mark.bits.join('')})`;
+      if (unmarkedOf[kind]++ < UNMARKED_PER_KIND[kind]) unmarked.push({ g, pts, found, kind });
       return null;
     }
     const template = g.templates.find((t) => t.markId === mark.id)!;
+    return place(g, pts, found, template, { markId: mark.id, markErrors: mark.errors });
+  };
+  /**
+   * The page placed as `template`: corners refined, fields located and cut, the alignment scored. A
+   * placement whose page is cut off or whose boxes do not line up is set aside (null), not final: a
+   * false checker (the edge of a thumb across the paper's corner) can make a quad that reads the mark
+   * and places everything else wrong, while another hypothesis places the page right. The first one
+   * set aside is the answer if none fits.
+   */
+  const place = (g: Geometry, pts: Pt[], found: boolean[], template: FormTemplate, mark: { markId: number | null; markErrors: number }): PageAnalysis | null => {
     // Sub-pixel corners now that the page is known; the window is a third of a checker quadrant.
     const pxPerMmPhoto = Math.hypot(pts[1]!.x - pts[0]!.x, pts[1]!.y - pts[0]!.y) / g.widthMm;
     const refinedAll = refineCorners(cv, gray, pts, (g.quadrantMm * pxPerMmPhoto) / 3);
@@ -180,21 +201,32 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
     if (!found.every(Boolean)) mmToImage = refitFromFields(cv, gray, mmToImage, template, g, refined, found);
     const tMark = performance.now();
     const cMark = cpuNow();
-    const context = { page: template.page, templateId: template.id, markId: mark.id };
-    // A hypothesis whose page is cut off or whose boxes do not line up is set aside, not final: a
-    // false checker (the edge of a thumb across the paper's corner) can make a quad that reads the mark
-    // and places everything else wrong, while another hypothesis places the page right. The first one
-    // set aside is the answer if none fits.
+    const context = { page: template.page, templateId: template.id, ...(mark.markId === null ? {} : { markId: mark.markId }) };
+    const cut = (h: H3) => {
+      checkInside(template, h, gray.cols, gray.rows);
+      const fields = cutFields(cv, gray, h, template, PX_PER_MM);
+      const scores = fields.map((f) => f.score).sort((x, y) => x - y);
+      return { fields, alignmentScore: scores[Math.floor(scores.length / 2)]! };
+    };
+    let fields: CutField[];
+    let alignmentScore: number;
     try {
-      checkInside(template, mmToImage, gray.cols, gray.rows);
+      ({ fields, alignmentScore } = cut(mmToImage));
+      // A page placed from fewer than four checkerboards and still off (a similarity from two of them
+      // ignores perspective): refit to the fields it does line up, which reach further each round.
+      for (let round = 1; round < MAX_REFITS && alignmentScore < MIN_ALIGNMENT && alignmentScore >= REFIT_FROM_ALIGNMENT && !found.every(Boolean); round++) {
+        const h = refitFromFields(cv, gray, mmToImage, template, g, refined, found);
+        if (h === mmToImage) break;
+        const again = cut(h);
+        if (again.alignmentScore <= alignmentScore) break;
+        ({ fields, alignmentScore } = again);
+        mmToImage = h;
+      }
     } catch (err) {
       if (!(err instanceof ReadReject)) throw err;
       setAside ??= new ReadReject(err.reason, err.detail, context);
       return null;
     }
-    const fields = cutFields(cv, gray, mmToImage, template, PX_PER_MM);
-    const scores = fields.map((f) => f.score).sort((x, y) => x - y);
-    const alignmentScore = scores[Math.floor(scores.length / 2)]!;
     const tCut = performance.now();
     const cCut = cpuNow();
     if (alignmentScore < MIN_ALIGNMENT) {
@@ -210,9 +242,11 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
     }
     return {
       template,
-      markId: mark.id,
-      markErrors: mark.errors,
-      corners: refined,
+      markId: mark.markId,
+      markErrors: mark.markErrors,
+      identifiedBy: mark.markId === null ? 'layout' : 'page_mark',
+      // An unseen checker is where the fitted page puts it (its first estimate can be mm off).
+      corners: refined.map((p, i) => (found[i] ? p : apply(mmToImage, g.centresMm[i]!))),
       mmToImage,
       alignmentScore,
       fields,
@@ -230,7 +264,7 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
       // each cyclic labelling is a hypothesis; only the right one shows the page mark where expected.
       const shifts = q.points[0].score > 0 ? [0, 2, 1, 3] : [1, 3, 0, 2];
       for (const shift of shifts) {
-        const hit = attempt(g, [0, 1, 2, 3].map((k) => coarse[(k + shift) % 4]!), [true, true, true, true]);
+        const hit = attempt(g, [0, 1, 2, 3].map((k) => coarse[(k + shift) % 4]!), [true, true, true, true], 'quad');
         if (hit) return hit;
       }
     }
@@ -239,7 +273,7 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
   // checkerboards fix an affine map; the fourth is looked for where it predicts, else predicted.
   for (const g of groups) {
     for (const t of rankTriples(search, g, 4)) {
-      const hit = attempt(g, t.points.map(full), t.found);
+      const hit = attempt(g, t.points.map(full), t.found, 'triple');
       if (hit) return hit;
     }
   }
@@ -255,12 +289,25 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
         // The search time now includes the outline's (it only runs when the checkers failed).
         tFind = performance.now();
         cFind = cpuNow();
-        const hit = attempt(g, o.points, o.found);
+        const hit = attempt(g, o.points, o.found, 'sheet');
         if (hit) return hit;
       }
     }
   }
+  // The page mark was not read on any placement: a placement a few mm off where the mark is, a thumb
+  // over it, glare. The fields may place it better, or the printed layout say which page this is
+  // (identifyUnmarked); only at the last level, as the other fallbacks.
+  let layoutFailure = '';
+  if (unmarkedToo && unmarked.length) {
+    // A template tried here and not fitting is not a misaligned page: what was set aside stays.
+    const before = setAside;
+    const byLayout = identifyUnmarked(cv, gray, unmarked, place);
+    setAside = before;
+    if (byLayout.analysis) return byLayout.analysis;
+    layoutFailure = byLayout.why;
+  }
   if (setAside) throw setAside;
+  if (layoutFailure) markFailure = `${markFailure || 'the page mark was not read'}; ${layoutFailure}`;
   if (sawSheet && !sawQuad) {
     throw new ReadReject('page_mark_unreadable', markFailure || `the sheet's outline was found but not its page mark (${tried} page hypotheses tried); is the photo sharp and the page mark uncovered?`);
   }
@@ -269,6 +316,96 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
     throw new ReadReject('no_page_found', `fewer than four corner checkerboards form a page (${search.candidates.length} candidates) and no sheet outline was found; is the whole page in the photo?`);
   }
   throw new ReadReject('page_mark_unreadable', markFailure || `no page mark found at the expected place (${tried} page hypotheses tried)`);
+}
+
+/**
+ * At most this many placements without a readable mark are kept for identifyUnmarked, the best ranked
+ * of each kind: with fingers on the sheet the quads are mostly false checkers at a thumb's edge, and
+ * the right placement is often a triple or the sheet's outline, which come later.
+ */
+const UNMARKED_PER_KIND = { quad: 8, triple: 4, sheet: 8 };
+/** A placement whose mark was not read, and how it was found. */
+interface Unmarked {
+  g: Geometry;
+  pts: Pt[];
+  found: boolean[];
+  kind: keyof typeof UNMARKED_PER_KIND;
+}
+/**
+ * Of those, the best ranked of each kind tried by layout: each costs every template's placement and
+ * cuts, and only refused photos pay for it.
+ */
+const LAYOUT_PER_KIND = 2;
+/**
+ * Share of a template's fields that must be located for its layout to fit. Fingers hold a sheet by its
+ * edges and may hide a few of the 34 fields of the administrasi page (three at most); a perolehan page
+ * (5–9 fields) must show every one, and another count's page leaves two or more of a template's rows
+ * where it has no boxes.
+ */
+const LAYOUT_MIN_LOCATED = 0.9;
+/** How far (page-mark cells) the mark is looked for around where a rough placement puts it. */
+const WIDE_MARK_SEARCH_CELLS = 3;
+/** Fits of a page placed from fewer than four checkerboards, the first included (see place). */
+const MAX_REFITS = 3;
+/** ... and the alignment from which it is worth another fit: some fields line up (junk placements score 0.2–0.35). */
+const REFIT_FROM_ALIGNMENT = 0.35;
+
+/**
+ * Placements whose page mark could not be read, tried once more.
+ *
+ * 1. A placement from fewer than four checkerboards (a triple, the sheet's outline, a pair) can be
+ *    several mm off at the far corners (a similarity ignores perspective; an outline side runs along a
+ *    shadow), and the page mark sits near a corner: the mark is looked for further around (±3 cells,
+ *    its sides fitted one by one). A mark read there identifies the page as usual, and place() pulls
+ *    the placement in with the fields.
+ * 2. A mark still unread (a thumb over it, glare): the printed layout. A template FITS only when
+ *    (nearly) every one of its fields' box outlines is found by its own comb search, at an offset that
+ *    agrees with its neighbours (cutFields' `located`). A turned or mislabelled placement, or another
+ *    candidate count's page (whose totals rows sit elsewhere), leaves fields unlocated. Exactly one
+ *    template may fit. Templates with the same box geometry (the 1-candidate page, with its kolom kosong
+ *    row, and the 2-candidate page) both fit and are refused: the upload's own claim (its contest) is
+ *    what the mark is there to check, so it cannot stand in for it. The pipeline compares the page
+ *    found with the upload afterwards, as for a mark.
+ */
+function identifyUnmarked(
+  cv: Cv,
+  gray: Mat,
+  unmarked: Unmarked[],
+  place: (g: Geometry, pts: Pt[], found: boolean[], t: FormTemplate, mark: { markId: number | null; markErrors: number }) => PageAnalysis | null,
+): { analysis?: PageAnalysis; why: string } {
+  for (const { g, pts, found } of unmarked) {
+    if (found.every(Boolean)) continue;
+    const ids = g.templates.map((t) => t.markId);
+    const mark = readPageMark(cv, gray, homography(cv, g.centresMm, pts), g.templates[0]!.pageMark, ids, WIDE_MARK_SEARCH_CELLS);
+    if (mark.id === null) continue;
+    const a = place(g, pts, found, g.templates.find((t) => t.markId === mark.id)!, { markId: mark.id, markErrors: mark.errors });
+    if (a) return { analysis: a, why: '' };
+  }
+  const fits = new Map<string, PageAnalysis>();
+  const byKind = { quad: 0, triple: 0, sheet: 0 };
+  for (const { g, pts, found, kind } of unmarked) {
+    if (byKind[kind]++ >= LAYOUT_PER_KIND) continue;
+    const h = homography(cv, g.centresMm, pts);
+    for (const t of g.templates) {
+      if (fits.has(t.id) || !inside(t, h, gray.cols, gray.rows)) continue;
+      const a = place(g, pts, found, t, { markId: null, markErrors: 0 });
+      if (a && a.fields.filter((f) => f.located).length >= LAYOUT_MIN_LOCATED * a.fields.length) fits.set(t.id, a);
+    }
+  }
+  if (fits.size === 1) return { analysis: [...fits.values()][0]!, why: '' };
+  if (fits.size === 0) return { why: 'no template fits the printed layout' };
+  return { why: `the printed layout fits ${[...fits.keys()].join(' and ')} alike: the page mark must be readable to tell them apart` };
+}
+
+/** checkInside as a yes or no: a placement that puts the template's fields outside the photo costs no cuts. */
+function inside(t: FormTemplate, h: H3, width: number, height: number): boolean {
+  try {
+    checkInside(t, h, width, height);
+    return true;
+  } catch (err) {
+    if (err instanceof ReadReject) return false;
+    throw err;
+  }
 }
 
 /**

@@ -19,10 +19,15 @@ export interface MarkRead {
 
 const CELL_PX = 12;
 
-export function readPageMark(cv: Cv, gray: Mat, mmToImage: H3, mark: RectMm, candidateIds: readonly number[]): MarkRead {
+/**
+ * `searchCells`: how far (in cells, 2.5 mm) from where the placement puts it the border is looked for;
+ * one for a page placed from its four checkerboards, more for a rougher placement (two checkerboards).
+ */
+export function readPageMark(cv: Cv, gray: Mat, mmToImage: H3, mark: RectMm, candidateIds: readonly number[], searchCells = 1): MarkRead {
   const cellMm = mark.w / PAGE_MARK_CELLS;
   const pxPerMm = CELL_PX / cellMm;
-  const margin = 2 * CELL_PX; // search ±1 cell, plus one cell of quiet zone around the border
+  const reach = searchCells * CELL_PX;
+  const margin = reach + CELL_PX; // the search, plus one cell of quiet zone around the border
   const size = PAGE_MARK_CELLS * CELL_PX + 2 * margin;
   const patch = warpRegion(cv, gray, mmToImage, pxPerMm, mark.x * pxPerMm - margin, mark.y * pxPerMm - margin, size, size);
   const px = patch.getData();
@@ -49,8 +54,8 @@ export function readPageMark(cv: Cv, gray: Mat, mmToImage: H3, mark: RectMm, can
   };
   let best = { dx: 0, dy: 0, fit: -Infinity, black: 0, white: 255 };
   const N = PAGE_MARK_CELLS;
-  for (let dy = -CELL_PX; dy <= CELL_PX; dy += 2) {
-    for (let dx = -CELL_PX; dx <= CELL_PX; dx += 2) {
+  for (let dy = -reach; dy <= reach; dy += 2) {
+    for (let dx = -reach; dx <= reach; dx += 2) {
       const ox = margin + dx;
       const oy = margin + dy;
       let black = 0;
@@ -70,14 +75,48 @@ export function readPageMark(cv: Cv, gray: Mat, mmToImage: H3, mark: RectMm, can
     }
   }
   const threshold = (best.black + best.white) / 2;
-  const bits: number[] = [];
-  for (let r = 0; r < PAGE_MARK_DATA_CELLS; r++) {
-    for (let c = 0; c < PAGE_MARK_DATA_CELLS; c++) {
-      bits.push(cellMean(margin + best.dx + (c + 1) * CELL_PX, margin + best.dy + (r + 1) * CELL_PX) < threshold ? 1 : 0);
+  const sample = (left: number, top: number, pitchX: number, pitchY: number): number[] => {
+    const bits: number[] = [];
+    for (let r = 0; r < PAGE_MARK_DATA_CELLS; r++) {
+      for (let c = 0; c < PAGE_MARK_DATA_CELLS; c++) bits.push(cellMean(left + (c + 1) * pitchX, top + (r + 1) * pitchY) < threshold ? 1 : 0);
     }
-  }
+    return bits;
+  };
+  const ox = margin + best.dx;
+  const oy = margin + best.dy;
+  const bits = sample(ox, oy, CELL_PX, CELL_PX);
   const contrast = Math.max(0, best.fit) / Math.max(1, best.white);
   if (contrast < 0.25) return { id: null, errors: 0, contrast, bits };
   const hit = decodePageMarkNearest(bits, candidateIds, 4);
-  return { id: hit?.id ?? null, errors: hit?.errors ?? 0, contrast, bits };
+  if (hit) return { id: hit.id, errors: hit.errors, contrast, bits };
+  // The border is there but the cells do not decode: the page placement may be a few % off in scale
+  // (a page placed from two checkerboards ignores perspective), which moves the far cells by most of a
+  // cell. Each side of the border is located on its own and the cells are read between them.
+  const side = (at: (o: number, i: number) => [number, number, number, number]): number => {
+    let bestO = 0;
+    let bestFit = -Infinity;
+    for (let o = -SIDE_SEARCH_PX; o <= SIDE_SEARCH_PX; o++) {
+      let fit = 0;
+      for (let i = 1; i < N - 1; i++) {
+        const [bx, by, wx, wy] = at(o, i);
+        fit += cellMean(wx, wy) - cellMean(bx, by);
+      }
+      if (fit > bestFit) {
+        bestFit = fit;
+        bestO = o;
+      }
+    }
+    return bestO;
+  };
+  const last = (N - 1) * CELL_PX;
+  const top = side((o, i) => [ox + i * CELL_PX, oy + o, ox + i * CELL_PX, oy + o - CELL_PX]);
+  const bottom = side((o, i) => [ox + i * CELL_PX, oy + last + o, ox + i * CELL_PX, oy + last + o + CELL_PX]);
+  const left = side((o, i) => [ox + o, oy + i * CELL_PX, ox + o - CELL_PX, oy + i * CELL_PX]);
+  const right = side((o, i) => [ox + last + o, oy + i * CELL_PX, ox + last + o + CELL_PX, oy + i * CELL_PX]);
+  const fitted = sample(ox + left, oy + top, (last + right - left) / (N - 1), (last + bottom - top) / (N - 1));
+  const again = decodePageMarkNearest(fitted, candidateIds, 4);
+  return { id: again?.id ?? null, errors: again?.errors ?? 0, contrast, bits: fitted };
 }
+
+/** How far (patch px, a cell is CELL_PX) each side of the border may sit from where the square search put it. */
+const SIDE_SEARCH_PX = 8;
