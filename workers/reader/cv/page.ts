@@ -5,9 +5,9 @@
  * Everything that cannot be established is a ReadReject with a reason; nothing is guessed.
  */
 import type { Cv, Mat } from './opencv.js';
-import type { FormTemplate } from '../template/types.js';
+import type { FormTemplate, TextSpec } from '../template/types.js';
 import { COARSE_LONG_SIDE, SEEN_CHECKER, WORK_LONG_SIDE, findCheckerCandidates, rankQuads, refineCorners, seekChecker, weakestChecker, workFactor, type Pt } from './fiducials.js';
-import { apply, homography, multiply, type H3 } from './geometry.js';
+import { apply, homography, multiply, warpRegion, type H3 } from './geometry.js';
 import { readPageMark } from './pagemark-read.js';
 import { cutFields, type CutField } from './boxes.js';
 import { ReadReject } from './reject.js';
@@ -362,10 +362,10 @@ const REFIT_FROM_ALIGNMENT = 0.35;
  *    (nearly) every one of its fields' box outlines is found by its own comb search, at an offset that
  *    agrees with its neighbours (cutFields' `located`). A turned or mislabelled placement, or another
  *    candidate count's page (whose totals rows sit elsewhere), leaves fields unlocated. Exactly one
- *    template may fit. Templates with the same box geometry (the 1-candidate page, with its kolom kosong
- *    row, and the 2-candidate page) both fit and are refused: the upload's own claim (its contest) is
- *    what the mark is there to check, so it cannot stand in for it. The pipeline compares the page
- *    found with the upload afterwards, as for a mark.
+ *    template may fit, or, for templates with the same box geometry (the 1-candidate page, with its
+ *    kolom kosong row, and the 2-candidate page), their printed text must tell them apart (tellByPrint);
+ *    the upload's own claim (its contest) is what the mark is there to check, so it never stands in for
+ *    it. The pipeline compares the page found with the upload afterwards, as for a mark.
  */
 function identifyUnmarked(
   cv: Cv,
@@ -394,7 +394,90 @@ function identifyUnmarked(
   }
   if (fits.size === 1) return { analysis: [...fits.values()][0]!, why: '' };
   if (fits.size === 0) return { why: 'no template fits the printed layout' };
-  return { why: `the printed layout fits ${[...fits.keys()].join(' and ')} alike: the page mark must be readable to tell them apart` };
+  const told = tellByPrint(cv, gray, [...fits.values()]);
+  if (told) return { analysis: told, why: '' };
+  return { why: `the printed layout fits ${[...fits.keys()].join(' and ')} alike and their printed text does not tell them apart: the page mark must be readable` };
+}
+
+/**
+ * Templates whose boxes sit in the same places (the 1-candidate page, whose second row is the kolom
+ * kosong, and the 2-candidate page) differ in what is printed: the 2-candidate page prints the row number
+ * "2", the kolom kosong row none. Each template's own printed text (what none of the others prints at
+ * that place) must show as print (dark strokes with paper between) and the others' as bare paper;
+ * exactly one template may pass. A thumb or a smudge over the place is neither, and the page is refused.
+ */
+function tellByPrint(cv: Cv, gray: Mat, fits: PageAnalysis[]): PageAnalysis | null {
+  // A place where another template prints anything (other wording of the same line) is print either way.
+  const at = (x: TextSpec) => `${x.x},${x.y}`;
+  const own = fits.map((a) => a.template.text.filter((x) => !fits.some((b) => b !== a && b.template.text.some((y) => at(y) === at(x)))));
+  if (own.every((o) => o.length === 0)) return null;
+  const passing = fits.filter((a, i) => {
+    const paper = pagePaperLevel(cv, gray, a.mmToImage, a.template);
+    return own.every((texts, j) => texts.every((x) => printedAt(cv, gray, a.mmToImage, x, paper) === (j === i ? 'print' : 'paper')));
+  });
+  return passing.length === 1 ? passing[0]! : null;
+}
+
+/**
+ * The sheet's paper level: the median over a grid of 1-cm cells of each cell's 90th percentile (a cell
+ * of print still has paper between the strokes; a thumb or a shadow covers a few cells, not the median).
+ */
+function pagePaperLevel(cv: Cv, gray: Mat, h: H3, t: FormTemplate): number {
+  const patch = warpRegion(cv, gray, h, 1, 0, 0, Math.round(t.sizeMm.width), Math.round(t.sizeMm.height));
+  const px = patch.getData();
+  const W = patch.cols;
+  const H = patch.rows;
+  patch.release();
+  const levels: number[] = [];
+  for (let y0 = 0; y0 + 10 <= H; y0 += 10) {
+    for (let x0 = 0; x0 + 10 <= W; x0 += 10) {
+      const cell: number[] = [];
+      for (let y = y0; y < y0 + 10; y++) for (let x = x0; x < x0 + 10; x++) cell.push(px[y * W + x]!);
+      cell.sort((a, b) => a - b);
+      levels.push(cell[89]!);
+    }
+  }
+  levels.sort((a, b) => a - b);
+  return levels[Math.floor(levels.length / 2)] ?? 0;
+}
+
+/**
+ * What a text element's place shows: 'print', bare 'paper' (as bright as the sheet's paper, `pagePaper`),
+ * or neither ('unsure': a thumb, a shadow, a smudge).
+ */
+function printedAt(cv: Cv, gray: Mat, h: H3, t: TextSpec, pagePaper: number): 'print' | 'paper' | 'unsure' {
+  // The glyphs' box (alphabetic baseline at y; cap height ~0.75 of the size; width from the length) and
+  // a margin of paper around it for the paper's own level.
+  const w = Math.max(t.sizeMm, 0.65 * t.sizeMm * t.text.length);
+  const x0 = t.align === 'center' ? t.x - w / 2 : t.align === 'right' ? t.x - w : t.x;
+  const box = { x: x0 - 0.5, y: t.y - 0.8 * t.sizeMm, w: w + 1, h: 0.8 * t.sizeMm + 0.5 };
+  const P = PX_PER_MM;
+  const m = 2; // mm of paper around
+  const patch = warpRegion(cv, gray, h, P, Math.round((box.x - m) * P), Math.round((box.y - m) * P), Math.round((box.w + 2 * m) * P), Math.round((box.h + 2 * m) * P));
+  const px = patch.getData();
+  const W = patch.cols;
+  const H = patch.rows;
+  patch.release();
+  const sorted = Uint8Array.from(px).sort();
+  const paper = sorted[Math.floor(0.9 * (sorted.length - 1))]!;
+  // Darker than the sheet's own paper: something lies over the place (a thumb), or a shadow.
+  if (paper < 60 || paper < 0.85 * pagePaper) return 'unsure';
+  let dark = 0;
+  let bright = 0;
+  let n = 0;
+  for (let y = Math.round(m * P); y < H - Math.round(m * P); y++) {
+    for (let x = Math.round(m * P); x < W - Math.round(m * P); x++) {
+      const v = px[y * W + x]!;
+      n++;
+      if (v < 0.55 * paper) dark++;
+      else if (v > 0.85 * paper) bright++;
+    }
+  }
+  const darkShare = dark / n;
+  const brightShare = bright / n;
+  if (darkShare <= 0.01 && brightShare >= 0.9) return 'paper';
+  if (darkShare >= 0.08 && brightShare >= 0.35) return 'print';
+  return 'unsure';
 }
 
 /** checkInside as a yes or no: a placement that puts the template's fields outside the photo costs no cuts. */
