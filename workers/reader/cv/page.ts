@@ -27,7 +27,8 @@ export interface PageAnalysis {
   markErrors: number;
   /**
    * How the page was told apart from the others: its page mark, or (the mark covered or unreadable)
-   * its printed layout alone, every field's boxes found where that template alone puts them.
+   * its printed layout: (nearly) every field's boxes found where that template alone puts them, and for
+   * templates with the same boxes, the text only one of them prints (identifyUnmarked).
    */
   identifiedBy: 'page_mark' | 'layout';
   /** Fiducial centres in the photo (TL, TR, BR, BL of the page). */
