@@ -1,5 +1,5 @@
 /**
- * `npm run bench:read [-- --n 1000 --workers 2 --seed bench-1 --handwriting heldout|train --skip-digits --fuse 40 --decode-beside --fingers 0..4]`
+ * `npm run bench:read [-- --n 1000 --workers 2 --seed bench-1 --handwriting heldout|train --skip-digits --fuse 40 --decode-beside --fingers 0..4 --bend 0..0.05]`
  *
  * Prints one JSON document: the digit reader on held-out real crops and MNIST (the digits engineer's
  * evaluateDigits), and the whole reader on N synthetic photographed forms (workers/reader/synth,
@@ -46,6 +46,11 @@ const { values: args } = parseArgs({
      * cached beside the photos): how the reader copes with officers holding the form. 0: off.
      */
     fingers: { type: 'string', default: '0' },
+    /**
+     * Bow every photo by this share of its height (bench/bend.ts; after the fingers, cached beside the
+     * photos): a sheet that is not flat. 0: off.
+     */
+    bend: { type: 'string', default: '0' },
     'gen-worker': { type: 'string' },
     'decode-worker': { type: 'boolean', default: false },
   },
@@ -70,9 +75,16 @@ if (!(Number.isInteger(FINGERS) && FINGERS >= 0 && FINGERS <= 4)) {
   process.stderr.write(`bench:read: --fingers must be 0..4, not ${args.fingers}\n`);
   process.exit(2);
 }
-/** The synthetic photo as generated, and the photo read (with fingers painted on when --fingers). */
+const BEND = Number(args.bend);
+if (!(Number.isFinite(BEND) && BEND >= 0 && BEND <= 0.05)) {
+  process.stderr.write(`bench:read: --bend must be 0..0.05 (a share of the photo height), not ${args.bend}\n`);
+  process.exit(2);
+}
+/** What is done to the generated photos before they are read (fingers, a bow), as a folder suffix. */
+const ALTERED = [FINGERS ? `fingers${FINGERS}` : '', BEND ? `bend${BEND}` : ''].filter(Boolean).join('-');
+/** The synthetic photo as generated, and the photo read (fingers painted on and bowed when asked). */
 const generatedPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.jpg`);
-const photoPath = (i: number) => (FINGERS ? path.join(`${DIR}-fingers${FINGERS}`, `${String(i).padStart(5, '0')}.jpg`) : generatedPath(i));
+const photoPath = (i: number) => (ALTERED ? path.join(`${DIR}-${ALTERED}`, `${String(i).padStart(5, '0')}.jpg`) : generatedPath(i));
 const truthPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.json`);
 
 /** Generator child: synthesises photos i ≡ k (mod m) that are not cached yet. */
@@ -128,25 +140,28 @@ async function generate() {
   );
 }
 
-/** --fingers: the photos with fingers painted on, made once from the generated ones and cached. */
-async function paintFingers() {
-  if (!FINGERS) return;
+/** --fingers / --bend: the photos as altered, made once from the generated ones and cached. */
+async function alterPhotos() {
+  if (!ALTERED) return;
   const out = path.dirname(photoPath(0));
   mkdirSync(out, { recursive: true });
   const { loadCv } = await import('../workers/reader/cv/opencv.js');
   const { loadTemplates } = await import('../workers/reader/template/index.js');
   const { holdWithFingers } = await import('./fingers.js');
+  const { bendSheet } = await import('./bend.js');
   const cv = loadCv();
   const widthOf = new Map(loadTemplates().map((t) => [t.id, t.sizeMm.width]));
   let made = 0;
   for (let i = 0; i < N; i++) {
     if (existsSync(photoPath(i))) continue;
     const truth = JSON.parse(readFileSync(truthPath(i), 'utf8'));
-    const jpeg = holdWithFingers(cv, readFileSync(generatedPath(i)), truth.degradation.pageQuad, widthOf.get(truth.templateId) ?? 215, FINGERS, `${SEED}-fingers-${i}`);
+    let jpeg: Buffer = readFileSync(generatedPath(i));
+    if (FINGERS) jpeg = holdWithFingers(cv, jpeg, truth.degradation.pageQuad, widthOf.get(truth.templateId) ?? 215, FINGERS, `${SEED}-fingers-${i}`);
+    if (BEND) jpeg = bendSheet(cv, jpeg, BEND);
     writeFileSync(photoPath(i), jpeg);
-    if (++made % 100 === 0) log(`painted fingers on ${made} photos`);
+    if (++made % 100 === 0) log(`altered ${made} photos (${ALTERED})`);
   }
-  if (made) log(`painted ${FINGERS} finger(s) on ${made} photos into ${out}`);
+  if (made) log(`altered ${made} photos (${ALTERED}) into ${out}`);
 }
 
 const mean = (a: number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : 0);
@@ -182,7 +197,7 @@ async function digitsFigures() {
 
 async function main() {
   await generate();
-  await paintFingers();
+  await alterPhotos();
   // Decode-only baseline: the same JPEGs, in this process, nothing else of ours running.
   const { loadCv } = await import('../workers/reader/cv/opencv.js');
   const cv = loadCv();
@@ -341,6 +356,7 @@ async function main() {
     seed: SEED,
     handwriting: HANDWRITING,
     fingers: FINGERS,
+    bend: BEND,
     generatorVersion: SYNTH_GENERATOR_VERSION,
     at: new Date().toISOString(),
     digits: await digitsFigures(),
@@ -478,7 +494,7 @@ function timeDecode(cv: { imdecode(b: Buffer, flags: number): { release(): void 
 function decodeInReaderEnv(): Promise<{ ms: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     // The same photos the readers read (with --fingers, the painted ones).
-    const child = fork(fileURLToPath(import.meta.url), ['--decode-worker', '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING, '--fingers', String(FINGERS)], {
+    const child = fork(fileURLToPath(import.meta.url), ['--decode-worker', '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING, '--fingers', String(FINGERS), '--bend', String(BEND)], {
       execArgv: [...READER_EXEC_ARGV, '--import', tsx],
       env: readerProcessEnv(),
       stdio: ['ignore', 2, 2, 'ipc'],

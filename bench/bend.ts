@@ -1,0 +1,28 @@
+/**
+ * A bowed sheet, for `npm run bench:read -- --bend A`.
+ *
+ * A form held in the hand or laid on a soft surface is not flat: it bows, and a bow is not a
+ * perspective (no homography maps it away). The synthetic photos are flat, so the bench bends them:
+ * every column of the photo moves down by A·H·sin(π·x/W) (H, W: the photo's height and width), in
+ * vertical strips of 24 px each shifted by the bow at its centre (the OpenCV addon has no remap).
+ * A = 0.01 moves the middle of the photo by 1% of its height, ~4 mm on the page of a 12 MP photo.
+ * Whatever it does to the reading, nothing may be published wrong.
+ */
+import type { Cv } from '../workers/reader/cv/opencv.js';
+
+const STRIP_PX = 24;
+
+export function bendSheet(cv: Cv, jpeg: Buffer, amplitude: number): Buffer {
+  const img = cv.imdecode(jpeg);
+  const W = img.cols;
+  const H = img.rows;
+  const bent = img.copy();
+  for (let x0 = 0; x0 < W; x0 += STRIP_PX) {
+    const w = Math.min(STRIP_PX, W - x0);
+    const dy = amplitude * H * Math.sin((Math.PI * (x0 + w / 2)) / W);
+    const strip = new cv.Rect(x0, 0, w, H);
+    const shift = new cv.Mat([[1, 0, 0], [0, 1, dy]], cv.CV_64F);
+    img.getRegion(strip).warpAffine(shift, new cv.Size(w, H), cv.INTER_LINEAR, cv.BORDER_REPLICATE).copyTo(bent.getRegion(strip));
+  }
+  return cv.imencode('.jpg', bent, [cv.IMWRITE_JPEG_QUALITY, 88]);
+}
