@@ -5,7 +5,8 @@
  * perspective (no homography maps it away). The synthetic photos are flat, so the bench bends them:
  * every column of the photo moves down by A·H·sin(π·x/W) (H, W: the photo's height and width), in
  * vertical strips of 24 px each shifted by the bow at its centre (the OpenCV addon has no remap).
- * A = 0.01 moves the middle of the photo by 1% of its height, ~4 mm on the page of a 12 MP photo.
+ * A = 0.01 moves the middle of the photo by 1% of its height: 40 px on a 4,000-px-high photo, which is
+ * 4–6 mm on a page shown at 7–10 px/mm.
  * Whatever it does to the reading, nothing may be published wrong.
  */
 import type { Cv } from '../workers/reader/cv/opencv.js';

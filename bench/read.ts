@@ -140,7 +140,11 @@ async function generate() {
   );
 }
 
-/** --fingers / --bend: the photos as altered, made once from the generated ones and cached. */
+/**
+ * --fingers / --bend: the photos as altered, made once from the generated ones and cached. Each step
+ * decodes and re-encodes its photo (both at once: two JPEG generations). The second photos of the
+ * fusion step (--fuse) are read as generated, not altered.
+ */
 async function alterPhotos() {
   if (!ALTERED) return;
   const out = path.dirname(photoPath(0));

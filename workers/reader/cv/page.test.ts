@@ -148,8 +148,10 @@ describe('a page mark covered (a thumb over it): the printed layout tells the pa
       const tpl = loadTemplates().find((x) => x.page === 'perolehan' && x.candidateCount === count)!;
       const { gray } = await page(tpl);
       const covered = gray.copy();
-      // The mark, and the second row's number cell (where the 2-candidate page prints "2"), under thumbs.
-      for (const r of [tpl.pageMark, { x: 14, y: 118, w: 12, h: 11 }]) {
+      // The mark, and the place of the row number "2" the 2-candidate page prints (the kolom kosong row
+      // prints none), under thumbs.
+      const two = loadTemplates().find((x) => x.page === 'perolehan' && x.candidateCount === 2)!.text.find((x) => x.text === '2')!;
+      for (const r of [tpl.pageMark, { x: two.x - 6, y: two.y - 7, w: 12, h: 11 }]) {
         covered.drawEllipse(new cv.RotatedRect(new cv.Point2((r.x + r.w / 2) * P, (r.y + r.h / 2) * P), new cv.Size((r.w + 8) * P, (r.h + 8) * P), 20), new cv.Vec3(165, 165, 165), -1);
       }
       const photo = photographPage(cv, covered, P, tpl, { rotationDeg: -3, keystone: 0.04 });

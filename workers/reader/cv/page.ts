@@ -425,21 +425,31 @@ function tellByPrint(cv: Cv, gray: Mat, fits: PageAnalysis[]): PageAnalysis | nu
  */
 function pagePaperLevel(cv: Cv, gray: Mat, h: H3, t: FormTemplate): number {
   const patch = warpRegion(cv, gray, h, 1, 0, 0, Math.round(t.sizeMm.width), Math.round(t.sizeMm.height));
-  const px = patch.getData();
+  const px: Uint8Array = patch.getData();
   const W = patch.cols;
   const H = patch.rows;
   patch.release();
   const levels: number[] = [];
+  const hist = new Uint32Array(256);
   for (let y0 = 0; y0 + 10 <= H; y0 += 10) {
     for (let x0 = 0; x0 + 10 <= W; x0 += 10) {
-      const cell: number[] = [];
-      for (let y = y0; y < y0 + 10; y++) for (let x = x0; x < x0 + 10; x++) cell.push(px[y * W + x]!);
-      cell.sort((a, b) => a - b);
-      levels.push(cell[89]!);
+      hist.fill(0);
+      for (let y = y0; y < y0 + 10; y++) for (let x = x0; x < x0 + 10; x++) hist[px[y * W + x]!]!++;
+      levels.push(byteQuantile(hist, 100, 0.9));
     }
   }
   levels.sort((a, b) => a - b);
   return levels[Math.floor(levels.length / 2)] ?? 0;
+}
+
+/** The k-th smallest of n bytes counted in `hist`, k = ⌊q·(n − 1)⌋ (what sorting and indexing would give). */
+function byteQuantile(hist: Uint32Array, n: number, q: number): number {
+  let k = Math.floor(q * (n - 1));
+  for (let v = 0; v < 256; v++) {
+    k -= hist[v]!;
+    if (k < 0) return v;
+  }
+  return 255;
 }
 
 /**
@@ -455,12 +465,13 @@ function printedAt(cv: Cv, gray: Mat, h: H3, t: TextSpec, pagePaper: number): 'p
   const P = PX_PER_MM;
   const m = 2; // mm of paper around
   const patch = warpRegion(cv, gray, h, P, Math.round((box.x - m) * P), Math.round((box.y - m) * P), Math.round((box.w + 2 * m) * P), Math.round((box.h + 2 * m) * P));
-  const px = patch.getData();
+  const px: Uint8Array = patch.getData();
   const W = patch.cols;
   const H = patch.rows;
   patch.release();
-  const sorted = Uint8Array.from(px).sort();
-  const paper = sorted[Math.floor(0.9 * (sorted.length - 1))]!;
+  const hist = new Uint32Array(256);
+  for (const v of px) hist[v]!++;
+  const paper = byteQuantile(hist, px.length, 0.9);
   // Darker than the sheet's own paper: something lies over the place (a thumb), or a shadow.
   if (paper < 60 || paper < 0.85 * pagePaper) return 'unsure';
   let dark = 0;

@@ -18,6 +18,10 @@ export interface MarkRead {
 }
 
 const CELL_PX = 12;
+/** How far (patch px) each side of the border may sit from where the square search put it. */
+const SIDE_SEARCH_PX = 8;
+/** Bit errors a decoded mark may have (nearest valid id among the candidates). */
+const MAX_MARK_ERRORS = 4;
 
 /**
  * `searchCells`: how far (in cells, 2.5 mm) from where the placement puts it the border is looked for;
@@ -87,7 +91,7 @@ export function readPageMark(cv: Cv, gray: Mat, mmToImage: H3, mark: RectMm, can
   const bits = sample(ox, oy, CELL_PX, CELL_PX);
   const contrast = Math.max(0, best.fit) / Math.max(1, best.white);
   if (contrast < 0.25) return { id: null, errors: 0, contrast, bits };
-  const hit = decodePageMarkNearest(bits, candidateIds, 4);
+  const hit = decodePageMarkNearest(bits, candidateIds, MAX_MARK_ERRORS);
   if (hit) return { id: hit.id, errors: hit.errors, contrast, bits };
   // The border is there but the cells do not decode: the page placement may be a few % off in scale
   // (a page placed from two checkerboards ignores perspective), which moves the far cells by most of a
@@ -114,9 +118,6 @@ export function readPageMark(cv: Cv, gray: Mat, mmToImage: H3, mark: RectMm, can
   const left = side((o, i) => [ox + o, oy + i * CELL_PX, ox + o - CELL_PX, oy + i * CELL_PX]);
   const right = side((o, i) => [ox + last + o, oy + i * CELL_PX, ox + last + o + CELL_PX, oy + i * CELL_PX]);
   const fitted = sample(ox + left, oy + top, (last + right - left) / (N - 1), (last + bottom - top) / (N - 1));
-  const again = decodePageMarkNearest(fitted, candidateIds, 4);
+  const again = decodePageMarkNearest(fitted, candidateIds, MAX_MARK_ERRORS);
   return { id: again?.id ?? null, errors: again?.errors ?? 0, contrast, bits: fitted };
 }
-
-/** How far (patch px, a cell is CELL_PX) each side of the border may sit from where the square search put it. */
-const SIDE_SEARCH_PX = 8;

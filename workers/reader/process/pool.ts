@@ -89,12 +89,11 @@ export function readerProcessEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.
  * V8 flags of a reader process. --initial-old-space-size=64: V8 starts a process with a small
  * old-generation limit and grows it slowly, and it counts the typed arrays' off-heap memory (getData
  * copies, patches, boxes: several MB per photo) towards it. A reader's live heap is only ~13 MB, so
- * with the default a full mark-compact ran every 4–5 photos (43–53 per 200 bench photos) and the
- * incremental marking before each one slowed every step (write barriers, marking steps). Starting
- * the limit at 64 MB: 8–9 per 200 photos, and main's pipeline CPU fell from 80.8–82.8 to 68.2–71.6 ms
- * per photo (photos 0–199 in one process, min–median of 2 runs; cut 12.0 → 8.8, classify 33.4 → 30.4,
- * constraints 6.0 → 4.3, mark 2.0 → 1.4). It changes when garbage is collected, nothing that is read;
- * peak RSS +~12 MB (300 photos).
+ * with the default a full mark-compact ran every 4–5 photos and the incremental marking before each
+ * one slowed every step (write barriers, marking steps). A session-8 helper measured (photos 0–199 in
+ * one process, min–median of 2 runs): 43–53 full collections per 200 photos with the default, 8–9
+ * with 64 MB, pipeline CPU 80.8–82.8 → 68.2–71.6 ms per photo, peak RSS +~12 MB. The whole bench:
+ * 81.4 → 71.1–76.4 ms (docs/DECODER.md §10). It changes when garbage is collected, nothing that is read.
  */
 export const READER_EXEC_ARGV = ['--initial-old-space-size=64'];
 
