@@ -20,7 +20,13 @@ import { processCpuMs as cpuNow } from './cpu-time.js';
 import { averageViews, needsSecondLook, SECOND_LOOK_INSETS } from './digits/second-look.js';
 import type { FieldReading, PageKind, PageReading } from './types.js';
 
-export const CV_VERSION = 'cv1';
+/**
+ * The page reader's version, part of every reading's readerVersion: readings are stored once per
+ * (submission, reader version), so a re-read by a reader that finds or cuts boxes differently is kept
+ * beside the old reading only if this changes. Bump it with any change to what cv/ reads.
+ * cv2: sessions 8–9 (the page under fingers, the outline fallback, the printed layout when the mark is hidden).
+ */
+export const CV_VERSION = 'cv2';
 
 export interface ReadOptions {
   /** Candidate pairs in the contest; a perolehan page printed for another count is refused. */
