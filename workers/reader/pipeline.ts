@@ -25,8 +25,9 @@ import type { FieldReading, PageKind, PageReading } from './types.js';
  * (submission, reader version), so a re-read by a reader that finds or cuts boxes differently is kept
  * beside the old reading only if this changes. Bump it with any change to what cv/ reads.
  * cv2: sessions 8–9 (the page under fingers, the outline fallback, the printed layout when the mark is hidden).
+ * cv3: session 10 (field offsets from their neighbours' plane, boxes nudged and tilted: a bowed sheet).
  */
-export const CV_VERSION = 'cv2';
+export const CV_VERSION = 'cv3';
 
 export interface ReadOptions {
   /** Candidate pairs in the contest; a perolehan page printed for another count is refused. */

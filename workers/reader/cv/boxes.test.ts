@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findCreases, liftCreases, type CreasePatch } from './boxes.js';
+import { findCreases, liftCreases, predictOffset, type CreasePatch } from './boxes.js';
 
 /**
  * Flattened field patches (paper 255), 120 × 80 each, box group at [15, 15, 105, 65] (three 30 px
@@ -65,5 +65,39 @@ describe('paper folds across the page', () => {
 
   it('takes no printed outline\'s blurred flank for a fold', () => {
     expect(findCreases(column(4, (x) => (x === 47 ? 40 : 0)), LINE).every((c) => c === null)).toBe(true);
+  });
+});
+
+describe('a field offset predicted from its located neighbours', () => {
+  const grid = (f: (x: number, y: number) => { dx: number; dy: number }) =>
+    [20, 50, 80].flatMap((x) => [40, 70, 100].map((y) => ({ at: { x, y }, ...f(x, y) })));
+
+  it('follows a bow across the page, where the median of the neighbours lags behind', () => {
+    // Offsets growing towards the middle of the page, 0.15 px per mm (a bow's flank): at x = 110 mm,
+    // beyond the located fields, the truth is 16.5 px; their median says 7.5.
+    const pool = grid((x) => ({ dx: 0, dy: 0.15 * x }));
+    const p = predictOffset({ x: 110, y: 70 }, pool, 6)!;
+    expect(p.dy).toBeGreaterThan(15.5);
+    expect(p.dy).toBeLessThan(16.6);
+    expect(Math.abs(p.dx)).toBeLessThan(0.2);
+  });
+
+  it('ignores a neighbour whose comb locked a box pitch away', () => {
+    const pool = grid(() => ({ dx: 3, dy: -2 }));
+    pool[4] = { ...pool[4]!, dx: 3 + 48 };
+    const p = predictOffset({ x: 50, y: 85 }, pool, 6)!;
+    expect(p.dx).toBeCloseTo(3, 6);
+    expect(p.dy).toBeCloseTo(-2, 6);
+  });
+
+  it('leaves the slope across a single column of fields at zero instead of guessing it', () => {
+    const pool = [40, 70, 100, 130].map((y) => ({ at: { x: 60, y }, dx: 5, dy: 0.1 * y }));
+    const p = predictOffset({ x: 140, y: 85 }, pool, 6)!;
+    expect(p.dx).toBeCloseTo(5, 6);
+    expect(p.dy).toBeCloseTo(8.5, 1);
+  });
+
+  it('predicts nothing from fewer than three neighbours', () => {
+    expect(predictOffset({ x: 0, y: 0 }, grid(() => ({ dx: 1, dy: 1 })).slice(0, 2), 6)).toBeNull();
   });
 });

@@ -7,6 +7,13 @@
  * predicts gives the x and y offsets and a normalised score (how much this looks like the printed
  * boxes at all). That costs microseconds where 2-D template matching per field costs milliseconds.
  *
+ * A sheet that is bowed or curled is no homography: the middle of the page can sit 5 mm or more from
+ * where the corners put it, beyond a field's own ±2.5 mm search, and each row of boxes tilts. So a
+ * field's offset is checked against the plane its located neighbours predict (smoothOffsets), a field
+ * that is off or not found is looked for again around that prediction, and (where fields sit away from
+ * the homography) each box's own edges nudge its cut by up to 0.6 mm and tilt it with its row
+ * (nudgeBox, rowTilt).
+ *
  * Cutting takes each box's interior, inset past the printed outline, so box lines never reach the
  * digit reader; residual guides and specks are the digit normaliser's job (digits/preprocess.ts).
  */
@@ -126,6 +133,194 @@ function bestShift(pre: { s1: Float64Array; s2: Float64Array }, n: number, runs:
   return best;
 }
 
+/** One search for a field's box group: the patch warped around (cx, cy) and the offset found in it. */
+interface Located {
+  field: FieldSpec;
+  px: Uint8Array;
+  pw: number;
+  ph: number;
+  x0: number;
+  y0: number;
+  /** The search's centre and the offset found (warped-frame px from where the homography puts the field). */
+  cx: number;
+  cy: number;
+  dx: number;
+  dy: number;
+  score: number;
+  /** The field's centre on the page (mm). */
+  at: { x: number; y: number };
+}
+
+function centreOf(field: FieldSpec): { x: number; y: number } {
+  const bb = bboxOf(field.boxes);
+  return { x: bb.x + bb.w / 2, y: bb.y + bb.h / 2 };
+}
+
+/** Located neighbours a prediction is made from, nearest first. */
+const PREDICT_NEIGHBOURS = 8;
+/**
+ * A neighbour further than this (mm) from the neighbours' median offset is a comb locked on the
+ * wrong line (a box pitch or a row away), not paper deformation: between nearby fields a bow moves
+ * the print by a millimetre or two at most.
+ */
+const PREDICT_OUTLIER_MM = 2;
+/** Ridge on the offset's slopes, as a length (mm): neighbours spread less than this barely tilt it. */
+const PREDICT_RIDGE_MM = 5;
+/** A comb peak at its window's edge is followed only when it is this much like the printed boxes (junk placements peak anywhere). */
+const WALK_MIN_SCORE = 0.3;
+/** Rounds of re-searching: each lets a located field help the next ones towards the middle of a bow. */
+const MAX_SMOOTH_ROUNDS = 6;
+
+/**
+ * The offset its located neighbours predict at `at`: a least-squares plane through their
+ * offsets (intercept at `at`, slopes shrunk by a ridge), after dropping those far from their median.
+ * A plane, not the median: on a bowed or curled sheet the offsets change steadily across the page, so
+ * the median of a field's neighbours lags behind it, the more the nearer the bow's crest.
+ * Null with fewer than three neighbours.
+ */
+export function predictOffset(
+  at: { x: number; y: number },
+  pool: { at: { x: number; y: number }; dx: number; dy: number }[],
+  pxPerMm: number,
+): { dx: number; dy: number } | null {
+  const near = pool
+    .map((n) => ({ n, d: Math.hypot(n.at.x - at.x, n.at.y - at.y) }))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, PREDICT_NEIGHBOURS)
+    .map((e) => e.n);
+  return predictFromNearest(at, near, pxPerMm);
+}
+
+/** predictOffset from the nearest neighbours, already chosen (at most PREDICT_NEIGHBOURS, nearest first). */
+function predictFromNearest(
+  at: { x: number; y: number },
+  near: { at: { x: number; y: number }; dx: number; dy: number }[],
+  pxPerMm: number,
+): { dx: number; dy: number } | null {
+  if (near.length < 3) return null;
+  const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
+  const mx = med(near.map((n) => n.dx));
+  const my = med(near.map((n) => n.dy));
+  const lim = PREDICT_OUTLIER_MM * pxPerMm;
+  const kept = near.filter((n) => Math.abs(n.dx - mx) <= lim && Math.abs(n.dy - my) <= lim);
+  if (kept.length < 3) return { dx: mx, dy: my };
+  // Normal equations for [1, u, v] (u, v: mm from `at`), ridge on the slopes only.
+  const ridge = kept.length * PREDICT_RIDGE_MM * PREDICT_RIDGE_MM;
+  const A = [
+    [0, 0, 0],
+    [0, ridge, 0],
+    [0, 0, ridge],
+  ];
+  const bx = [0, 0, 0];
+  const by = [0, 0, 0];
+  for (const n of kept) {
+    const r = [1, n.at.x - at.x, n.at.y - at.y];
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 3; j++) A[i]![j]! += r[i]! * r[j]!;
+      bx[i]! += r[i]! * n.dx;
+      by[i]! += r[i]! * n.dy;
+    }
+  }
+  const sx = solve3(A, bx);
+  const sy = solve3(A, by);
+  return sx && sy ? { dx: sx[0]!, dy: sy[0]! } : { dx: mx, dy: my };
+}
+
+/** Cramer's rule for a 3 × 3 system; null when it is (near) singular. */
+function solve3(A: number[][], b: number[]): number[] | null {
+  const det = (m: number[][]) =>
+    m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) -
+    m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) +
+    m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
+  const d = det(A);
+  if (!Number.isFinite(d) || Math.abs(d) < 1e-9) return null;
+  return [0, 1, 2].map((k) => det(A.map((row, i) => row.map((v, j) => (j === k ? b[i]! : v)))) / d);
+}
+
+/**
+ * Each field's final offset. A field keeps its own when it agrees (within `tolerance` px) with what
+ * its located neighbours predict (predictOffset). One that does not, or was not located, is looked for
+ * again around the prediction when that moves its search window: paper that is bowed or curled moves
+ * the middle of the page several millimetres from where the corners' homography puts it, beyond the
+ * first ±2.5 mm search, while each field is still within a millimetre or two of its neighbours. Fields
+ * located near the corners predict their neighbours, which once located predict theirs, towards the
+ * crest. What still disagrees takes the prediction and is marked not located.
+ */
+function smoothOffsets(
+  found: Located[],
+  relocate: (f: Located, cx: number, cy: number) => Located,
+  tolerance: number,
+  pxPerMm: number,
+): { f: Located; dx: number; dy: number; located: boolean }[] {
+  const cur = found.slice();
+  // good[i]: field i's own offset is trusted as evidence for its neighbours.
+  const good = cur.map((f) => f.score >= MIN_LOCATED_SCORE);
+  const agrees = (f: Located, p: { dx: number; dy: number }) => Math.abs(f.dx - p.dx) <= tolerance && Math.abs(f.dy - p.dy) <= tolerance;
+  // The other fields, nearest first (the layout is fixed: sorted once per page).
+  const order = cur.map((f, i) =>
+    cur
+      .map((g, j) => ({ j, d: Math.hypot(g.at.x - f.at.x, g.at.y - f.at.y) }))
+      .filter((e) => e.j !== i)
+      .sort((a, b) => a.d - b.d)
+      .map((e) => e.j),
+  );
+  const predict = (i: number) => {
+    const near: Located[] = [];
+    for (const j of order[i]!) {
+      if (good[j]) near.push(cur[j]!);
+      if (near.length === PREDICT_NEIGHBOURS) break;
+    }
+    return predictFromNearest(cur[i]!.at, near, pxPerMm);
+  };
+  // A placement that is simply wrong (a false checker, another page) leaves most fields unlocated and
+  // would re-search them round after round: a bow needs about one new search per field.
+  let budget = cur.length;
+  let preds = cur.map((_, i) => predict(i));
+  for (let round = 0; round < MAX_SMOOTH_ROUNDS; round++) {
+    let changed = false;
+    cur.forEach((f, i) => {
+      const p = preds[i];
+      if (!p || (good[i] && agrees(f, p))) return;
+      const cx = Math.round(p.dx);
+      const cy = Math.round(p.dy);
+      if (Math.abs(cx - f.cx) > tolerance || Math.abs(cy - f.cy) > tolerance) {
+        if (budget <= 0) return;
+        budget--;
+        const again = relocate(f, cx, cy);
+        cur[i] = again;
+        const ok = again.score >= MIN_LOCATED_SCORE && agrees(again, p);
+        if (ok !== good[i] || ok) changed = true;
+        good[i] = ok;
+      } else if (good[i]) {
+        good[i] = false;
+        changed = true;
+      }
+    });
+    if (!changed) break;
+    preds = cur.map((_, i) => predict(i));
+  }
+  return cur.map((f, i) => {
+    const p = preds[i];
+    if (good[i] && (!p || agrees(f, p))) return { f, dx: f.dx, dy: f.dy, located: true };
+    if (p) {
+      const dx = Math.round(p.dx);
+      const dy = Math.round(p.dy);
+      // The boxes are cut from the patch: it must be the one warped around where they are cut (past
+      // the budget the placement is junk: its cut is clamped to the patch and the field scores low).
+      if ((Math.abs(dx - f.cx) > tolerance || Math.abs(dy - f.cy) > tolerance) && budget-- > 0) {
+        f = relocate(f, dx, dy);
+        if (f.score >= MIN_LOCATED_SCORE && agrees(f, p)) return { f, dx: f.dx, dy: f.dy, located: true };
+      }
+      return { f, dx, dy, located: false };
+    }
+    // Fewer than three located neighbours: the median of those there are, else the field's own.
+    const near = order[i]!.filter((j) => good[j]).map((j) => cur[j]!);
+    const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+    if (!near.length) return { f, dx: f.dx, dy: f.dy, located: good[i]! };
+    return good[i] ? { f, dx: f.dx, dy: f.dy, located: true } : { f, dx: med(near.map((n) => n.dx)), dy: med(near.map((n) => n.dy)), located: false };
+  });
+}
+
 export function cutFields(
   cv: Cv,
   gray: Mat,
@@ -137,11 +332,14 @@ export function cutFields(
   const P = pxPerMm;
   const lineMm = template.boxLineMm ?? 0.4;
   const range = Math.round((opts.searchMm ?? SEARCH_MM) * P);
-  const found: { field: FieldSpec; px: Uint8Array; pw: number; ph: number; x0: number; y0: number; dx: number; dy: number; score: number }[] = [];
-  for (const field of template.fields) {
+  /**
+   * The field's box group looked for ±range around (cx, cy), an offset in warped-frame px from where
+   * the homography puts it. The patch it cuts from is the one warped around that centre.
+   */
+  const locate = (field: FieldSpec, cx: number, cy: number): Located => {
     const bb = bboxOf(field.boxes);
-    const x0 = Math.floor(bb.x * P) - range;
-    const y0 = Math.floor(bb.y * P) - range;
+    const x0 = Math.floor(bb.x * P) - range + cx;
+    const y0 = Math.floor(bb.y * P) - range + cy;
     const w = Math.ceil(bb.w * P) + 2 * range;
     const h = Math.ceil(bb.h * P) + 2 * range;
     const patch = warpRegion(cv, gray, mmToImage, P, x0, y0, w, h);
@@ -158,10 +356,11 @@ export function cutFields(
     const vLines: [number, number][] = [];
     const hLines: [number, number][] = [];
     for (const b of field.boxes) {
-      const bx = b.x * P - (x0 + range);
+      // Comb positions are relative to the window at shift 0, i.e. range before the search's centre.
+      const bx = b.x * P - (x0 - cx + range);
       vLines.push([bx, bx + lw], [bx + b.w * P - lw, bx + b.w * P]);
     }
-    const by = field.boxes[0]!.y * P - (y0 + range);
+    const by = field.boxes[0]!.y * P - (y0 - cy + range);
     hLines.push([by, by + lw], [by + field.boxes[0]!.h * P - lw, by + field.boxes[0]!.h * P]);
     // Blur (focus or motion) widens a printed line into a plateau: a thin comb then fits anywhere
     // on the plateau, so combs with widened lines are tried too and the best fit taken.
@@ -173,43 +372,39 @@ export function cutFields(
     let sy = { shift: 0, ncc: -1 };
     for (const widen of [0, 1, 2, 4]) {
       const grow = (l: [number, number][]) => l.map(([a, b]) => [a - widen, b + widen] as [number, number]);
-      const cx = bestShift(sTop, nx, combRuns(nx, grow(vLines)), range);
-      const cy = bestShift(rTop, ny, combRuns(ny, grow(hLines)), range);
-      if (cx.ncc > sx.ncc) sx = cx;
-      if (cy.ncc > sy.ncc) sy = cy;
+      const cx2 = bestShift(sTop, nx, combRuns(nx, grow(vLines)), range);
+      const cy2 = bestShift(rTop, ny, combRuns(ny, grow(hLines)), range);
+      if (cx2.ncc > sx.ncc) sx = cx2;
+      if (cy2.ncc > sy.ncc) sy = cy2;
     }
-    found.push({ field, px, pw: w, ph: h, x0, y0, dx: sx.shift, dy: sy.shift, score: Math.min(sx.ncc, sy.ncc) });
-  }
-  // Fields whose outline was not found borrow the median offset of the located ones: paper
-  // deformation is smooth, and a field full of ink can hide its own outline. A located field whose
-  // offset disagrees with its neighbours by more than a line width (a blurred double edge can make
-  // the comb peak twice) is pulled to the neighbours too.
-  const good = found.filter((f) => f.score >= MIN_LOCATED_SCORE);
-  const med = (a: number[]) => (a.length ? [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]! : 0);
+    return { field, px, pw: w, ph: h, x0, y0, cx, cy, dx: cx + sx.shift, dy: cy + sy.shift, score: Math.min(sx.ncc, sy.ncc), at: centreOf(field) };
+  };
+  // A comb peak at the very edge of the window is a slope, not a peak: the outline is further on (a
+  // bowed sheet's crest). Walk the window there, twice at most.
+  const walk = (field: FieldSpec, cx: number, cy: number): Located => {
+    let f = locate(field, cx, cy);
+    for (let step = 0; step < 2 && f.score >= WALK_MIN_SCORE && (Math.abs(f.dx - f.cx) >= range - 1 || Math.abs(f.dy - f.cy) >= range - 1); step++) {
+      const next = locate(field, f.dx, f.dy);
+      if (next.score < f.score) break;
+      f = next;
+    }
+    return f;
+  };
+  const found = template.fields.map((field) => walk(field, 0, 0));
   const tolerance = Math.max(2, Math.round(lineMm * P * 1.5));
-  // Each field's final offset, and its patch as the fold finder sees it (findCreases needs every field first).
-  const placed: { f: (typeof found)[number]; dx: number; dy: number; located: boolean; patch: CreasePatch }[] = [];
-  for (const f of found) {
-    let { dx, dy } = f;
-    let located = f.score >= MIN_LOCATED_SCORE;
-    const near = good
-      .filter((g) => g !== f)
-      .sort((a, b) => dist(a.field, f.field) - dist(b.field, f.field))
-      .slice(0, 6);
-    if (opts.keepOwnOffsets) {
-      // Caller wants each field's own measurement (to fit a better page map).
-    } else if (near.length >= 3) {
-      const mx = med(near.map((n) => n.dx));
-      const my = med(near.map((n) => n.dy));
-      if (!located || Math.abs(dx - mx) > tolerance || Math.abs(dy - my) > tolerance) {
-        dx = mx;
-        dy = my;
-        located = false;
-      }
-    } else if (!located && near.length) {
-      dx = med(near.map((n) => n.dx));
-      dy = med(near.map((n) => n.dy));
-    }
+  // Each field's final offset: its own, when it agrees with what its located neighbours predict;
+  // else the prediction (a field full of ink can hide its own outline; a blurred double edge can
+  // make the comb peak twice). See smoothOffsets.
+  const final = opts.keepOwnOffsets
+    ? found.map((f) => ({ f, dx: f.dx, dy: f.dy, located: f.score >= MIN_LOCATED_SCORE }))
+    : smoothOffsets(found, (f, cx, cy) => walk(f.field, cx, cy), tolerance, P);
+  // Boxes are nudged one by one only where the page is not where its homography puts it: a bow or a
+  // curl moves fields by several pixels (and tilts their rows, even where a column of fields moves as
+  // one); on a flat page placed from its four checkers every field sits within a pixel of it (60 of
+  // 60 bench photos), and each box's own search would cost ~1.5 ms a page for nothing.
+  const nudgeBoxes = !opts.keepOwnOffsets && final.some((x) => x.located && (Math.abs(x.dx) > NUDGE_FROM_PX || Math.abs(x.dy) > NUDGE_FROM_PX));
+  // Each field's patch as the fold finder sees it (findCreases needs every field first).
+  const placed = final.map(({ f, dx, dy, located }) => {
     // The box group's rectangle in the patch.
     const group: [number, number, number, number] = [
       Math.min(...f.field.boxes.map((b) => Math.round(b.x * P) + dx)) - f.x0,
@@ -219,8 +414,8 @@ export function cutFields(
     ];
     // Where the printed vertical outlines run (patch px): their blurred flanks are faint lines too.
     const outlineX = f.field.boxes.flatMap((b) => [Math.round(b.x * P) + dx - f.x0, Math.round((b.x + b.w) * P) + dx - f.x0]);
-    placed.push({ f, dx, dy, located, patch: { px: f.px, w: f.pw, h: f.ph, x0: f.x0, y0: f.y0, group, outlineX } });
-  }
+    return { f, dx, dy, located, patch: { px: f.px, w: f.pw, h: f.ph, x0: f.x0, y0: f.y0, group, outlineX } as CreasePatch };
+  });
   const creases = findCreases(placed.map((p) => p.patch), Math.ceil(lineMm * P) + 1);
   const out: CutField[] = [];
   placed.forEach(({ f, dx, dy, located }, k) => {
@@ -229,9 +424,23 @@ export function cutFields(
     const roi: CutField['roi'] = [];
     // Just past the printed outline: strokes that touch the box edge (the bar of a 7) keep their ends.
     const inset = Math.round((lineMm + INSET_MM) * P);
-    const cut = (b: RectMm, insetPx: number): GrayImage => {
-      const rx = Math.round(b.x * P) + dx;
-      const ry = Math.round(b.y * P) + dy;
+    const nudges = f.field.boxes.map((b) => !nudgeBoxes ? { x: 0, y: 0, okY: false } : nudgeBox(f, Math.round(b.x * P) + dx, Math.round(b.y * P) + dy, Math.round(b.w * P), Math.round(b.h * P), lineMm * P, P));
+    // The row's tilt (rows per column) from the boxes whose own top and bottom edges were found: on a
+    // bowed sheet a box's edges slope too, by up to half a millimetre across it at a 1.5% bow.
+    const centres = f.field.boxes.map((b, k) => ({ x: (b.x + b.w / 2) * P, y: nudges[k]!.y, ok: nudges[k]!.okY }));
+    const tilt = rowTilt(centres, f.field.boxes[0]!.w * P);
+    // A box whose own edges did not show (ink over them, a table rule beside it) sits on its row's line.
+    const ok = centres.filter((c) => c.ok);
+    if (tilt !== 0) {
+      const mx = ok.reduce((a, c) => a + c.x, 0) / ok.length;
+      const my = ok.reduce((a, c) => a + c.y, 0) / ok.length;
+      centres.forEach((c, k) => {
+        if (!c.ok) nudges[k]!.y = Math.round(my + tilt * (c.x - mx));
+      });
+    }
+    const cut = (b: RectMm, insetPx: number, k: number): GrayImage => {
+      const rx = Math.round(b.x * P) + dx + nudges[k]!.x;
+      const ry = Math.round(b.y * P) + dy + nudges[k]!.y;
       const rw = Math.round(b.w * P);
       const rh = Math.round(b.h * P);
       const cw = Math.max(4, rw - 2 * insetPx);
@@ -239,20 +448,109 @@ export function cutFields(
       const sx0 = clamp(rx + insetPx - f.x0, 0, f.pw - cw);
       const sy0 = clamp(ry + insetPx - f.y0, 0, f.ph - ch);
       const data = new Uint8Array(cw * ch);
-      for (let y = 0; y < ch; y++) data.set(f.px.subarray((sy0 + y) * f.pw + sx0, (sy0 + y) * f.pw + sx0 + cw), y * cw);
+      if (tilt === 0) {
+        for (let y = 0; y < ch; y++) data.set(f.px.subarray((sy0 + y) * f.pw + sx0, (sy0 + y) * f.pw + sx0 + cw), y * cw);
+      } else {
+        // Each column read from rows shifted by the tilt about the box's centre (its nudge is its mean).
+        for (let x = 0; x < cw; x++) {
+          const sh = Math.round(tilt * (x - (cw - 1) / 2));
+          for (let y = 0; y < ch; y++) data[y * cw + x] = f.px[clamp(sy0 + y + sh, 0, f.ph - 1) * f.pw + sx0 + x]!;
+        }
+      }
       if (crease) liftCreases(data, cw, ch, sx0, sy0, crease);
       const levels = greyLevels(data);
       eraseEdgeLines(data, cw, ch, levels);
       return padWithPaper(data, cw, ch, PAD_SHARE, levels.paper);
     };
-    for (const b of f.field.boxes) {
-      roi.push([Math.round(b.x * P) + dx, Math.round(b.y * P) + dy, Math.round(b.w * P), Math.round(b.h * P)]);
-      boxes.push(cut(b, inset));
-    }
-    const recut = (box: number, insetDeltaPx: number) => cut(f.field.boxes[box]!, Math.max(0, inset + insetDeltaPx));
+    f.field.boxes.forEach((b, k) => {
+      roi.push([Math.round(b.x * P) + dx + nudges[k]!.x, Math.round(b.y * P) + dy + nudges[k]!.y, Math.round(b.w * P), Math.round(b.h * P)]);
+      boxes.push(cut(b, inset, k));
+    });
+    const recut = (box: number, insetDeltaPx: number) => cut(f.field.boxes[box]!, Math.max(0, inset + insetDeltaPx), box);
     out.push({ key: f.field.key, dx, dy, score: f.score, located, boxes, roi, recut });
   });
   return out;
+}
+
+/** How far (mm) one box's own outline may sit from its field's: a bow or curl tilts a row of boxes. */
+const BOX_NUDGE_MM = 0.6;
+/** A field further than this (px) from where the homography puts it: the sheet is not flat, and boxes are nudged. */
+const NUDGE_FROM_PX = 2;
+/** The comb score a box's own edges need before its cut moves (its field's offset scored ≥ 0.45 over all its boxes). */
+const BOX_NUDGE_SCORE = 0.6;
+
+/**
+ * One box's own outline near where its field's offset puts it, as [x, y] px to add. A field's offset is
+ * one shift for its whole row of boxes; on a sheet that is not flat the row is tilted or bent, and its
+ * end boxes are then cut a few tenths of a millimetre off, with a strip of printed line inside. Each
+ * axis moves only when the box's own two edges show (their comb scores well); else it stays.
+ */
+function nudgeBox(f: Located, rx: number, ry: number, rw: number, rh: number, lineW: number, P: number): { x: number; y: number; okY: boolean } {
+  const margin = Math.round(P); // keep the other axis' lines (and the corners) out of a profile
+  const lx = rx - f.x0;
+  const ly = ry - f.y0;
+  // As far as the patch allows on both sides (a field found near its window's edge has less room).
+  const want = Math.max(1, Math.round(BOX_NUDGE_MM * P));
+  const rX = Math.min(want, lx, f.pw - lx - rw);
+  const rY = Math.min(want, ly, f.ph - ly - rh);
+  if (rw <= 2 * margin || rh <= 2 * margin || lx < 0 || ly < 0 || lx + rw > f.pw || ly + rh > f.ph) return { x: 0, y: 0, okY: false };
+  const edges = (n: number): [number, number][] => [
+    [0, lineW],
+    [n - lineW, n],
+  ];
+  const best = (profile: Float64Array, n: number, r: number) => {
+    const pre = prefixSums(tophat(profile, 2 * P));
+    let b = { shift: 0, ncc: -1 };
+    for (const widen of [0, 1, 2]) {
+      const c = bestShift(pre, n, combRuns(n, edges(n).map(([a, e]) => [a - widen, e + widen] as [number, number])), r);
+      if (c.ncc > b.ncc) b = c;
+    }
+    return b.ncc >= BOX_NUDGE_SCORE ? b.shift : null;
+  };
+  let x: number | null = null;
+  let y: number | null = null;
+  if (rX >= 1) {
+    const col = new Float64Array(rw + 2 * rX);
+    for (let yy = ly + margin; yy < ly + rh - margin; yy++) {
+      const o = yy * f.pw + lx - rX;
+      for (let i = 0; i < col.length; i++) col[i]! += 255 - f.px[o + i]!;
+    }
+    x = best(col, rw, rX);
+  }
+  if (rY >= 1) {
+    const row = new Float64Array(rh + 2 * rY);
+    for (let i = 0; i < row.length; i++) {
+      const o = (ly - rY + i) * f.pw + lx + margin;
+      let sum = 0;
+      for (let xx = 0; xx < rw - 2 * margin; xx++) sum += 255 - f.px[o + xx]!;
+      row[i] = sum;
+    }
+    y = best(row, rh, rY);
+  }
+  return { x: x ?? 0, y: y ?? 0, okY: y !== null };
+}
+
+/** Steepest row tilt believed (rows per column): ~6° — more is a comb locked on something else. */
+const MAX_TILT = 0.1;
+
+/**
+ * A field's row tilt: the least-squares slope of its boxes' own vertical offsets against their
+ * centres, from at least two boxes whose edges were found; 0 when under a pixel across a box.
+ */
+function rowTilt(boxes: { x: number; y: number; ok: boolean }[], boxWidth: number): number {
+  const ok = boxes.filter((b) => b.ok);
+  if (ok.length < 2) return 0;
+  const mx = ok.reduce((a, b) => a + b.x, 0) / ok.length;
+  const my = ok.reduce((a, b) => a + b.y, 0) / ok.length;
+  let sxx = 0;
+  let sxy = 0;
+  for (const b of ok) {
+    sxx += (b.x - mx) ** 2;
+    sxy += (b.x - mx) * (b.y - my);
+  }
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  // Under a pixel across one box is the nudges' own rounding (a flat row reads 0, 0, 1), not a tilt.
+  return Math.abs(slope) > MAX_TILT || Math.abs(slope) * boxWidth < 1 ? 0 : slope;
 }
 
 /** Darkness (of 255, after flattenPaper, above the group's own paper) from which a line may be a crease. */
@@ -451,10 +749,6 @@ function flatLut(): Uint8Array {
   for (let b = 0; b < 256; b++) for (let p = 0; p < 256; p++) t[(b << 8) | p] = b <= p ? 255 : Math.round((p * 255) / b);
   flatTable = t;
   return t;
-}
-
-function dist(a: FieldSpec, b: FieldSpec): number {
-  return Math.hypot(a.boxes[0]!.x - b.boxes[0]!.x, a.boxes[0]!.y - b.boxes[0]!.y);
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));

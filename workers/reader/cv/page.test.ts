@@ -215,6 +215,20 @@ describe('one degradation at a time (perolehan, 4 candidates)', () => {
     });
   }
 
+  const BOW = 0.0125;
+  // A bow is no homography: the middle of the page sits several mm from where the corners put it
+  // (1.25% of 4,000 px is 50 px, ~5 mm at this scale), beyond each field's own ±2.5 mm search, and
+  // each row of boxes is tilted. Every field must still be located on its own outline.
+  for (const [name, tpl] of [
+    ['perolehan', () => t()],
+    ['administrasi', () => loadTemplates().find((x) => x.page === 'administrasi')!],
+  ] as [string, () => FormTemplate][]) {
+    it(`a sheet bowed by ${BOW * 100}% of the photo height (${name}): every field located, every box cut where written`, async () => {
+      const a = await expectReads(tpl(), { bow: BOW });
+      expect(a.fields.filter((f) => !f.located).map((f) => f.key)).toEqual([]);
+    });
+  }
+
   it('administrasi page turned a quarter (landscape photo, EXIF-less)', async () => {
     await expectReads(loadTemplates().find((x) => x.page === 'administrasi')!, { rotationDeg: 90, width: 4000, height: 3000, fill: 1.1 });
   });

@@ -38,6 +38,11 @@ export interface PhotoEffects {
    * 2 BR, 3 BL), radius in mm. It covers the corner's checkerboard and cuts the sheet's outline.
    */
   thumbs?: { corner: number; radiusMm: number; grey: number }[];
+  /**
+   * The sheet bowed (held in the hand, or on a soft surface): every photo column moves down by
+   * bow·H·sin(π·x/W), in 4-px strips. No homography maps it away.
+   */
+  bow?: number;
   /** A horizontal crease at this share of the photo height: a dark line and a 3 px step. */
   foldAt?: number;
   jpegQuality?: number;
@@ -76,6 +81,16 @@ export function photographPage(cv: Cv, page: Mat, pagePxPerMm: number, template:
   const pageToPhoto = multiply(mmToPhoto, scaleH(1 / pagePxPerMm));
   const M = new cv.Mat([pageToPhoto.slice(0, 3), pageToPhoto.slice(3, 6), pageToPhoto.slice(6, 9)], cv.CV_64F);
   let img = page.warpPerspective(M, new cv.Size(W, H), cv.INTER_AREA, cv.BORDER_CONSTANT, new cv.Vec3(60, 60, 60));
+  if (fx.bow) {
+    const bent = img.copy();
+    for (let x0 = 0; x0 < W; x0 += 4) {
+      const w = Math.min(4, W - x0);
+      const shift = new cv.Mat([[1, 0, 0], [0, 1, fx.bow * H * Math.sin((Math.PI * (x0 + w / 2)) / W)]], cv.CV_64F);
+      const strip = new cv.Rect(x0, 0, w, H);
+      img.getRegion(strip).warpAffine(shift, new cv.Size(w, H), cv.INTER_LINEAR, cv.BORDER_REPLICATE).copyTo(bent.getRegion(strip));
+    }
+    img = bent;
+  }
   for (const t of fx.thumbs ?? []) {
     const c = place(cornersMm[t.corner]!);
     img.drawCircle(new cv.Point2(c.x, c.y), Math.round(t.radiusMm * scale), new cv.Vec3(t.grey, t.grey, t.grey), -1);
@@ -107,6 +122,8 @@ export function photographPage(cv: Cv, page: Mat, pagePxPerMm: number, template:
   }
   if (fx.blurSigma) img = img.gaussianBlur(new cv.Size(0, 0), fx.blurSigma);
   const jpeg = cv.imencode('.jpg', img, [cv.IMWRITE_JPEG_QUALITY, fx.jpegQuality ?? 90]);
-  const fiducialCentres = template.fiducials.corners.map((c) => apply(mmToPhoto, { x: c.x + c.w / 2, y: c.y + c.h / 2 }));
+  const fiducialCentres = template.fiducials.corners
+    .map((c) => apply(mmToPhoto, { x: c.x + c.w / 2, y: c.y + c.h / 2 }))
+    .map((p) => (fx.bow ? { x: p.x, y: p.y + fx.bow * H * Math.sin((Math.PI * p.x) / W) } : p));
   return { jpeg, mmToPhoto, fiducialCentres };
 }
