@@ -28,7 +28,7 @@ export interface PageAnalysis {
   /**
    * How the page was told apart from the others: its page mark, or (the mark covered or unreadable)
    * its printed layout: (nearly) every field's boxes found where that template alone puts them, and for
-   * templates with the same boxes, the text only one of them prints (identifyUnmarked).
+   * templates with the same boxes, the text only one of them prints (identifyByLayout).
    */
   identifiedBy: 'page_mark' | 'layout';
   /** Fiducial centres in the photo (TL, TR, BR, BL of the page). */
@@ -87,7 +87,7 @@ export function analysePage(cv: Cv, gray: Mat, templates: FormTemplate[]): PageA
   const turned = turnEighth(cv, gray);
   try {
     const again = orReject(() => {
-      // Without identifyUnmarked: the upright search has tried the photo's placements for that already.
+      // Without placeByWideMark/identifyByLayout: the upright search has tried the photo's placements for that already.
       const a = analyseLevels(cv, turned.img, templates, coarse, fine, t0, c0, false);
       const inPhoto = { ...a, corners: a.corners.map((p) => apply(turned.toPhoto, p)), mmToImage: multiply(turned.toPhoto, a.mmToImage) };
       // The turned canvas is larger than the photo: a field in its corners lies outside the photo.
@@ -297,12 +297,16 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
   }
   // The page mark was not read on any placement: a placement a few mm off where the mark is, a thumb
   // over it, glare. The fields may place it better, or the printed layout say which page this is
-  // (identifyUnmarked); only at the last level, as the other fallbacks.
+  // (placeByWideMark, identifyByLayout); only at the last level, as the other fallbacks.
   let layoutFailure = '';
   if (unmarkedToo && unmarked.length) {
-    // A template tried here and not fitting is not a misaligned page: what was set aside stays.
+    const byMark = placeByWideMark(cv, gray, unmarked, place);
+    if (byMark) return byMark;
+    // A template tried by its layout and not fitting is not a misaligned page: what was set aside
+    // stays. (A mark read by the wider search on a page that stays misaligned is: the officer is
+    // told to photograph the boxes again, not the page code.)
     const before = setAside;
-    const byLayout = identifyUnmarked(cv, gray, unmarked, place);
+    const byLayout = identifyByLayout(cv, gray, unmarked, place);
     setAside = before;
     if (byLayout.analysis) return byLayout.analysis;
     layoutFailure = byLayout.why;
@@ -320,7 +324,7 @@ function analyseAt(cv: Cv, gray: Mat, templates: FormTemplate[], longSide: numbe
 }
 
 /**
- * At most this many placements without a readable mark are kept for identifyUnmarked, the best ranked
+ * At most this many placements without a readable mark are kept for placeByWideMark and identifyByLayout, the best ranked
  * of each kind: with fingers on the sheet the quads are mostly false checkers at a thumb's edge, and
  * the right placement is often a triple or the sheet's outline, which come later.
  */
@@ -352,7 +356,7 @@ const MAX_REFITS = 3;
 const REFIT_FROM_ALIGNMENT = 0.35;
 
 /**
- * Placements whose page mark could not be read, tried once more.
+ * Placements whose page mark could not be read, tried once more (placeByWideMark, then identifyByLayout).
  *
  * 1. A placement from fewer than four checkerboards (a triple, the sheet's outline, a pair) can be
  *    several mm off at the far corners (a similarity ignores perspective; an outline side runs along a
@@ -368,20 +372,23 @@ const REFIT_FROM_ALIGNMENT = 0.35;
  *    the upload's own claim (its contest) is what the mark is there to check, so it never stands in for
  *    it. The pipeline compares the page found with the upload afterwards, as for a mark.
  */
-function identifyUnmarked(
-  cv: Cv,
-  gray: Mat,
-  unmarked: Unmarked[],
-  place: (g: Geometry, pts: Pt[], found: boolean[], t: FormTemplate, mark: { markId: number | null; markErrors: number }) => PageAnalysis | null,
-): { analysis?: PageAnalysis; why: string } {
+type Place = (g: Geometry, pts: Pt[], found: boolean[], t: FormTemplate, mark: { markId: number | null; markErrors: number }) => PageAnalysis | null;
+
+/** Step 1 above: the mark looked for further around each partial placement. */
+function placeByWideMark(cv: Cv, gray: Mat, unmarked: Unmarked[], place: Place): PageAnalysis | null {
   for (const { g, pts, found } of unmarked) {
     if (found.every(Boolean)) continue;
     const ids = g.templates.map((t) => t.markId);
     const mark = readPageMark(cv, gray, homography(cv, g.centresMm, pts), g.templates[0]!.pageMark, ids, WIDE_MARK_SEARCH_CELLS);
     if (mark.id === null) continue;
     const a = place(g, pts, found, g.templates.find((t) => t.markId === mark.id)!, { markId: mark.id, markErrors: mark.errors });
-    if (a) return { analysis: a, why: '' };
+    if (a) return a;
   }
+  return null;
+}
+
+/** Step 2 above: the printed layout, when no mark was read. */
+function identifyByLayout(cv: Cv, gray: Mat, unmarked: Unmarked[], place: Place): { analysis?: PageAnalysis; why: string } {
   const fits = new Map<string, PageAnalysis>();
   const byKind = { quad: 0, triple: 0, sheet: 0 };
   for (const { g, pts, found, kind } of unmarked) {
