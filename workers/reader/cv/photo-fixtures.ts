@@ -43,6 +43,8 @@ export interface PhotoEffects {
    * bow·H·sin(π·x/W), in 4-px strips. No homography maps it away.
    */
   bow?: number;
+  /** The sheet bowed the other way: every photo row moves right by bowX·W·sin(π·y/H), in 4-px strips. */
+  bowX?: number;
   /** A horizontal crease at this share of the photo height: a dark line and a 3 px step. */
   foldAt?: number;
   jpegQuality?: number;
@@ -91,6 +93,16 @@ export function photographPage(cv: Cv, page: Mat, pagePxPerMm: number, template:
     }
     img = bent;
   }
+  if (fx.bowX) {
+    const bent = img.copy();
+    for (let y0 = 0; y0 < H; y0 += 4) {
+      const h = Math.min(4, H - y0);
+      const shift = new cv.Mat([[1, 0, fx.bowX * W * Math.sin((Math.PI * (y0 + h / 2)) / H)], [0, 1, 0]], cv.CV_64F);
+      const strip = new cv.Rect(0, y0, W, h);
+      img.getRegion(strip).warpAffine(shift, new cv.Size(W, h), cv.INTER_LINEAR, cv.BORDER_REPLICATE).copyTo(bent.getRegion(strip));
+    }
+    img = bent;
+  }
   for (const t of fx.thumbs ?? []) {
     const c = place(cornersMm[t.corner]!);
     img.drawCircle(new cv.Point2(c.x, c.y), Math.round(t.radiusMm * scale), new cv.Vec3(t.grey, t.grey, t.grey), -1);
@@ -124,6 +136,7 @@ export function photographPage(cv: Cv, page: Mat, pagePxPerMm: number, template:
   const jpeg = cv.imencode('.jpg', img, [cv.IMWRITE_JPEG_QUALITY, fx.jpegQuality ?? 90]);
   const fiducialCentres = template.fiducials.corners
     .map((c) => apply(mmToPhoto, { x: c.x + c.w / 2, y: c.y + c.h / 2 }))
-    .map((p) => (fx.bow ? { x: p.x, y: p.y + fx.bow * H * Math.sin((Math.PI * p.x) / W) } : p));
+    .map((p) => (fx.bow ? { x: p.x, y: p.y + fx.bow * H * Math.sin((Math.PI * p.x) / W) } : p))
+    .map((p) => (fx.bowX ? { x: p.x + fx.bowX * W * Math.sin((Math.PI * p.y) / H), y: p.y } : p));
   return { jpeg, mmToPhoto, fiducialCentres };
 }
