@@ -267,6 +267,39 @@ describe('INTEGRITY §8.2 decoder scenarios', () => {
   });
 });
 
+describe('a correction of several boxes needs a near-certain posterior', () => {
+  // Session 10, a bench photo of a bowed sheet read by session 9's cut (bench-2 bowed 2%, photo 189):
+  // suara_paslon_3 was 071, its leading 0 cut off and read as 6 at 0.98; suara_sah 180 and
+  // suara_total 182 had their leading 1s at 0.76 / 0.71 with 7 at 0.24 / 0.26. The boxes below are
+  // the reader's, rounded; the rest of each distribution is spread evenly.
+  const read: Record<string, Partial<Record<number, number>>[]> = {
+    suara_paslon_1: [{ 0: 0.991 }, { 1: 0.955, 7: 0.037 }, { 8: 0.999 }],
+    suara_paslon_2: [{ 0: 0.989, 2: 0.01 }, { 4: 0.994 }, { 3: 0.998 }],
+    suara_paslon_3: [{ 6: 0.98 }, { 7: 0.987, 2: 0.012 }, { 1: 0.993 }],
+    suara_paslon_4: [{ 0: 0.977, 2: 0.022 }, { 3: 0.9995 }, { 7: 0.997 }],
+    suara_paslon_5: [{ 0: 0.664, 2: 0.198, 3: 0.017, 7: 0.097, [X]: 0.01 }, { 1: 0.993 }, { 1: 0.997 }],
+    suara_sah: [{ 1: 0.757, 7: 0.236 }, { 8: 0.999 }, { 0: 0.997 }],
+    suara_tidak_sah: [{ 0: 0.987 }, { 0: 0.998 }, { 2: 0.9995 }],
+    suara_total: [{ 1: 0.713, 2: 0.02, 7: 0.258 }, { 8: 0.9995 }, { 2: 0.9995 }],
+  };
+  const fields = () => Object.entries(read).map(([key, boxes]) => ({ key, boxes: boxes.map((b) => box(b)) }));
+  const ids5 = () => templateFor('perolehan', 5).identities;
+
+  it('two totals changed to agree with one confident misread go to review, not out as auto-corrected', () => {
+    const r = decodePage(fields(), ids5());
+    // What the arithmetic alone prefers: the misread 671 and two totals bent to match it.
+    expect(r.values.suara_paslon_3).toBe(671);
+    expect(r.values.suara_sah).toBe(780);
+    expect(r.changedBoxes.map((c) => c.key).sort()).toEqual(['suara_sah', 'suara_total']);
+    expect(r.post).toBeGreaterThan(0.95);
+    expect(r.post).toBeLessThan(0.99);
+    expect(r.cls).toBe('NEEDS_REVIEW');
+    expect(r.reasons.join('; ')).toContain('2 boxes changed and post');
+    // The one-box threshold alone would have published it.
+    expect(decodePage(fields(), ids5(), { autoCorrectMultiBoxPost: 0.95 }).cls).toBe('AUTO_CORRECTED');
+  });
+});
+
 describe('search bounds', () => {
   it('slidingMax equals the naive window maximum for both coefficient signs', () => {
     const rng = seededRng(11);

@@ -349,7 +349,7 @@ export function decodePage(fields: DecodeField[], identities: IdentitySpec[], op
     !argmaxIsMap &&
     allHold &&
     pConsistent >= P.autoAcceptConsistent &&
-    post >= P.autoAcceptPost &&
+    post >= (nChanged >= 2 ? P.autoCorrectMultiBoxPost : P.autoAcceptPost) &&
     maxPerField <= P.maxChangedBoxesPerField &&
     nChanged <= P.maxChangedBoxesPerForm &&
     minChangedP >= P.minChangedBoxProb &&
@@ -361,6 +361,7 @@ export function decodePage(fields: DecodeField[], identities: IdentitySpec[], op
   } else {
     out.cls = 'NEEDS_REVIEW';
     if (post < P.autoAcceptPost) reasons.push(`post ${post.toFixed(4)} < ${P.autoAcceptPost}`);
+    else if (!argmaxIsMap && nChanged >= 2 && post < P.autoCorrectMultiBoxPost) reasons.push(`${nChanged} boxes changed and post ${post.toFixed(4)} < ${P.autoCorrectMultiBoxPost}`);
     if (!allHold) reasons.push(`identities broken at x*: ${identities.filter((k) => !holds(k, out.residuals[k.id]!)).map((k) => `${k.id} Δ=${out.residuals[k.id]}`).join(', ')}`);
     if (allHold && !argmaxIsMap && pConsistent < P.autoAcceptConsistent) reasons.push(`P(consistent) ${pConsistent.toFixed(4)} < ${P.autoAcceptConsistent}`);
     if (maxPerField > P.maxChangedBoxesPerField) reasons.push(`${maxPerField} boxes changed in one field (max ${P.maxChangedBoxesPerField})`);

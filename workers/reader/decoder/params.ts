@@ -21,6 +21,8 @@ export interface DecoderParams {
   /** Read an all-filler field (X X X, or three blank boxes) as 0. */
   emptyMeansZero: boolean;
   autoAcceptPost: number;
+  /** post an AUTO_CORRECTED page needs when two or more boxes change (decode.ts). */
+  autoCorrectMultiBoxPost: number;
   autoAcceptConsistent: number;
   maxChangedBoxesPerField: number;
   maxChangedBoxesPerForm: number;
@@ -43,6 +45,12 @@ export const DECODER_PARAMS: DecoderParams = {
   maxEdges: 50_000,
   emptyMeansZero: false,
   autoAcceptPost: 0.95,
+  // A correction of several boxes leans on the digit model's calibration once per box, and calibration
+  // is worst on exactly the boxes a bad cut makes. Session 10: on a bowed sheet session 9's reader read
+  // a cut-off 0 as 6 at p 0.98, then "corrected" two totals' leading 1s to 7 (p 0.24, 0.26) to agree
+  // with it, post 0.96: five wrong numbers published. On flat bench photos the corrections that
+  // change two or more boxes had post 0.996-0.9999 (8 of 40 auto-corrected, bench-1 photos 0-399).
+  autoCorrectMultiBoxPost: 0.99,
   autoAcceptConsistent: 0.99,
   maxChangedBoxesPerField: 2,
   maxChangedBoxesPerForm: 4,
