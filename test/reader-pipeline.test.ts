@@ -57,7 +57,7 @@ describe('readPhoto: clean renders read exactly', () => {
         expect(fr.p).toBeGreaterThan(0);
       }
       for (const step of ['decode', 'find', 'cut', 'classify', 'constraints', 'total']) expect(r.timingsMs[step]).toBeGreaterThanOrEqual(0);
-      expect(r.readerVersion).toMatch(/^cv[0-9]+\+digits-[0-9a-f]{12}\+decoder$/);
+      expect(r.readerVersion).toMatch(/^cv[0-9]+\+digits-[0-9a-f]{12}\+decoder[0-9]*$/);
     });
   }
 });

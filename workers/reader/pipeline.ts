@@ -28,6 +28,11 @@ import type { FieldReading, PageKind, PageReading } from './types.js';
  * cv3: session 10 (field offsets from their neighbours' plane, boxes nudged and tilted: a bowed sheet).
  */
 export const CV_VERSION = 'cv3';
+/**
+ * The decoder's classes and thresholds, also part of readerVersion: a page the old thresholds published
+ * may go to review under new ones. decoder2: session 10 (two or more changed boxes need post ≥ 0.99).
+ */
+export const DECODER_VERSION = 'decoder2';
 
 export interface ReadOptions {
   /** Candidate pairs in the contest; a perolehan page printed for another count is refused. */
@@ -45,7 +50,7 @@ export function readerVersion(): string {
   } catch {
     // The version string must never be why a read fails.
   }
-  return `${CV_VERSION}+digits-${digits}+decoder`;
+  return `${CV_VERSION}+digits-${digits}+${DECODER_VERSION}`;
 }
 
 export function rejected(reason: string, detail: string, timingsMs: Record<string, number>, extra: Partial<PageReading> = {}): PageReading {
