@@ -1,5 +1,5 @@
 /**
- * `npm run bench:read [-- --n 1000 --workers 2 --seed bench-1 --handwriting heldout|train --skip-digits --fuse 40 --decode-beside --fingers 0..4 --bend 0..0.05]`
+ * `npm run bench:read [-- --n 1000 --workers 2 --seed bench-1 --handwriting heldout|train --skip-digits --fuse 40 --decode-beside --fingers 0..4 --bend 0..0.05 --megapixels 0.5..12]`
  *
  * Prints one JSON document: the digit reader on held-out real crops and MNIST (the digits engineer's
  * evaluateDigits), and the whole reader on N synthetic photographed forms (workers/reader/synth,
@@ -51,6 +51,11 @@ const { values: args } = parseArgs({
      * photos): a sheet that is not flat. 0: off.
      */
     bend: { type: 'string', default: '0' },
+    /**
+     * Scale every photo down to this many megapixels and re-encode it (bench/shrink.ts; after the
+     * fingers and the bow): a photo forwarded through a chat app (~2 MP) or taken by an older phone. 0: off.
+     */
+    megapixels: { type: 'string', default: '0' },
     'gen-worker': { type: 'string' },
     'decode-worker': { type: 'boolean', default: false },
   },
@@ -80,8 +85,13 @@ if (!(Number.isFinite(BEND) && BEND >= 0 && BEND <= 0.05)) {
   process.stderr.write(`bench:read: --bend must be 0..0.05 (a share of the photo height), not ${args.bend}\n`);
   process.exit(2);
 }
-/** What is done to the generated photos before they are read (fingers, a bow), as a folder suffix. */
-const ALTERED = [FINGERS ? `fingers${FINGERS}` : '', BEND ? `bend${BEND}` : ''].filter(Boolean).join('-');
+const MEGAPIXELS = Number(args.megapixels);
+if (!(Number.isFinite(MEGAPIXELS) && (MEGAPIXELS === 0 || (MEGAPIXELS >= 0.5 && MEGAPIXELS <= 12)))) {
+  process.stderr.write(`bench:read: --megapixels must be 0 (off) or 0.5..12, not ${args.megapixels}\n`);
+  process.exit(2);
+}
+/** What is done to the generated photos before they are read (fingers, a bow, a smaller copy), as a folder suffix. */
+const ALTERED = [FINGERS ? `fingers${FINGERS}` : '', BEND ? `bend${BEND}` : '', MEGAPIXELS ? `mp${MEGAPIXELS}` : ''].filter(Boolean).join('-');
 /** The synthetic photo as generated, and the photo read (fingers painted on and bowed when asked). */
 const generatedPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.jpg`);
 const photoPath = (i: number) => (ALTERED ? path.join(`${DIR}-${ALTERED}`, `${String(i).padStart(5, '0')}.jpg`) : generatedPath(i));
@@ -141,7 +151,7 @@ async function generate() {
 }
 
 /**
- * --fingers / --bend: the photos as altered, made once from the generated ones and cached. Each step
+ * --fingers / --bend / --megapixels: the photos as altered, made once from the generated ones and cached. Each step
  * decodes and re-encodes its photo (both at once: two JPEG generations). The second photos of the
  * fusion step (--fuse) are read as generated, not altered.
  */
@@ -153,6 +163,7 @@ async function alterPhotos() {
   const { loadTemplates } = await import('../workers/reader/template/index.js');
   const { holdWithFingers } = await import('./fingers.js');
   const { bendSheet } = await import('./bend.js');
+  const { shrinkPhoto } = await import('./shrink.js');
   const cv = loadCv();
   const widthOf = new Map(loadTemplates().map((t) => [t.id, t.sizeMm.width]));
   let made = 0;
@@ -162,6 +173,7 @@ async function alterPhotos() {
     let jpeg: Buffer = readFileSync(generatedPath(i));
     if (FINGERS) jpeg = holdWithFingers(cv, jpeg, truth.degradation.pageQuad, widthOf.get(truth.templateId) ?? 215, FINGERS, `${SEED}-fingers-${i}`);
     if (BEND) jpeg = bendSheet(cv, jpeg, BEND);
+    if (MEGAPIXELS) jpeg = shrinkPhoto(cv, jpeg, MEGAPIXELS);
     writeFileSync(photoPath(i), jpeg);
     if (++made % 100 === 0) log(`altered ${made} photos (${ALTERED})`);
   }
@@ -361,6 +373,7 @@ async function main() {
     handwriting: HANDWRITING,
     fingers: FINGERS,
     bend: BEND,
+    megapixels: MEGAPIXELS,
     generatorVersion: SYNTH_GENERATOR_VERSION,
     at: new Date().toISOString(),
     digits: await digitsFigures(),
@@ -498,7 +511,7 @@ function timeDecode(cv: { imdecode(b: Buffer, flags: number): { release(): void 
 function decodeInReaderEnv(): Promise<{ ms: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     // The same photos the readers read (with --fingers, the painted ones).
-    const child = fork(fileURLToPath(import.meta.url), ['--decode-worker', '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING, '--fingers', String(FINGERS), '--bend', String(BEND)], {
+    const child = fork(fileURLToPath(import.meta.url), ['--decode-worker', '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING, '--fingers', String(FINGERS), '--bend', String(BEND), '--megapixels', String(MEGAPIXELS)], {
       execArgv: [...READER_EXEC_ARGV, '--import', tsx],
       env: readerProcessEnv(),
       stdio: ['ignore', 2, 2, 'ipc'],

@@ -62,6 +62,26 @@ describe('readPhoto: clean renders read exactly', () => {
   }
 });
 
+describe('readPhoto: a 48 MP photo (a phone\'s high-resolution mode)', () => {
+  it('is decoded at half size by libjpeg and read exactly, its size and scale in the reading', { timeout: 120_000 }, async () => {
+    const t = templateFor('administrasi');
+    const values = valuesFor(t, 'phone-48mp');
+    const png = await renderWith(t, values);
+    // The page fills a 6000 × 8000 frame on a darker table: 48 MP, over the reader's 26 MP working size.
+    const page = await sharp(png).resize({ height: 7600 }).toBuffer();
+    const meta = await sharp(page).metadata();
+    const jpeg = await sharp({ create: { width: 6000, height: 8000, channels: 3, background: { r: 90, g: 80, b: 70 } } })
+      .composite([{ input: page, left: Math.round((6000 - meta.width!) / 2), top: 200 }])
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const r = readPhoto(jpeg, { file: '48mp.jpg' });
+    expect(r.rejectReason).toBeUndefined();
+    expect(r.image).toEqual({ width: 6000, height: 8000, scaleDenominator: 2 });
+    expect(r.templateId).toBe(t.id);
+    expect(Object.fromEntries(Object.entries(r.fields).map(([k, f]) => [k, f.value]))).toEqual(values);
+  });
+});
+
 describe('readPhoto: rejections carry a reason', () => {
   it('bad bytes', async () => {
     const jpeg = await sharp({ create: { width: 1200, height: 1600, channels: 3, background: '#eee' } }).jpeg().toBuffer();

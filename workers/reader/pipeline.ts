@@ -91,7 +91,9 @@ export function readPhoto(bytes: Uint8Array, opts: ReadOptions = {}): PageReadin
     mark = now;
     cpuMark = c;
   };
+  let image: PageReading['image'];
   const finish = (r: PageReading): PageReading => {
+    if (image) r.image = image;
     r.timingsMs.total = round(performance.now() - started);
     cpu.total = round(cpuNow() - cpuStarted);
     Object.assign(r, { cpuMs: cpu });
@@ -106,8 +108,10 @@ export function readPhoto(bytes: Uint8Array, opts: ReadOptions = {}): PageReadin
       mark = performance.now();
       cpuMark = cpuNow();
     }
-    const { gray } = decodeGray(cv, bytes);
+    const { gray, header, scaleDenominator } = decodeGray(cv, bytes);
     lap('decode');
+    const turned = header.orientation >= 5;
+    image = { width: turned ? header.height : header.width, height: turned ? header.width : header.height, scaleDenominator };
     try {
       analysis = analysePage(cv, gray, loadTemplates());
     } finally {

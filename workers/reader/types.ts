@@ -59,6 +59,11 @@ export interface PageReading {
    */
   identifiedBy?: 'page_mark' | 'layout';
   alignmentScore: number | null;
+  /**
+   * The photo's size as uploaded (upright), and the DCT scale it was decoded at: a JPEG over 26 MP
+   * (a 48–200 MP phone mode) is read at 1/2, 1/4 or 1/8 of its size. Absent when it was not decoded.
+   */
+  image?: { width: number; height: number; scaleDenominator: 1 | 2 | 4 | 8 };
   class: ReadClass;
   /** Why a page was rejected: 'not_an_image', 'no_page_found', 'page_mark_unreadable', 'misaligned', 'wrong_page'… */
   rejectReason?: string;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { inspectImage, exifOrientation, MAX_PIXELS } from './image-bytes.js';
+import { inspectImage, exifOrientation, MAX_PIXELS, MAX_JPEG_PIXELS } from './image-bytes.js';
+import { jpegScaleDenominator } from './decode.js';
 import { ReadReject } from './reject.js';
 
 function reason(fn: () => unknown): string {
@@ -67,6 +68,33 @@ describe('inspectImage', () => {
     expect(reason(() => inspectImage(bomb))).toMatch(/^image_too_large: 14000×14000/);
     const tiny = await grey(200, 150).jpeg().toBuffer();
     expect(reason(() => inspectImage(tiny))).toMatch(/^image_too_small/);
+  });
+
+  it('accepts a JPEG from a 48–200 MP phone mode (decoded scaled down), and refuses a JPEG bomb', async () => {
+    // A real JPEG whose frame header (SOF0) is made to claim another size: the header is all that is read here.
+    const withSize = (jpeg: Buffer, w: number, h: number) => {
+      const b = Buffer.from(jpeg);
+      const sof = b.indexOf(Buffer.from([0xff, 0xc0]));
+      expect(sof).toBeGreaterThan(0);
+      b.writeUInt16BE(h, sof + 5);
+      b.writeUInt16BE(w, sof + 7);
+      return b;
+    };
+    const jpeg = await grey(800, 600).jpeg({ mozjpeg: false, progressive: false }).toBuffer();
+    expect(inspectImage(withSize(jpeg, 8000, 6000))).toMatchObject({ format: 'jpeg', width: 8000, height: 6000 });
+    expect(inspectImage(withSize(jpeg, 16320, 12240))).toMatchObject({ width: 16320, height: 12240 }); // 200 MP
+    expect(60000 * 60000).toBeGreaterThan(MAX_JPEG_PIXELS);
+    expect(reason(() => inspectImage(withSize(jpeg, 60000, 60000)))).toMatch(/^image_too_large: 60000×60000 px exceeds the \d+ MP limit for JPEG/);
+    // The scale each is read at: at most MAX_PIXELS, and no smaller than it has to be.
+    expect(jpegScaleDenominator(4000, 3000)).toBe(1);
+    expect(jpegScaleDenominator(8000, 6000)).toBe(2); // 48 MP → 12 MP
+    expect(jpegScaleDenominator(16320, 12240)).toBe(4); // 200 MP → 12.5 MP
+    expect(jpegScaleDenominator(30000, 30000)).toBe(8);
+    for (const [w, h] of [[4000, 3000], [5900, 4400], [8000, 6000], [12000, 9000], [16320, 12240], [40000, 40000]]) {
+      const d = jpegScaleDenominator(w!, h!);
+      expect((w! / d) * (h! / d)).toBeLessThanOrEqual(MAX_PIXELS);
+      if (d > 1) expect((w! / (d / 2)) * (h! / (d / 2))).toBeGreaterThan(MAX_PIXELS);
+    }
   });
 });
 

@@ -16,8 +16,18 @@ export interface ImageHeader {
   orientation: number;
 }
 
-/** Phones give 8–12 MP; allow margin, refuse decompression bombs (RELIABILITY §7: cap ~25 MP). */
+/**
+ * Phones give 8–12 MP by default; the reader works on at most this many pixels (RELIABILITY §7: cap
+ * ~25 MP), which also refuses decompression bombs from the header.
+ */
 export const MAX_PIXELS = 26_000_000;
+/**
+ * A JPEG may be larger: phones with 48–200 MP modes save such photos, and the upload API accepts up
+ * to 50 MP by default. libjpeg decodes it straight to 1/2, 1/4 or 1/8 of its size (DCT scaling:
+ * no full-size buffer is ever allocated), so it is read at ≤ MAX_PIXELS (decode.ts jpegScaleDenominator).
+ * PNG and WebP have no such decode, so MAX_PIXELS is their cap.
+ */
+export const MAX_JPEG_PIXELS = 64 * MAX_PIXELS;
 /** Below this a C.Hasil page cannot carry readable 3-box fields. */
 export const MIN_SIDE = 320;
 
@@ -29,8 +39,9 @@ export function inspectImage(bytes: Uint8Array): ImageHeader {
   else if (bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') header = inspectWebp(bytes);
   else throw new ReadReject(...describeUnknown(bytes));
   if (header.width <= 0 || header.height <= 0) throw new ReadReject('not_an_image', `${header.format} header gives no image size`);
-  if (header.width * header.height > MAX_PIXELS) {
-    throw new ReadReject('image_too_large', `${header.width}×${header.height} px exceeds the ${(MAX_PIXELS / 1e6).toFixed(0)} MP limit`);
+  const cap = header.format === 'jpeg' ? MAX_JPEG_PIXELS : MAX_PIXELS;
+  if (header.width * header.height > cap) {
+    throw new ReadReject('image_too_large', `${header.width}×${header.height} px exceeds the ${(cap / 1e6).toFixed(0)} MP limit for ${header.format.toUpperCase()}`);
   }
   if (Math.min(header.width, header.height) < MIN_SIDE) {
     throw new ReadReject('image_too_small', `${header.width}×${header.height} px is too small to read a form (min side ${MIN_SIDE} px)`);
