@@ -1,5 +1,5 @@
 /**
- * `npm run bench:read [-- --n 1000 --workers 2 --seed bench-1 --handwriting heldout|train --skip-digits --fuse 40 --decode-beside --fingers 0..4 --bend 0..0.05 --megapixels 0.5..12]`
+ * `npm run bench:read [-- --n 1000 --workers 2 --seed bench-1 --handwriting heldout|train --skip-digits --fuse 40 --decode-beside --fingers 0..4 --bend 0..0.05 --bend-x 0..0.05 --megapixels 0.5..12]`
  *
  * Prints one JSON document: the digit reader on held-out real crops and MNIST (the digits engineer's
  * evaluateDigits), and the whole reader on N synthetic photographed forms (workers/reader/synth,
@@ -51,6 +51,8 @@ const { values: args } = parseArgs({
      * photos): a sheet that is not flat. 0: off.
      */
     bend: { type: 'string', default: '0' },
+    /** The same bow sideways: every row of the photo moves right (bench/bend.ts). 0: off. */
+    'bend-x': { type: 'string', default: '0' },
     /**
      * Scale every photo down to this many megapixels and re-encode it (bench/shrink.ts; after the
      * fingers and the bow): a photo forwarded through a chat app (~2 MP) or taken by an older phone. 0: off.
@@ -81,6 +83,11 @@ if (!(Number.isInteger(FINGERS) && FINGERS >= 0 && FINGERS <= 4)) {
   process.exit(2);
 }
 const BEND = Number(args.bend);
+const BEND_X = Number(args['bend-x']);
+if (!(Number.isFinite(BEND_X) && BEND_X >= 0 && BEND_X <= 0.05)) {
+  process.stderr.write(`bench:read: --bend-x must be 0..0.05 (a share of the photo width), not ${args['bend-x']}\n`);
+  process.exit(2);
+}
 if (!(Number.isFinite(BEND) && BEND >= 0 && BEND <= 0.05)) {
   process.stderr.write(`bench:read: --bend must be 0..0.05 (a share of the photo height), not ${args.bend}\n`);
   process.exit(2);
@@ -91,7 +98,7 @@ if (!(Number.isFinite(MEGAPIXELS) && (MEGAPIXELS === 0 || (MEGAPIXELS >= 0.5 && 
   process.exit(2);
 }
 /** What is done to the generated photos before they are read (fingers, a bow, a smaller copy), as a folder suffix. */
-const ALTERED = [FINGERS ? `fingers${FINGERS}` : '', BEND ? `bend${BEND}` : '', MEGAPIXELS ? `mp${MEGAPIXELS}` : ''].filter(Boolean).join('-');
+const ALTERED = [FINGERS ? `fingers${FINGERS}` : '', BEND ? `bend${BEND}` : '', BEND_X ? `bendx${BEND_X}` : '', MEGAPIXELS ? `mp${MEGAPIXELS}` : ''].filter(Boolean).join('-');
 /** The synthetic photo as generated, and the photo read (fingers painted on and bowed when asked). */
 const generatedPath = (i: number) => path.join(DIR, `${String(i).padStart(5, '0')}.jpg`);
 const photoPath = (i: number) => (ALTERED ? path.join(`${DIR}-${ALTERED}`, `${String(i).padStart(5, '0')}.jpg`) : generatedPath(i));
@@ -173,6 +180,7 @@ async function alterPhotos() {
     let jpeg: Buffer = readFileSync(generatedPath(i));
     if (FINGERS) jpeg = holdWithFingers(cv, jpeg, truth.degradation.pageQuad, widthOf.get(truth.templateId) ?? 215, FINGERS, `${SEED}-fingers-${i}`);
     if (BEND) jpeg = bendSheet(cv, jpeg, BEND);
+    if (BEND_X) jpeg = bendSheet(cv, jpeg, BEND_X, true);
     if (MEGAPIXELS) jpeg = shrinkPhoto(cv, jpeg, MEGAPIXELS);
     writeFileSync(photoPath(i), jpeg);
     if (++made % 100 === 0) log(`altered ${made} photos (${ALTERED})`);
@@ -373,6 +381,7 @@ async function main() {
     handwriting: HANDWRITING,
     fingers: FINGERS,
     bend: BEND,
+    bendX: BEND_X,
     megapixels: MEGAPIXELS,
     generatorVersion: SYNTH_GENERATOR_VERSION,
     at: new Date().toISOString(),
@@ -511,7 +520,7 @@ function timeDecode(cv: { imdecode(b: Buffer, flags: number): { release(): void 
 function decodeInReaderEnv(): Promise<{ ms: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     // The same photos the readers read (with --fingers, the painted ones).
-    const child = fork(fileURLToPath(import.meta.url), ['--decode-worker', '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING, '--fingers', String(FINGERS), '--bend', String(BEND), '--megapixels', String(MEGAPIXELS)], {
+    const child = fork(fileURLToPath(import.meta.url), ['--decode-worker', '--n', String(N), '--seed', SEED, '--handwriting', HANDWRITING, '--fingers', String(FINGERS), '--bend', String(BEND), '--bend-x', String(BEND_X), '--megapixels', String(MEGAPIXELS)], {
       execArgv: [...READER_EXEC_ARGV, '--import', tsx],
       env: readerProcessEnv(),
       stdio: ['ignore', 2, 2, 'ipc'],
