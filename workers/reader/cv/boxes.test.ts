@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findCreases, liftCreases, predictOffset, type CreasePatch } from './boxes.js';
+import { eraseEdgeLines, findCreases, liftCreases, predictOffset, type CreasePatch } from './boxes.js';
 
 /**
  * Flattened field patches (paper 255), 120 × 80 each, box group at [15, 15, 105, 65] (three 30 px
@@ -99,5 +99,46 @@ describe('a field offset predicted from its located neighbours', () => {
 
   it('predicts nothing from fewer than three neighbours', () => {
     expect(predictOffset({ x: 0, y: 0 }, grid(() => ({ dx: 1, dy: 1 })).slice(0, 2), 6)).toBeNull();
+  });
+});
+
+describe('what is left of the printed outline inside a cut', () => {
+  /** A 46 × 48 cut on paper 250, painted: paint(x, y) is the darkness at (x, y). */
+  const cut = (paint: (x: number, y: number) => number) => {
+    const w = 46;
+    const h = 48;
+    const data = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = 250 - paint(x, y);
+    return { data, w, h };
+  };
+  const darkest = (c: ReturnType<typeof cut>, x0: number, x1: number, y0 = 0, y1 = c.h) => {
+    let m = 255;
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) m = Math.min(m, c.data[y * c.w + x]!);
+    return m;
+  };
+
+  it('whitens the pale flanks along the sides of a box with nothing written in it', () => {
+    // A blurred outline's flanks, a px or two wide, 40–90 levels darker than the paper along most of
+    // each side (a bowed sheet's blank box, read "1" at p 0.98 before), plus JPEG specks inside.
+    const c = cut((x, y) => (x === 0 || x === 45 ? 60 + (y % 3) * 15 : x === 44 && y > 20 ? 40 : y === 47 ? 45 : (x * 7 + y * 13) % 97 === 0 ? 30 : 0));
+    eraseEdgeLines(c.data, c.w, c.h);
+    expect(darkest(c, 0, c.w)).toBeGreaterThan(215); // only the specks (30 levels) are left
+  });
+
+  it('leaves a written box alone: its strokes near the edge are writing', () => {
+    // A 7: its bar along the very top of the cut, its stem down the middle, and a pale flank on the left.
+    const seven = (x: number, y: number) => (y <= 1 && x >= 4 && x <= 37 ? 160 : Math.abs(x - (40 - (y * 20) / 48)) < 2 && y > 1 ? 170 : x === 0 ? 50 : 0);
+    const c = cut(seven);
+    const before = Uint8Array.from(c.data);
+    eraseEdgeLines(c.data, c.w, c.h);
+    expect(Array.from(c.data)).toEqual(Array.from(before));
+  });
+
+  it('whitens a dark remnant of the outline hugging a side, also in a written box', () => {
+    // The rule from before: a column in the outer 10% dark along ≥ 85% of its length is a box line.
+    const c = cut((x, y) => (x === 45 ? 200 : Math.abs(x - 23) < 2 && y > 8 && y < 40 ? 180 : 0));
+    eraseEdgeLines(c.data, c.w, c.h);
+    expect(darkest(c, 44, 46)).toBe(250);
+    expect(darkest(c, 20, 26)).toBeLessThan(100); // the 1 stays
   });
 });

@@ -781,6 +781,7 @@ export function greyLevels(data: Uint8Array): { paper: number; ink: number } {
  */
 export function eraseEdgeLines(data: Uint8Array, w: number, h: number, levels = greyLevels(data)): void {
   const { paper, ink } = levels;
+  eraseFlanks(data, w, h, paper);
   if (paper - ink < 40) return; // nothing dark enough to be a line
   const dark = paper - (paper - ink) * 0.45;
   const bandX = Math.max(1, Math.round(w * 0.1));
@@ -800,6 +801,33 @@ export function eraseEdgeLines(data: Uint8Array, w: number, h: number, levels = 
     let n = 0;
     for (let x = 0; x < w; x++) if (isDark(data[y * w + x]!)) n++;
     if (n >= w * 0.85) for (let x = 0; x < w; x++) whiten(y * w + x);
+  }
+}
+
+/** Darker than the paper by this many grey levels (after flattenPaper) is ink, not grain. */
+const INK_DARKNESS = 40;
+/** An interior with at most this share of such pixels (JPEG specks, dust) holds no writing. */
+const BLANK_INTERIOR_SHARE = 0.004;
+
+/**
+ * A box with nothing written in its interior is blank: whatever is left in the outer 10% band along
+ * its sides is the printed outline's flank, and is whitened. A line blurred by the lens, bled by the
+ * printer or bent with the sheet is wider than the template's; the cut starts just past its core, and
+ * what is left is a pale strip along a side. In a box with no writing that strip is all there is, and
+ * the digit normaliser stretches the crop's contrast into a stroke: on a sheet bowed sideways blank
+ * leading boxes read "1" at p 0.98 (DECODER §10, session 11). A written box is left alone: its ink
+ * sets the contrast, and a stroke near the edge (the bar of a 7, a blocky 3) is writing.
+ */
+function eraseFlanks(data: Uint8Array, w: number, h: number, paper: number): void {
+  const bandX = Math.max(1, Math.round(w * 0.1));
+  const bandY = Math.max(1, Math.round(h * 0.1));
+  const ink = paper - INK_DARKNESS;
+  let inked = 0;
+  for (let y = bandY; y < h - bandY; y++) for (let x = bandX; x < w - bandX; x++) if (data[y * w + x]! < ink) inked++;
+  if (inked > BLANK_INTERIOR_SHARE * (w - 2 * bandX) * (h - 2 * bandY)) return;
+  for (let y = 0; y < h; y++) {
+    const inBandY = y < bandY || y >= h - bandY;
+    for (let x = 0; x < w; x++) if (inBandY || x < bandX || x >= w - bandX) data[y * w + x] = paper;
   }
 }
 

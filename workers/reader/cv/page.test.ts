@@ -184,6 +184,7 @@ describe('one degradation at a time (perolehan, 4 candidates)', () => {
     ['soft shadow edge across a blank row of boxes', { softShadow: { from: 0.455, width: 0.03, gain: 0.5 } }],
     ['fold across the page', { foldAt: 0.45 }],
     ['heavy JPEG (q 25)', { jpegQuality: 25 }],
+    ['print and writing 0.2 mm heavier (a bleeding printer, a photocopy)', { inkSpreadMm: 0.2 }],
     ['small page in a landscape frame', { width: 4000, height: 3000, fill: 0.6 }],
     ['paper margin cut off but boxes in frame', { shiftX: 130 }],
   ];
@@ -222,6 +223,9 @@ describe('one degradation at a time (perolehan, 4 candidates)', () => {
   for (const [bow, fx] of [
     ['(columns moved down)', { bow: 0.0125 }],
     ['(rows moved sideways)', { bowX: 0.0125 }],
+    // Slightly out of focus too: the outline's blurred flanks reach into the cuts, and a blank box
+    // holding only such a pale strip was read "1" at p 0.98 (session 11; eraseEdgeLines whitens them).
+    ['(rows moved sideways, out of focus)', { bowX: 0.0125, blurSigma: 1.5 }],
   ] as [string, PhotoEffects][]) {
     for (const [name, tpl] of [
       ['perolehan', () => t()],

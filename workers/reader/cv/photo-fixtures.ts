@@ -45,6 +45,11 @@ export interface PhotoEffects {
   bow?: number;
   /** The sheet bowed the other way: every photo row moves right by bowX·W·sin(π·y/H), in 4-px strips. */
   bowX?: number;
+  /**
+   * Print and writing heavier than the template draws them, by this many mm on every side (a printer
+   * that bleeds, a photocopy of a photocopy): the page is eroded (grey minimum) before it is photographed.
+   */
+  inkSpreadMm?: number;
   /** A horizontal crease at this share of the photo height: a dark line and a 3 px step. */
   foldAt?: number;
   jpegQuality?: number;
@@ -82,6 +87,10 @@ export function photographPage(cv: Cv, page: Mat, pagePxPerMm: number, template:
   const mmToPhoto = homography(cv, cornersMm, cornersMm.map(place));
   const pageToPhoto = multiply(mmToPhoto, scaleH(1 / pagePxPerMm));
   const M = new cv.Mat([pageToPhoto.slice(0, 3), pageToPhoto.slice(3, 6), pageToPhoto.slice(6, 9)], cv.CV_64F);
+  if (fx.inkSpreadMm) {
+    const r = Math.max(1, Math.round(fx.inkSpreadMm * pagePxPerMm));
+    page = page.erode(cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(2 * r + 1, 2 * r + 1)));
+  }
   let img = page.warpPerspective(M, new cv.Size(W, H), cv.INTER_AREA, cv.BORDER_CONSTANT, new cv.Vec3(60, 60, 60));
   if (fx.bow) {
     const bent = img.copy();
