@@ -27,8 +27,9 @@ import type { FieldReading, PageKind, PageReading } from './types.js';
  * cv2: sessions 8–9 (the page under fingers, the outline fallback, the printed layout when the mark is hidden).
  * cv3: session 10 (field offsets from their neighbours' plane, boxes nudged and tilted: a bowed sheet).
  * cv4: session 11 (a JPEG over 26 MP is read at a DCT scale instead of refused; a blank box's outline flanks are whitened).
+ * cv5: session 11 (a field the comb finds clearly within 2 mm of its neighbours' plane keeps its own offset).
  */
-export const CV_VERSION = 'cv4';
+export const CV_VERSION = 'cv5';
 /**
  * The decoder's classes and thresholds, also part of readerVersion: a page the old thresholds published
  * may go to review under new ones. decoder2: session 10 (two or more changed boxes need post ≥ 0.99).

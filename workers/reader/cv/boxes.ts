@@ -168,6 +168,8 @@ const PREDICT_OUTLIER_MM = 2;
 const PREDICT_RIDGE_MM = 5;
 /** A comb peak at its window's edge is followed only when it is this much like the printed boxes (junk placements peak anywhere). */
 const WALK_MIN_SCORE = 0.3;
+/** A comb score this high is the field's own printed outline, not a line beside it (flat bench pages score ~0.8+). */
+const STRONG_LOCATED_SCORE = 0.75;
 /** Rounds of re-searching: each lets a located field help the next ones towards the middle of a bow. */
 const MAX_SMOOTH_ROUNDS = 6;
 
@@ -255,7 +257,17 @@ function smoothOffsets(
   const cur = found.slice();
   // good[i]: field i's own offset is trusted as evidence for its neighbours.
   const good = cur.map((f) => f.score >= MIN_LOCATED_SCORE);
-  const agrees = (f: Located, p: { dx: number; dy: number }) => Math.abs(f.dx - p.dx) <= tolerance && Math.abs(f.dy - p.dy) <= tolerance;
+  // Within `tolerance` of the prediction; or, for a field whose own outline the comb found clearly, within
+  // the 2 mm a bow moves the print between nearby fields: where the bow is steepest (a sheet bowed
+  // sideways by 2%: the top of the administrasi page, a perolehan page's paslon rows) the plane through
+  // the fields located so far misses by 8–11 px, and a strongly located field taking the plane's offset
+  // instead of its own is cut over a millimetre off, with a box line inside its boxes (session 11).
+  const lim = PREDICT_OUTLIER_MM * pxPerMm;
+  const agrees = (f: Located, p: { dx: number; dy: number }) => {
+    const ex = Math.abs(f.dx - p.dx);
+    const ey = Math.abs(f.dy - p.dy);
+    return (ex <= tolerance && ey <= tolerance) || (f.score >= STRONG_LOCATED_SCORE && ex <= lim && ey <= lim);
+  };
   // The other fields, nearest first (the layout is fixed: sorted once per page).
   const order = cur.map((f, i) =>
     cur
