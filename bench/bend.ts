@@ -19,22 +19,14 @@ export function bendSheet(cv: Cv, jpeg: Buffer, amplitude: number, sideways = fa
   const W = img.cols;
   const H = img.rows;
   const bent = img.copy();
-  if (sideways) {
-    for (let y0 = 0; y0 < H; y0 += STRIP_PX) {
-      const h = Math.min(STRIP_PX, H - y0);
-      const dx = amplitude * W * Math.sin((Math.PI * (y0 + h / 2)) / H);
-      const strip = new cv.Rect(0, y0, W, h);
-      const shift = new cv.Mat([[1, 0, dx], [0, 1, 0]], cv.CV_64F);
-      img.getRegion(strip).warpAffine(shift, new cv.Size(W, h), cv.INTER_LINEAR, cv.BORDER_REPLICATE).copyTo(bent.getRegion(strip));
-    }
-    return cv.imencode('.jpg', bent, [cv.IMWRITE_JPEG_QUALITY, 88]);
-  }
-  for (let x0 = 0; x0 < W; x0 += STRIP_PX) {
-    const w = Math.min(STRIP_PX, W - x0);
-    const dy = amplitude * H * Math.sin((Math.PI * (x0 + w / 2)) / W);
-    const strip = new cv.Rect(x0, 0, w, H);
-    const shift = new cv.Mat([[1, 0, 0], [0, 1, dy]], cv.CV_64F);
-    img.getRegion(strip).warpAffine(shift, new cv.Size(w, H), cv.INTER_LINEAR, cv.BORDER_REPLICATE).copyTo(bent.getRegion(strip));
+  // Strips across the axis the sheet bows along: columns move down, or (sideways) rows move right.
+  const along = sideways ? H : W;
+  for (let s0 = 0; s0 < along; s0 += STRIP_PX) {
+    const n = Math.min(STRIP_PX, along - s0);
+    const d = amplitude * (sideways ? W : H) * Math.sin((Math.PI * (s0 + n / 2)) / along);
+    const strip = sideways ? new cv.Rect(0, s0, W, n) : new cv.Rect(s0, 0, n, H);
+    const shift = new cv.Mat(sideways ? [[1, 0, d], [0, 1, 0]] : [[1, 0, 0], [0, 1, d]], cv.CV_64F);
+    img.getRegion(strip).warpAffine(shift, new cv.Size(strip.width, strip.height), cv.INTER_LINEAR, cv.BORDER_REPLICATE).copyTo(bent.getRegion(strip));
   }
   return cv.imencode('.jpg', bent, [cv.IMWRITE_JPEG_QUALITY, 88]);
 }

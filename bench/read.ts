@@ -83,13 +83,13 @@ if (!(Number.isInteger(FINGERS) && FINGERS >= 0 && FINGERS <= 4)) {
   process.exit(2);
 }
 const BEND = Number(args.bend);
+if (!(Number.isFinite(BEND) && BEND >= 0 && BEND <= 0.05)) {
+  process.stderr.write(`bench:read: --bend must be 0..0.05 (a share of the photo height), not ${args.bend}\n`);
+  process.exit(2);
+}
 const BEND_X = Number(args['bend-x']);
 if (!(Number.isFinite(BEND_X) && BEND_X >= 0 && BEND_X <= 0.05)) {
   process.stderr.write(`bench:read: --bend-x must be 0..0.05 (a share of the photo width), not ${args['bend-x']}\n`);
-  process.exit(2);
-}
-if (!(Number.isFinite(BEND) && BEND >= 0 && BEND <= 0.05)) {
-  process.stderr.write(`bench:read: --bend must be 0..0.05 (a share of the photo height), not ${args.bend}\n`);
   process.exit(2);
 }
 const MEGAPIXELS = Number(args.megapixels);
@@ -158,7 +158,7 @@ async function generate() {
 }
 
 /**
- * --fingers / --bend / --megapixels: the photos as altered, made once from the generated ones and cached. Each step
+ * --fingers / --bend / --bend-x / --megapixels: the photos as altered, made once from the generated ones and cached. Each step
  * decodes and re-encodes its photo (both at once: two JPEG generations). The second photos of the
  * fusion step (--fuse) are read as generated, not altered.
  */

@@ -9,7 +9,7 @@
  */
 import type { Cv } from '../workers/reader/cv/opencv.js';
 
-export const SHRINK_JPEG_QUALITY = 80;
+const SHRINK_JPEG_QUALITY = 80;
 
 export function shrinkPhoto(cv: Cv, jpeg: Buffer, megapixels: number): Buffer {
   const img = cv.imdecode(jpeg);

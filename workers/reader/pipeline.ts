@@ -8,7 +8,7 @@
  * a CLI, never from the API server or from two worker_threads (DEPENDENCIES.md).
  */
 import { loadCv } from './cv/opencv.js';
-import { decodeGray } from './cv/decode.js';
+import { decodeGray, uprightSize } from './cv/decode.js';
 import { analysePage, PX_PER_MM, type PageAnalysis } from './cv/page.js';
 import { ReadReject } from './cv/reject.js';
 import { loadTemplates } from './template/index.js';
@@ -112,8 +112,7 @@ export function readPhoto(bytes: Uint8Array, opts: ReadOptions = {}): PageReadin
     }
     const { gray, header, scaleDenominator } = decodeGray(cv, bytes);
     lap('decode');
-    const turned = header.orientation >= 5;
-    image = { width: turned ? header.height : header.width, height: turned ? header.width : header.height, scaleDenominator };
+    image = { ...uprightSize(header), scaleDenominator };
     try {
       analysis = analysePage(cv, gray, loadTemplates());
     } finally {

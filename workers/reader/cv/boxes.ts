@@ -793,11 +793,12 @@ export function greyLevels(data: Uint8Array): { paper: number; ink: number } {
  */
 export function eraseEdgeLines(data: Uint8Array, w: number, h: number, levels = greyLevels(data)): void {
   const { paper, ink } = levels;
-  eraseFlanks(data, w, h, paper);
-  if (paper - ink < 40) return; // nothing dark enough to be a line
-  const dark = paper - (paper - ink) * 0.45;
   const bandX = Math.max(1, Math.round(w * 0.1));
   const bandY = Math.max(1, Math.round(h * 0.1));
+  // A blank box's whole band is paper now: the line pass below would find nothing in it.
+  if (eraseFlanks(data, w, h, bandX, bandY, paper)) return;
+  if (paper - ink < 40) return; // nothing dark enough to be a line
+  const dark = paper - (paper - ink) * 0.45;
   const isDark = (v: number) => v < dark;
   const whiten = (idx: number) => {
     data[idx] = paper;
@@ -828,19 +829,22 @@ const BLANK_INTERIOR_SHARE = 0.004;
  * what is left is a pale strip along a side. In a box with no writing that strip is all there is, and
  * the digit normaliser stretches the crop's contrast into a stroke: on a sheet bowed sideways blank
  * leading boxes read "1" at p 0.98 (DECODER §10, session 11). A written box is left alone: its ink
- * sets the contrast, and a stroke near the edge (the bar of a 7, a blocky 3) is writing.
+ * sets the contrast, and a stroke near the edge (the bar of a 7, a blocky 3) is writing. True when
+ * the band was cleared.
  */
-function eraseFlanks(data: Uint8Array, w: number, h: number, paper: number): void {
-  const bandX = Math.max(1, Math.round(w * 0.1));
-  const bandY = Math.max(1, Math.round(h * 0.1));
+function eraseFlanks(data: Uint8Array, w: number, h: number, bandX: number, bandY: number, paper: number): boolean {
   const ink = paper - INK_DARKNESS;
   let inked = 0;
   for (let y = bandY; y < h - bandY; y++) for (let x = bandX; x < w - bandX; x++) if (data[y * w + x]! < ink) inked++;
-  if (inked > BLANK_INTERIOR_SHARE * (w - 2 * bandX) * (h - 2 * bandY)) return;
+  if (inked > BLANK_INTERIOR_SHARE * (w - 2 * bandX) * (h - 2 * bandY)) return false;
   for (let y = 0; y < h; y++) {
-    const inBandY = y < bandY || y >= h - bandY;
-    for (let x = 0; x < w; x++) if (inBandY || x < bandX || x >= w - bandX) data[y * w + x] = paper;
+    if (y < bandY || y >= h - bandY) data.fill(paper, y * w, (y + 1) * w);
+    else {
+      data.fill(paper, y * w, y * w + bandX);
+      data.fill(paper, (y + 1) * w - bandX, (y + 1) * w);
+    }
   }
+  return true;
 }
 
 /**

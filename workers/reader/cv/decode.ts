@@ -43,6 +43,11 @@ export function decodeGray(cv: Cv, bytes: Uint8Array): Decoded {
   return { gray: upright, header, scaleDenominator };
 }
 
+/** The photo's size as shown upright: EXIF orientations 5–8 turn it a quarter. */
+export function uprightSize(header: ImageHeader): { width: number; height: number } {
+  return header.orientation >= 5 ? { width: header.height, height: header.width } : { width: header.width, height: header.height };
+}
+
 /** EXIF orientation 1..8 → the turn/mirror that shows the picture as the camera saw it. */
 export function applyOrientation(cv: Cv, m: Mat, orientation: number): Mat {
   switch (orientation) {
